@@ -1,0 +1,85 @@
+//! Where data comes from: a file, a FIFO, or standard input.
+
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Problem};
+
+/// Input buffer size: large sequential reads, bounded memory.
+pub const BUFFER_SIZE: usize = 1 << 20;
+
+/// Where an input is read from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input {
+    Stdin,
+    Path(PathBuf),
+}
+
+impl Input {
+    /// `-` means standard input.
+    pub fn from_arg(arg: &Path) -> Self {
+        if arg == Path::new("-") {
+            Input::Stdin
+        } else {
+            Input::Path(arg.to_path_buf())
+        }
+    }
+
+    /// Opens the input for one sequential read. The length left to read is
+    /// known only for regular files (standard input redirected from one included).
+    pub fn open(&self) -> Result<Source, Error> {
+        let fail = |problem| Error::file(self, problem);
+        let file = match self {
+            Input::Stdin => {
+                let remaining = stdin_remaining();
+                return Ok(Source {
+                    reader: BufReader::with_capacity(BUFFER_SIZE, Box::new(io::stdin())),
+                    remaining,
+                });
+            }
+            Input::Path(path) => File::open(path).map_err(|e| fail(Problem::Open(e)))?,
+        };
+        let meta = file.metadata().map_err(|e| fail(Problem::Open(e)))?;
+        if meta.is_dir() {
+            return Err(fail(Problem::IsDirectory));
+        }
+        Ok(Source {
+            remaining: meta.is_file().then_some(meta.len()),
+            reader: BufReader::with_capacity(BUFFER_SIZE, Box::new(file)),
+        })
+    }
+}
+
+#[cfg(unix)]
+fn stdin_remaining() -> Option<u64> {
+    use std::os::fd::AsFd;
+    let stdin = io::stdin();
+    let fd = stdin.as_fd().try_clone_to_owned().ok()?;
+    let mut file = File::from(fd);
+    let meta = file.metadata().ok()?;
+    // A redirected file may have been read from already: count from where it stands.
+    let pos = io::Seek::stream_position(&mut file).ok()?;
+    meta.is_file().then(|| meta.len().saturating_sub(pos))
+}
+
+#[cfg(not(unix))]
+fn stdin_remaining() -> Option<u64> {
+    None
+}
+
+impl std::fmt::Display for Input {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Input::Stdin => f.write_str("stdin"),
+            Input::Path(p) => write!(f, "{}", p.display()),
+        }
+    }
+}
+
+/// An opened input.
+pub struct Source {
+    pub reader: BufReader<Box<dyn Read + Send>>,
+    /// The bytes left to read, when the input is a regular file.
+    pub remaining: Option<u64>,
+}
