@@ -27,7 +27,7 @@ pub struct Cli {
     /// How much to crop: N (all sides), H,W (symmetric rows, columns),
     /// T,B:L,R (top, bottom, left, right; either side of ':' may be one
     /// number), or a Keras tuple such as ((T,B),(L,R)), (H,W) or (H,(L,R)).
-    #[arg(short, long, value_name = "SPEC")]
+    #[arg(short, long, value_name = "SPEC", allow_hyphen_values = true)]
     crop: Cropping,
 
     /// Where the channels are: channels_last is (batch, rows, cols, channels),

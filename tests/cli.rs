@@ -1,0 +1,219 @@
+//! The command line: spec forms, data formats and the keras.json default,
+//! usage errors, help and version.
+
+mod common;
+
+use common::{Rcrop, u8_npy};
+
+/// Crops a (1, 6, 8, 2) uint8 array in channels_last and returns the output shape text.
+fn shape_after(rcrop: &Rcrop, args: &[&str]) -> String {
+    let out = rcrop
+        .cmd()
+        .args(args)
+        .args(["-", "-"])
+        .write_stdin(u8_npy([1, 6, 8, 2]))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout[10..80]).into_owned();
+    let start = text.find("'shape': ").unwrap() + 9;
+    text[start..start + text[start..].find(')').unwrap() + 1].to_string()
+}
+
+#[test]
+fn every_spec_form_gives_the_keras_shape() {
+    let rcrop = Rcrop::new();
+    let cases = [
+        ("2", "(1, 2, 4, 2)"),
+        ("1,2", "(1, 4, 4, 2)"),
+        ("1,2:3,0", "(1, 3, 5, 2)"),
+        ("1:2,3", "(1, 4, 3, 2)"),
+        ("((1,2),(3,0))", "(1, 3, 5, 2)"),
+        ("( 1 , 2 )", "(1, 4, 4, 2)"),
+        ("(1,(2,3))", "(1, 4, 3, 2)"),
+        ("0", "(1, 6, 8, 2)"),
+    ];
+    for (spec, shape) in cases {
+        assert_eq!(
+            shape_after(&rcrop, &["--crop", spec, "--format", "channels_last"]),
+            shape,
+            "{spec}"
+        );
+    }
+}
+
+#[test]
+fn a_bad_spec_is_a_usage_error_showing_the_input_and_the_forms() {
+    let rcrop = Rcrop::new();
+    for spec in [
+        "-1",
+        "1.5",
+        "1,2,3",
+        "1:2:3",
+        "",
+        "2,",
+        "(1,2,3)",
+        "((1,2),(3,4)) x",
+        "abc",
+    ] {
+        let out = rcrop
+            .cmd()
+            .args(["--crop", spec, "in.npy", "out.npy"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{spec:?}: {stderr}");
+        assert!(stderr.starts_with("error: "), "{spec:?}: {stderr}");
+        assert!(stderr.contains(&format!("{spec:?}")), "{spec:?}: {stderr}");
+        assert!(stderr.contains("T,B:L,R"), "{spec:?}: {stderr}");
+    }
+}
+
+#[test]
+fn unknown_flags_missing_arguments_and_bad_formats_exit_2() {
+    let rcrop = Rcrop::new();
+    for args in [
+        &["--crop", "1", "--bogus", "a", "b"][..],
+        &["--crop", "1", "only-one"],
+        &["a", "b"],
+        &["--crop", "1", "--format", "Channels_Last", "a", "b"],
+    ] {
+        let out = rcrop.cmd().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).starts_with("error: "),
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn channels_first_crops_the_last_two_axes() {
+    let rcrop = Rcrop::new();
+    // (1, 6, 8, 2) read as channels_first: 6 channels, 8 rows, 2 columns.
+    assert_eq!(
+        shape_after(&rcrop, &["-c", "1,2:0,1", "-f", "channels_first"]),
+        "(1, 6, 5, 1)"
+    );
+}
+
+#[test]
+fn the_default_format_comes_from_keras_json() {
+    let rcrop = Rcrop::new();
+    assert_eq!(shape_after(&rcrop, &["-c", "1,0:0,1"]), "(1, 5, 7, 2)");
+    rcrop.write_keras_json(r#"{"floatx": "float32", "image_data_format": "channels_first"}"#);
+    assert_eq!(shape_after(&rcrop, &["-c", "1,0:0,1"]), "(1, 6, 7, 1)");
+    // The flag wins over the config.
+    assert_eq!(
+        shape_after(&rcrop, &["-c", "1,0:0,1", "-f", "channels_last"]),
+        "(1, 5, 7, 2)"
+    );
+}
+
+#[test]
+fn without_keras_home_the_config_is_read_from_home() {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir(home.path().join(".keras")).unwrap();
+    std::fs::write(
+        home.path().join(".keras/keras.json"),
+        r#"{"image_data_format": "channels_first"}"#,
+    )
+    .unwrap();
+    let out = assert_cmd::Command::cargo_bin("rcrop")
+        .unwrap()
+        .env_remove("KERAS_HOME")
+        .env("HOME", home.path())
+        .args(["-c", "1,0:0,1", "-", "-"])
+        .write_stdin(u8_npy([1, 6, 8, 2]))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("'shape': (1, 6, 7, 1)"));
+}
+
+#[test]
+fn the_keras_config_is_never_created() {
+    let home = tempfile::tempdir().unwrap();
+    assert_cmd::Command::cargo_bin("rcrop")
+        .unwrap()
+        .env_remove("KERAS_HOME")
+        .env("HOME", home.path())
+        .args(["-c", "1", "-", "-"])
+        .write_stdin(u8_npy([1, 6, 8, 2]))
+        .assert()
+        .success();
+    assert!(common::listing(home.path()).is_empty());
+}
+
+#[test]
+fn invalid_keras_json_is_ignored_with_a_warning() {
+    let rcrop = Rcrop::new();
+    rcrop.write_keras_json("{\"image_data_format\": \"channels_first\"");
+    let out = rcrop
+        .cmd()
+        .args(["-c", "1,0:0,1", "-", "-"])
+        .write_stdin(u8_npy([1, 6, 8, 2]))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.starts_with("warning: "), "{stderr}");
+    assert!(stderr.contains("keras.json"), "{stderr}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("'shape': (1, 5, 7, 2)"));
+}
+
+#[test]
+fn an_unknown_keras_json_format_is_an_error_naming_file_and_value() {
+    let rcrop = Rcrop::new();
+    rcrop.write_keras_json(r#"{"image_data_format": "channels_middle"}"#);
+    let dir = tempfile::tempdir().unwrap();
+    let out_path = dir.path().join("out.npy");
+    let out = rcrop
+        .cmd()
+        .args(["-c", "1", "-"])
+        .arg(&out_path)
+        .write_stdin(u8_npy([1, 6, 8, 2]))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("keras.json") && stderr.contains("\"channels_middle\""),
+        "{stderr}"
+    );
+    assert!(!out_path.exists());
+    // An explicit --format does not need the config at all.
+    rcrop
+        .cmd()
+        .args(["-c", "1", "-f", "channels_last", "-"])
+        .arg(&out_path)
+        .write_stdin(u8_npy([1, 6, 8, 2]))
+        .assert()
+        .success();
+}
+
+#[test]
+fn help_shows_examples_and_exit_codes_and_version_prints() {
+    let rcrop = Rcrop::new();
+    let out = rcrop.cmd().arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for needle in [
+        "--crop",
+        "--format",
+        "channels_first",
+        "Examples:",
+        "Exit status",
+    ] {
+        assert!(help.contains(needle), "help lacks {needle}");
+    }
+    let out = rcrop.cmd().arg("--version").output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("rcrop {}", env!("CARGO_PKG_VERSION"))
+    );
+}

@@ -1,0 +1,111 @@
+//! Helpers shared by the integration tests: the binary in a hermetic
+//! environment, fixture paths, and hand-made `.npy` files.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+/// The `rcrop` binary with a Keras config folder of its own (empty unless a
+/// test writes a `keras.json` into it), so the user's `~/.keras` never leaks in.
+pub struct Rcrop {
+    pub keras_home: tempfile::TempDir,
+}
+
+impl Rcrop {
+    pub fn new() -> Self {
+        Self {
+            keras_home: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    pub fn cmd(&self) -> Command {
+        let mut cmd = Command::cargo_bin("rcrop").expect("the rcrop binary");
+        cmd.env("KERAS_HOME", self.keras_home.path());
+        cmd
+    }
+
+    pub fn write_keras_json(&self, text: &str) {
+        std::fs::write(self.keras_home.path().join("keras.json"), text).expect("write keras.json");
+    }
+}
+
+pub fn fixture(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(path)
+}
+
+/// One line of a fixtures `cases.tsv` manifest.
+pub struct Case {
+    pub name: String,
+    pub input: PathBuf,
+    pub crop: String,
+    pub format: String,
+    /// `None` when the reference raises an error.
+    pub expected: Option<PathBuf>,
+}
+
+pub fn cases(manifest: &str) -> Vec<Case> {
+    let path = fixture(manifest);
+    let dir = path.parent().expect("manifest folder").to_path_buf();
+    let text = std::fs::read_to_string(&path).expect("read manifest");
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("name\tinput\tcrop\tformat\texpected"));
+    lines
+        .filter(|l| !l.is_empty())
+        .map(|line| {
+            let f: Vec<&str> = line.split('\t').collect();
+            assert_eq!(f.len(), 5, "bad manifest line {line:?}");
+            Case {
+                name: f[0].into(),
+                input: dir.join(f[1]),
+                crop: f[2].into(),
+                format: f[3].into(),
+                expected: (f[4] != "error").then(|| dir.join(f[4])),
+            }
+        })
+        .collect()
+}
+
+/// A `.npy` file written by hand: version 1.0 with the given header text
+/// (padded as NumPy pads it) followed by `data`.
+pub fn npy_bytes(header: &str, data: &[u8]) -> Vec<u8> {
+    let mut text = header.to_string();
+    while !(10 + text.len() + 1).is_multiple_of(64) {
+        text.push(' ');
+    }
+    text.push('\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend_from_slice(&(text.len() as u16).to_le_bytes());
+    out.extend_from_slice(text.as_bytes());
+    out.extend_from_slice(data);
+    out
+}
+
+/// A C-order `|u1` array of the given shape holding 0, 1, 2, ... (mod 256).
+pub fn u8_npy(shape: [usize; 4]) -> Vec<u8> {
+    let n: usize = shape.iter().product();
+    let data: Vec<u8> = (0..n).map(|i| i as u8).collect();
+    let header = format!(
+        "{{'descr': '|u1', 'fortran_order': False, 'shape': ({}, {}, {}, {}), }}",
+        shape[0], shape[1], shape[2], shape[3]
+    );
+    npy_bytes(&header, &data)
+}
+
+/// Names of the files in a folder, sorted, to show that nothing was left behind.
+pub fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("read dir")
+        .map(|e| {
+            e.expect("dir entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    names.sort();
+    names
+}

@@ -1,0 +1,340 @@
+//! Bad input and faults: each gets exit 1 and a message naming the file,
+//! what was found and what was expected; none leaves a partial output or
+//! changes an existing one.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::{Rcrop, listing, npy_bytes, u8_npy};
+
+const OLD: &[u8] = b"the previous output";
+
+/// Runs rcrop on `input` bytes (as a file) into a folder holding an older
+/// output, and checks it fails with exit 1 leaving the folder as it was.
+/// Returns stderr.
+fn fails_cleanly(input: &[u8], args: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let in_path = dir.path().join("in.npy");
+    let out_path = dir.path().join("out.npy");
+    std::fs::write(&in_path, input).unwrap();
+    std::fs::write(&out_path, OLD).unwrap();
+    let out = Rcrop::new()
+        .cmd()
+        .args(args)
+        .arg(&in_path)
+        .arg(&out_path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert!(
+        stderr.contains("in.npy"),
+        "the message names the input: {stderr}"
+    );
+    assert_eq!(
+        std::fs::read(&out_path).unwrap(),
+        OLD,
+        "the old output changed"
+    );
+    assert_eq!(std::fs::read(&in_path).unwrap(), input, "the input changed");
+    assert_eq!(
+        listing(dir.path()),
+        ["in.npy", "out.npy"],
+        "a file was left behind"
+    );
+    stderr
+}
+
+fn header(descr: &str, shape: &str) -> String {
+    format!("{{'descr': {descr}, 'fortran_order': False, 'shape': {shape}, }}")
+}
+
+#[test]
+fn a_lying_header_fails_at_once_without_allocating() {
+    let input = npy_bytes(&header("'<f4'", "(1000000, 1000000, 1000, 1)"), &[0; 72]);
+    let start = Instant::now();
+    let stderr = fails_cleanly(&input, &["-c", "1"]);
+    assert!(start.elapsed() < Duration::from_secs(5));
+    assert!(
+        stderr.contains("4000000000000000 bytes of data"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("the file holds 72 bytes after the header"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_stream_that_ends_early_leaves_no_output() {
+    let input = npy_bytes(&header("'<f4'", "(1000000, 1000000, 1000, 1)"), &[0; 72]);
+    let dir = tempfile::tempdir().unwrap();
+    let out_path = dir.path().join("out.npy");
+    std::fs::write(&out_path, OLD).unwrap();
+    let out = Rcrop::new()
+        .cmd()
+        .args(["-c", "1", "-"])
+        .arg(&out_path)
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with("error: stdin: the data ends after 72 bytes"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(&out_path).unwrap(), OLD);
+    assert_eq!(listing(dir.path()), ["out.npy"]);
+}
+
+#[test]
+fn a_file_cut_in_the_middle_of_its_data_is_refused() {
+    let mut input = u8_npy([2, 4, 4, 3]);
+    input.truncate(input.len() - 10);
+    let stderr = fails_cleanly(&input, &["-c", "1"]);
+    assert!(
+        stderr.contains("96 bytes of data, but the file holds 86"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn bytes_after_the_data_are_refused() {
+    let mut input = u8_npy([1, 4, 4, 1]);
+    input.extend_from_slice(b"junk");
+    let stderr = fails_cleanly(&input, &["-c", "1"]);
+    assert!(
+        stderr.contains("16 bytes of data, but the file holds 20"),
+        "{stderr}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = Rcrop::new()
+        .cmd()
+        .args(["-c", "1", "-"])
+        .arg(dir.path().join("o.npy"))
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("more bytes follow the 16 bytes of data")
+    );
+    assert!(listing(dir.path()).is_empty());
+}
+
+#[test]
+fn a_header_over_numpys_limit_is_refused() {
+    let long_descr = format!(
+        "[{}]",
+        (0..800)
+            .map(|i| format!("('f{i}', '<u1')"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let stderr = fails_cleanly(
+        &npy_bytes(&header(&long_descr, "(1, 2, 2, 1)"), &[0; 3200]),
+        &["-c", "0"],
+    );
+    assert!(stderr.contains("max_header_size"), "{stderr}");
+    let mut v2 = b"\x93NUMPY\x02\x00".to_vec();
+    v2.extend_from_slice(&u32::MAX.to_le_bytes());
+    let stderr = fails_cleanly(&v2, &["-c", "0"]);
+    assert!(stderr.contains("4294967295 characters long"), "{stderr}");
+}
+
+#[test]
+fn object_arrays_are_refused_without_unpickling() {
+    let stderr = fails_cleanly(
+        &npy_bytes(&header("'|O'", "(1, 2, 2, 1)"), b"\x80\x04"),
+        &["-c", "0"],
+    );
+    assert!(stderr.contains("'|O' holds Python objects"), "{stderr}");
+}
+
+#[test]
+fn an_array_that_is_not_4d_is_refused_with_its_shape() {
+    let stderr = fails_cleanly(
+        &npy_bytes(&header("'|u1'", "(3, 4)"), &[0; 12]),
+        &["-c", "0"],
+    );
+    assert!(
+        stderr.contains("the array has shape (3, 4); expected a 4D array"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn malformed_headers_are_named_and_explained() {
+    let cases: [(Vec<u8>, &str); 6] = [
+        (b"P6\n2 2\n255\n".to_vec(), "not a .npy file"),
+        (
+            b"\x93NUMPY\x04\x00\x10\x00".to_vec(),
+            "unsupported .npy format version 4.0",
+        ),
+        (
+            b"\x93NUMPY\x01\x00\x40\x00{'descr'".to_vec(),
+            "the file ends inside the .npy header",
+        ),
+        (
+            npy_bytes("{'descr': '<f4', 'shape': (1, 1, 1, 1), }", &[0; 4]),
+            "expected a dict with the keys",
+        ),
+        (
+            npy_bytes(&header("'<f3'", "(1, 1, 1, 1)"), &[0; 3]),
+            "'<f3' is not supported",
+        ),
+        (
+            npy_bytes(
+                "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1, 1, 1) ",
+                &[0; 4],
+            ),
+            "cannot parse",
+        ),
+    ];
+    for (input, needle) in cases {
+        let stderr = fails_cleanly(&input, &["-c", "0"]);
+        assert!(stderr.contains(needle), "{needle}: {stderr}");
+    }
+}
+
+#[test]
+fn a_crop_that_leaves_nothing_names_input_shape_and_spec() {
+    let stderr = fails_cleanly(
+        &u8_npy([1, 4, 6, 1]),
+        &["-c", "2,2:0,0", "-f", "channels_last"],
+    );
+    assert!(
+        stderr.contains(
+            "in.npy: cropping ((2, 2), (0, 0)) removes 4 of the 4 rows of shape (1, 4, 6, 1)"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn missing_and_directory_inputs_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.npy");
+    for (input, needle) in [
+        (dir.path().join("nope.npy"), "nope.npy: cannot open"),
+        (dir.path().to_path_buf(), "is a directory"),
+    ] {
+        let result = Rcrop::new()
+            .cmd()
+            .args(["-c", "1"])
+            .arg(&input)
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert_eq!(result.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&result.stderr);
+        assert!(stderr.contains(needle), "{stderr}");
+        assert!(!out.exists());
+    }
+}
+
+#[test]
+fn unwritable_outputs_are_named_and_leave_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.npy");
+    std::fs::write(&input, u8_npy([1, 4, 4, 1])).unwrap();
+    let cases = [
+        (
+            dir.path().join("missing/out.npy"),
+            "out.npy: cannot create a temporary file beside it",
+        ),
+        (dir.path().to_path_buf(), "is a directory; expected a file"),
+    ];
+    for (output, needle) in cases {
+        let result = Rcrop::new()
+            .cmd()
+            .args(["-c", "1"])
+            .arg(&input)
+            .arg(&output)
+            .output()
+            .unwrap();
+        assert_eq!(result.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&result.stderr);
+        assert!(stderr.contains(needle), "{stderr}");
+    }
+    assert_eq!(listing(dir.path()), ["in.npy"]);
+}
+
+#[test]
+fn output_over_its_own_input_is_safe() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data.npy");
+    let original = u8_npy([1, 4, 4, 1]);
+    std::fs::write(&path, &original).unwrap();
+    let same = |spec: &str| {
+        Rcrop::new()
+            .cmd()
+            .args(["-c", spec])
+            .arg(&path)
+            .arg(&path)
+            .output()
+            .unwrap()
+    };
+    assert_eq!(same("2").status.code(), Some(1));
+    assert_eq!(std::fs::read(&path).unwrap(), original);
+    assert!(same("1").status.success());
+    let cropped = std::fs::read(&path).unwrap();
+    assert_eq!(&cropped[cropped.len() - 4..], &[5, 6, 9, 10]);
+    assert_eq!(listing(dir.path()), ["data.npy"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_replaced_output_keeps_its_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.npy");
+    let output = dir.path().join("out.npy");
+    std::fs::write(&input, u8_npy([1, 4, 4, 1])).unwrap();
+    std::fs::write(&output, OLD).unwrap();
+    std::fs::set_permissions(&output, std::fs::Permissions::from_mode(0o640)).unwrap();
+    Rcrop::new()
+        .cmd()
+        .args(["-c", "1"])
+        .arg(&input)
+        .arg(&output)
+        .assert()
+        .success();
+    let mode = std::fs::metadata(&output).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o640);
+    assert_ne!(std::fs::read(&output).unwrap(), OLD);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_full_device_on_stdout_is_a_write_error() {
+    if !Path::new("/dev/full").exists() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.npy");
+    std::fs::write(&input, u8_npy([1, 4, 4, 1])).unwrap();
+    let rcrop = Rcrop::new();
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin!("rcrop"))
+        .env("KERAS_HOME", rcrop.keras_home.path())
+        .args(["-c", "1", "-", "-"])
+        .stdin(std::fs::File::open(&input).unwrap())
+        .stdout(
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .unwrap(),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("error: stdout: cannot write"),
+        "{stderr}"
+    );
+}
