@@ -5,6 +5,7 @@ use std::io;
 use crate::layer::CropError;
 use crate::layout::KerasConfigError;
 use crate::npy::NpyError;
+use crate::raster::RasterError;
 
 /// Everything that can stop a run. Messages name the file, what was found
 /// and what was expected.
@@ -38,6 +39,17 @@ pub enum Problem {
     Npy(#[from] NpyError),
     #[error(transparent)]
     Crop(#[from] CropError),
+    #[error(transparent)]
+    Raster(#[from] RasterError),
+    #[error(
+        "not a .npy file or an image rcrop reads: it starts with {0}; expected the .npy magic \
+         string or a PNG, JPEG, TIFF, BMP, WebP or GIF signature"
+    )]
+    UnknownKind(String),
+    #[error(
+        "the file is over the image limit of {0} MiB; raise --image-limit-mib if it is trusted"
+    )]
+    TooBig(u64),
 }
 
 impl Error {

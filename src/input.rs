@@ -1,13 +1,16 @@
 //! Where data comes from: a file, a FIFO, or standard input.
 
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Cursor, Read};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Problem};
 
 /// Input buffer size: large sequential reads, bounded memory.
 pub const BUFFER_SIZE: usize = 1 << 20;
+
+/// How many leading bytes are kept aside to tell what a file holds.
+pub const PREFIX_LEN: u64 = 16;
 
 /// Where an input is read from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,23 +33,27 @@ impl Input {
     /// known only for regular files (standard input redirected from one included).
     pub fn open(&self) -> Result<Source, Error> {
         let fail = |problem| Error::file(self, problem);
-        let file = match self {
-            Input::Stdin => {
-                let remaining = stdin_remaining();
-                return Ok(Source {
-                    reader: BufReader::with_capacity(BUFFER_SIZE, Box::new(io::stdin())),
-                    remaining,
-                });
+        let (raw, remaining): (Box<dyn Read + Send>, _) = match self {
+            Input::Stdin => (Box::new(io::stdin()), stdin_remaining()),
+            Input::Path(path) => {
+                let file = File::open(path).map_err(|e| fail(Problem::Open(e)))?;
+                let meta = file.metadata().map_err(|e| fail(Problem::Open(e)))?;
+                if meta.is_dir() {
+                    return Err(fail(Problem::IsDirectory));
+                }
+                (Box::new(file), meta.is_file().then_some(meta.len()))
             }
-            Input::Path(path) => File::open(path).map_err(|e| fail(Problem::Open(e)))?,
         };
-        let meta = file.metadata().map_err(|e| fail(Problem::Open(e)))?;
-        if meta.is_dir() {
-            return Err(fail(Problem::IsDirectory));
-        }
+        let mut reader = BufReader::with_capacity(BUFFER_SIZE, raw);
+        let mut prefix = Vec::new();
+        (&mut reader)
+            .take(PREFIX_LEN)
+            .read_to_end(&mut prefix)
+            .map_err(|e| fail(Problem::Read(e)))?;
         Ok(Source {
-            remaining: meta.is_file().then_some(meta.len()),
-            reader: BufReader::with_capacity(BUFFER_SIZE, Box::new(file)),
+            reader: Box::new(Cursor::new(prefix.clone()).chain(reader)),
+            prefix,
+            remaining,
         })
     }
 }
@@ -79,7 +86,10 @@ impl std::fmt::Display for Input {
 
 /// An opened input.
 pub struct Source {
-    pub reader: BufReader<Box<dyn Read + Send>>,
+    /// The whole input from its first byte.
+    pub reader: Box<dyn BufRead + Send>,
+    /// The first bytes, to tell what the input holds.
+    pub prefix: Vec<u8>,
     /// The bytes left to read, when the input is a regular file.
     pub remaining: Option<u64>,
 }

@@ -10,7 +10,12 @@ use clap::Parser;
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     match cli.job().and_then(|job| job.run()) {
-        Ok(_) => ExitCode::SUCCESS,
+        Ok(summary) => {
+            for warning in summary.warnings {
+                eprintln!("warning: {warning}");
+            }
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(e.exit_code())

@@ -142,6 +142,14 @@ impl Dtype {
         Ok(Self { descr, itemsize })
     }
 
+    /// A plain dtype from a type string rcrop itself chose, such as `|u1`.
+    pub(crate) fn plain(type_str: &str, itemsize: usize) -> Self {
+        Self {
+            descr: Literal::Str(type_str.into()),
+            itemsize,
+        }
+    }
+
     /// Bytes per element.
     pub fn itemsize(&self) -> usize {
         self.itemsize

@@ -1,0 +1,129 @@
+//! [`FileKind`]: what a file holds — a `.npy` array or an image in one of the
+//! formats rcrop reads and writes — told from content on input and from the
+//! extension (or `--to`) on output.
+
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+
+use image::ImageFormat;
+
+use crate::npy::MAGIC;
+
+/// The image formats rcrop reads and writes.
+pub const IMAGE_FORMATS: [ImageFormat; 6] = [
+    ImageFormat::Png,
+    ImageFormat::Jpeg,
+    ImageFormat::Tiff,
+    ImageFormat::Bmp,
+    ImageFormat::WebP,
+    ImageFormat::Gif,
+];
+
+/// What a file holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FileKind {
+    Npy,
+    Image(ImageFormat),
+}
+
+impl FileKind {
+    /// The kind of a file from its first bytes (16 are enough), if rcrop reads it.
+    pub fn sniff(prefix: &[u8]) -> Option<Self> {
+        if prefix.starts_with(MAGIC) {
+            return Some(FileKind::Npy);
+        }
+        image::guess_format(prefix)
+            .ok()
+            .filter(|f| IMAGE_FORMATS.contains(f))
+            .map(FileKind::Image)
+    }
+
+    /// The kind an output path asks for by its extension.
+    pub fn from_path(path: &Path) -> Option<Self> {
+        path.extension()?
+            .to_str()?
+            .to_ascii_lowercase()
+            .parse()
+            .ok()
+    }
+
+    /// The usual file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            FileKind::Npy => "npy",
+            FileKind::Image(f) => f.extensions_str().first().copied().unwrap_or("img"),
+        }
+    }
+}
+
+/// A `--to` value or extension that names no kind rcrop writes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown output format {0:?}; expected one of npy, png, jpeg (jpg), tiff (tif), bmp, webp, gif"
+)]
+pub struct UnknownKind(pub String);
+
+impl FromStr for FileKind {
+    type Err = UnknownKind;
+
+    fn from_str(s: &str) -> Result<Self, UnknownKind> {
+        if s == "npy" {
+            return Ok(FileKind::Npy);
+        }
+        IMAGE_FORMATS
+            .into_iter()
+            .find(|f| f.extensions_str().contains(&s))
+            .map(FileKind::Image)
+            .ok_or_else(|| UnknownKind(s.to_owned()))
+    }
+}
+
+/// The name of an image format as people write it: PNG, JPEG, WebP.
+pub fn format_name(format: ImageFormat) -> &'static str {
+    match format {
+        ImageFormat::Png => "PNG",
+        ImageFormat::Jpeg => "JPEG",
+        ImageFormat::Tiff => "TIFF",
+        ImageFormat::Bmp => "BMP",
+        ImageFormat::WebP => "WebP",
+        ImageFormat::Gif => "GIF",
+        _ => "image",
+    }
+}
+
+impl fmt::Display for FileKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FileKind::Npy => f.write_str(".npy"),
+            FileKind::Image(format) => f.write_str(format_name(*format)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_come_from_content_and_extensions() {
+        assert_eq!(FileKind::sniff(b"\x93NUMPY\x01\x00"), Some(FileKind::Npy));
+        assert_eq!(
+            FileKind::sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"),
+            Some(FileKind::Image(ImageFormat::Png))
+        );
+        assert_eq!(FileKind::sniff(b"hello, world"), None);
+        assert_eq!(
+            FileKind::from_path(Path::new("a/b.JPG")),
+            Some(FileKind::Image(ImageFormat::Jpeg))
+        );
+        assert_eq!(
+            FileKind::from_path(Path::new("b.tif")),
+            Some(FileKind::Image(ImageFormat::Tiff))
+        );
+        assert_eq!(FileKind::from_path(Path::new("b.npy")), Some(FileKind::Npy));
+        assert_eq!(FileKind::from_path(Path::new("b.xyz")), None);
+        assert_eq!(FileKind::from_path(Path::new("noext")), None);
+        assert_eq!("jpg".parse::<FileKind>().unwrap().extension(), "jpg");
+    }
+}
