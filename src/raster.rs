@@ -383,6 +383,13 @@ pub fn decode(
     limits.max_alloc = Some(limit);
     reader.limits(limits);
     let mut decoder = reader.into_decoder().map_err(fail)?;
+    // Not every decoder holds to `max_alloc`: check the claimed size here too.
+    if decoder.total_bytes() > limit {
+        return Err(RasterError::Limit {
+            format: name,
+            limit_mib: limit >> 20,
+        });
+    }
     let icc = decoder.icc_profile().map_err(fail)?;
     let image = DynamicImage::from_decoder(decoder).map_err(fail)?;
     Ok((image, icc))

@@ -109,3 +109,63 @@ pub fn listing(dir: &Path) -> Vec<String> {
     names.sort();
     names
 }
+
+/// Writes an image made in memory to `path` (format from the extension).
+pub fn save_image(image: &image::DynamicImage, path: &Path) {
+    image.save(path).expect("save test image");
+}
+
+/// Decodes an image file as rcrop's own decoder sees it.
+pub fn load_image(path: &Path) -> image::DynamicImage {
+    image::ImageReader::open(path)
+        .expect("open image")
+        .with_guessed_format()
+        .expect("guess format")
+        .decode()
+        .expect("decode image")
+}
+
+/// An RGB8 image whose every pixel differs: `(x, y)` holds `[x, y, x ^ y]`.
+pub fn gradient_rgb8(width: u32, height: u32) -> image::DynamicImage {
+    image::DynamicImage::ImageRgb8(image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([x as u8, y as u8, (x ^ y) as u8])
+    }))
+}
+
+/// A small PNG file whose header claims `width × height` RGB pixels: a
+/// decompression bomb's header with a token of data.
+pub fn png_claiming(width: u32, height: u32) -> Vec<u8> {
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&width.to_be_bytes());
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    for (kind, data) in [
+        (b"IHDR", ihdr),
+        (b"IDAT", b"\x78\x9c\x03\x00\x00\x00\x00\x01".to_vec()),
+        (b"IEND", Vec::new()),
+    ] {
+        let mut body = kind.to_vec();
+        body.extend_from_slice(&data);
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        out.extend_from_slice(&body);
+        out.extend_from_slice(&crc32(&body).to_be_bytes());
+    }
+    out
+}
+
+/// CRC-32 as PNG chunks use it.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}

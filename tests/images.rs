@@ -1,0 +1,394 @@
+//! Images in and out: colour types kept, arrays to images and back, what a
+//! format cannot hold, ICC profiles, limits, damaged files, determinism.
+
+mod common;
+
+use std::path::Path;
+
+use common::{Rcrop, gradient_rgb8, listing, load_image, npy_bytes, png_claiming, save_image};
+use image::{DynamicImage, GenericImageView, ImageBuffer, Luma, Rgba};
+
+fn run_ok(rcrop: &Rcrop, args: &[&str], input: &Path, output: &Path) -> String {
+    let out = rcrop
+        .cmd()
+        .args(args)
+        .arg(input)
+        .arg(output)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        out.status.success(),
+        "{args:?} {}: {stderr}",
+        input.display()
+    );
+    stderr
+}
+
+fn run_fails(rcrop: &Rcrop, args: &[&str], input: &Path, output: &Path) -> String {
+    let out = rcrop
+        .cmd()
+        .args(args)
+        .arg(input)
+        .arg(output)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert!(!output.exists(), "a failed run left {}", output.display());
+    stderr
+}
+
+#[test]
+fn png_to_png_crops_pixels_exactly_and_keeps_the_colour_type() {
+    let rcrop = Rcrop::new();
+    let dir = tempfile::tempdir().unwrap();
+    let gray16 = DynamicImage::ImageLuma16(ImageBuffer::from_fn(9, 7, |x, y| {
+        Luma([(x * 7000 + y * 300) as u16])
+    }));
+    let cases = [("rgb8", gradient_rgb8(9, 7)), ("gray16", gray16)];
+    for (name, image) in cases {
+        let input = dir.path().join(format!("{name}.png"));
+        let output = dir.path().join(format!("{name}_out.png"));
+        save_image(&image, &input);
+        run_ok(&rcrop, &["-c", "1,2:3,0"], &input, &output);
+        let cropped = load_image(&output);
+        assert_eq!(cropped.color(), image.color(), "{name}");
+        assert_eq!(cropped.dimensions(), (6, 4), "{name}");
+        let expected = image.crop_imm(3, 1, 6, 4);
+        assert_eq!(cropped.as_bytes(), expected.as_bytes(), "{name}");
+    }
+}
+
+#[test]
+fn an_image_becomes_a_tensor_of_batch_one_in_either_format() {
+    let rcrop = Rcrop::new();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.png");
+    save_image(&gradient_rgb8(5, 4), &input);
+    let last = dir.path().join("last.npy");
+    let first = dir.path().join("first.npy");
+    run_ok(
+        &rcrop,
+        &["-c", "1,0:2,1", "-f", "channels_last"],
+        &input,
+        &last,
+    );
+    run_ok(
+        &rcrop,
+        &["-c", "1,0:2,1", "-f", "channels_first"],
+        &input,
+        &first,
+    );
+    let last = std::fs::read(last).unwrap();
+    let first = std::fs::read(first).unwrap();
+    assert!(
+        String::from_utf8_lossy(&last)
+            .contains("{'descr': '|u1', 'fortran_order': False, 'shape': (1, 3, 2, 3), }")
+    );
+    assert!(String::from_utf8_lossy(&first).contains("'shape': (1, 3, 3, 2), }"));
+    // Pixels (x, y) for x in 2..4, y in 1..4 hold [x, y, x ^ y].
+    let hwc: Vec<u8> = (1..4)
+        .flat_map(|y| (2..4).flat_map(move |x| [x, y, x ^ y]))
+        .collect();
+    let chw: Vec<u8> = (0..3)
+        .flat_map(|c| hwc.iter().skip(c).step_by(3).copied().collect::<Vec<_>>())
+        .collect();
+    assert_eq!(&last[last.len() - 18..], hwc.as_slice());
+    assert_eq!(&first[first.len() - 18..], chw.as_slice());
+}
+
+#[test]
+fn arrays_go_to_images_and_back_unchanged() {
+    let rcrop = Rcrop::new();
+    let dir = tempfile::tempdir().unwrap();
+    // (1, 2, 3, 4) channels_first uint16 big-endian, Fortran order: 2 channels, 3 rows, 4 columns.
+    let values: Vec<u16> = (0..24).map(|i| i * 2500).collect();
+    let data: Vec<u8> = values.iter().flat_map(|v| v.to_be_bytes()).collect();
+    let array = npy_bytes(
+        "{'descr': '>u2', 'fortran_order': True, 'shape': (1, 2, 3, 4), }",
+        &data,
+    );
+    let input = dir.path().join("in.npy");
+    std::fs::write(&input, &array).unwrap();
+    let png = dir.path().join("out.png");
+    run_ok(&rcrop, &["-c", "0", "-f", "channels_first"], &input, &png);
+    let image = load_image(&png);
+    assert_eq!(image.color(), image::ColorType::La16);
+    assert_eq!(image.dimensions(), (4, 3));
+    // Fortran order: element (0, c, y, x) sits at c + 2 * (y + 3 * x).
+    let mut expected = Vec::new();
+    for y in 0..3 {
+        for x in 0..4 {
+            for c in 0..2 {
+                expected.push(values[c + 2 * (y + 3 * x)]);
+            }
+        }
+    }
+    assert_eq!(image.as_luma_alpha16().unwrap().as_raw(), &expected);
+    let back = dir.path().join("back.npy");
+    run_ok(&rcrop, &["-c", "0", "-f", "channels_last"], &png, &back);
+    let back = std::fs::read(back).unwrap();
+    let le: Vec<u8> = expected.iter().flat_map(|v| v.to_le_bytes()).collect();
+    assert!(
+        String::from_utf8_lossy(&back)
+            .contains("'descr': '<u2', 'fortran_order': False, 'shape': (1, 3, 4, 2)")
+    );
+    assert_eq!(&back[back.len() - le.len()..], le.as_slice());
+}
+
+#[test]
+fn arrays_that_are_not_images_are_refused_with_what_they_are() {
+    let rcrop = Rcrop::new();
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "{'descr': '<i4', 'fortran_order': False, 'shape': (1, 2, 2, 3), }",
+            48,
+            "is (1, 2, 2, 3) '<i4'; an image needs uint8, uint16 or float32",
+        ),
+        (
+            "{'descr': '|u1', 'fortran_order': False, 'shape': (2, 2, 2, 3), }",
+            24,
+            "needs a batch of 1, not 2",
+        ),
+        (
+            "{'descr': '|u1', 'fortran_order': False, 'shape': (1, 2, 2, 5), }",
+            20,
+            "1 to 4 channels (channels_last), not 5",
+        ),
+        (
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2, 2, 1), }",
+            16,
+            "no image type holds float32 gray",
+        ),
+        (
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2, 2, 3), }",
+            48,
+            "PNG cannot hold float32 RGB",
+        ),
+    ];
+    for (header, len, needle) in cases {
+        let input = dir.path().join("in.npy");
+        std::fs::write(&input, npy_bytes(header, &vec![0; len])).unwrap();
+        let stderr = run_fails(
+            &rcrop,
+            &["-c", "0", "-f", "channels_last"],
+            &input,
+            &dir.path().join("out.png"),
+        );
+        assert!(stderr.contains(needle), "{needle}: {stderr}");
+    }
+    // TIFF holds float32 RGB.
+    let input = dir.path().join("in.npy");
+    run_ok(
+        &rcrop,
+        &["-c", "0", "-f", "channels_last"],
+        &input,
+        &dir.path().join("out.tif"),
+    );
+}
+
+#[test]
+fn formats_that_cannot_hold_the_pixels_fail_instead_of_converting() {
+    let rcrop = Rcrop::new();
+    let dir = tempfile::tempdir().unwrap();
+    let rgba = DynamicImage::ImageRgba8(ImageBuffer::from_fn(20, 20, |x, y| {
+        Rgba([x as u8 * 10, y as u8 * 10, 7, (x * 12) as u8])
+    }));
+    let input = dir.path().join("in.png");
+    save_image(&rgba, &input);
+    let cases = [
+        (
+            "out.jpg",
+            "JPEG cannot hold 8-bit RGBA; it holds 8-bit gray or RGB",
+        ),
+        ("out.gif", "GIF cannot hold 8-bit RGBA with a partial alpha"),
+    ];
+    for (name, needle) in cases {
+        let stderr = run_fails(&rcrop, &["-c", "1"], &input, &dir.path().join(name));
+        assert!(stderr.contains(&format!("{name}: {needle}")), "{stderr}");
+    }
+    let many = dir.path().join("many.png");
+    save_image(&gradient_rgb8(40, 40), &many);
+    let stderr = run_fails(&rcrop, &["-c", "1"], &many, &dir.path().join("out.gif"));
+    assert!(stderr.contains("more than 256 colours"), "{stderr}");
+    assert_eq!(listing(dir.path()), ["in.png", "many.png"]);
+}
+
+#[test]
+fn icc_profiles_are_kept_where_the_format_carries_them() {
+    let rcrop = Rcrop::new();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.png");
+    let profile = b"not a real profile, but bytes to carry".to_vec();
+    let mut bytes = Vec::new();
+    let mut encoder = image::codecs::png::PngEncoder::new(&mut bytes);
+    image::ImageEncoder::set_icc_profile(&mut encoder, profile.clone()).unwrap();
+    let image = gradient_rgb8(6, 6);
+    image::ImageEncoder::write_image(
+        encoder,
+        image.as_bytes(),
+        6,
+        6,
+        image::ExtendedColorType::Rgb8,
+    )
+    .unwrap();
+    std::fs::write(&input, bytes).unwrap();
+    for name in ["out.png", "out.jpg", "out.webp"] {
+        let output = dir.path().join(name);
+        let stderr = run_ok(&rcrop, &["-c", "1"], &input, &output);
+        assert!(stderr.is_empty(), "{name}: {stderr}");
+        let mut decoder = image::ImageReader::open(&output)
+            .unwrap()
+            .with_guessed_format()
+            .unwrap()
+            .into_decoder()
+            .unwrap();
+        assert_eq!(
+            image::ImageDecoder::icc_profile(&mut decoder).unwrap(),
+            Some(profile.clone()),
+            "{name}"
+        );
+    }
+    // The image crate writes TIFF's ICC tag (34675) as BYTE and reads back only
+    // UNDEFINED, so look for the profile in the file itself.
+    let tiff = dir.path().join("out.tif");
+    assert!(run_ok(&rcrop, &["-c", "1"], &input, &tiff).is_empty());
+    let bytes = std::fs::read(&tiff).unwrap();
+    assert!(
+        bytes
+            .windows(profile.len())
+            .any(|w| w == profile.as_slice())
+    );
+    let stderr = run_ok(&rcrop, &["-c", "1"], &input, &dir.path().join("out.bmp"));
+    assert!(
+        stderr.starts_with("warning: ")
+            && stderr.contains("out.bmp: BMP cannot carry an ICC profile"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_decompression_bomb_is_refused_before_decoding() {
+    let rcrop = Rcrop::new();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("bomb.png");
+    std::fs::write(&input, png_claiming(100_000, 100_000)).unwrap();
+    let start = std::time::Instant::now();
+    let stderr = run_fails(&rcrop, &["-c", "1"], &input, &dir.path().join("out.png"));
+    assert!(start.elapsed() < std::time::Duration::from_secs(5));
+    assert!(
+        stderr.contains(
+            "bomb.png: decoding this PNG image needs more memory than the image limit of 1024 MiB"
+        ),
+        "{stderr}"
+    );
+    // Raising the limit on purpose gets past the check, to the missing pixel data.
+    std::fs::write(&input, png_claiming(20_000, 20_000)).unwrap();
+    let stderr = run_fails(&rcrop, &["-c", "1"], &input, &dir.path().join("out.png"));
+    assert!(stderr.contains("image limit of 1024 MiB"), "{stderr}");
+    let stderr = run_fails(
+        &rcrop,
+        &["-c", "1", "--image-limit-mib", "2048"],
+        &input,
+        &dir.path().join("out.png"),
+    );
+    assert!(stderr.contains("cannot decode the PNG image"), "{stderr}");
+}
+
+#[test]
+fn a_truncated_or_unknown_file_is_exit_1_naming_it() {
+    let rcrop = Rcrop::new();
+    let dir = tempfile::tempdir().unwrap();
+    let whole = dir.path().join("whole.png");
+    save_image(&gradient_rgb8(64, 64), &whole);
+    let bytes = std::fs::read(&whole).unwrap();
+    let cut = dir.path().join("cut.png");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let stderr = run_fails(&rcrop, &["-c", "1"], &cut, &dir.path().join("out.png"));
+    assert!(
+        stderr.contains("cut.png: cannot decode the PNG image"),
+        "{stderr}"
+    );
+    let text = dir.path().join("notes.txt");
+    std::fs::write(&text, "hello, world").unwrap();
+    let stderr = run_fails(&rcrop, &["-c", "1"], &text, &dir.path().join("out.png"));
+    assert!(
+        stderr.contains(
+            "notes.txt: not a .npy file or an image rcrop reads: it starts with \"hello, world\""
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn output_is_deterministic_and_options_take_effect() {
+    let rcrop = Rcrop::new();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.png");
+    save_image(&gradient_rgb8(64, 48), &input);
+    for ext in ["png", "jpg", "tif", "webp", "bmp", "npy"] {
+        let a = dir.path().join(format!("a.{ext}"));
+        let b = dir.path().join(format!("b.{ext}"));
+        run_ok(&rcrop, &["-c", "2"], &input, &a);
+        run_ok(&rcrop, &["-c", "2"], &input, &b);
+        assert_eq!(
+            std::fs::read(&a).unwrap(),
+            std::fs::read(&b).unwrap(),
+            "{ext}"
+        );
+    }
+    let size = |args: &[&str], name: &str| {
+        let out = dir.path().join(name);
+        run_ok(&rcrop, args, &input, &out);
+        std::fs::metadata(out).unwrap().len()
+    };
+    assert!(size(&["-c", "2", "--quality", "30"], "q30.jpg") < size(&["-c", "2"], "q95.jpg"));
+    assert!(
+        size(&["-c", "2", "--png-compression", "best"], "best.png")
+            <= size(&["-c", "2", "--png-compression", "fast"], "fast.png")
+    );
+}
+
+#[test]
+fn standard_output_gets_the_inputs_kind_unless_told() {
+    let rcrop = Rcrop::new();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.png");
+    save_image(&gradient_rgb8(8, 8), &input);
+    let png = rcrop
+        .cmd()
+        .args(["-c", "1"])
+        .arg(&input)
+        .arg("-")
+        .output()
+        .unwrap();
+    assert!(png.stdout.starts_with(b"\x89PNG"));
+    let npy = rcrop
+        .cmd()
+        .args(["-c", "1", "--to", "npy"])
+        .arg(&input)
+        .arg("-")
+        .output()
+        .unwrap();
+    assert!(npy.stdout.starts_with(b"\x93NUMPY"));
+    let jpeg = rcrop
+        .cmd()
+        .args(["-c", "1", "--to", "jpeg", "-", "-"])
+        .pipe_stdin(&input)
+        .unwrap()
+        .output()
+        .unwrap();
+    assert!(jpeg.stdout.starts_with(b"\xff\xd8"));
+    let bad = rcrop
+        .cmd()
+        .args(["-c", "1"])
+        .arg(&input)
+        .arg(dir.path().join("out.xyz"))
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown output extension \"xyz\""));
+}
