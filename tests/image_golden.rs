@@ -1,0 +1,135 @@
+//! Every case in fixtures/images/cases.tsv, whose expected tensors were
+//! made with Pillow and NumPy: rcrop's `.npy` output must equal them byte
+//! for byte (JPEG decoders may differ by 2 in a sample), and the cropped
+//! image must survive image → `.npy` → image unchanged.
+
+mod common;
+
+use std::path::Path;
+
+use common::{Case, Rcrop, cases};
+
+/// JPEG decoders differ slightly in colour conversion and upsampling.
+const JPEG_TOLERANCE: u8 = 2;
+
+fn crop(rcrop: &Rcrop, case: &Case, crop: &str, input: &Path, output: &Path) -> Result<(), String> {
+    let out = rcrop
+        .cmd()
+        .args(["--crop", crop, "--format", &case.format])
+        .arg(input)
+        .arg(output)
+        .output()
+        .map_err(|e| e.to_string())?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{:?}: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+/// Compares two `.npy` files: headers exactly, data within `tolerance`.
+fn same_npy(found: &[u8], expected: &[u8], tolerance: u8) -> Result<(), String> {
+    if found.len() != expected.len() {
+        return Err(format!(
+            "{} bytes, expected {}",
+            found.len(),
+            expected.len()
+        ));
+    }
+    let header_len = 10 + usize::from(u16::from_le_bytes([expected[8], expected[9]]));
+    if found[..header_len] != expected[..header_len] {
+        return Err(format!(
+            "header {:?}",
+            String::from_utf8_lossy(&found[..header_len])
+        ));
+    }
+    let worst = found[header_len..]
+        .iter()
+        .zip(&expected[header_len..])
+        .map(|(a, b)| a.abs_diff(*b))
+        .max()
+        .unwrap_or(0);
+    if worst > tolerance {
+        return Err(format!("a sample differs by {worst}"));
+    }
+    Ok(())
+}
+
+fn check(rcrop: &Rcrop, case: &Case, dir: &Path) -> Result<(), String> {
+    let out = dir.join(format!("{}.npy", case.name));
+    let Some(expected_path) = &case.expected else {
+        return match crop(rcrop, case, &case.crop, &case.input, &out) {
+            Ok(()) => Err("expected an error".into()),
+            Err(_) if out.exists() => Err("a failed run left its output".into()),
+            Err(_) => Ok(()),
+        };
+    };
+    crop(rcrop, case, &case.crop, &case.input, &out)?;
+    let expected = std::fs::read(expected_path).map_err(|e| e.to_string())?;
+    let tolerance = if case.name.starts_with("jpeg_") {
+        JPEG_TOLERANCE
+    } else {
+        0
+    };
+    same_npy(
+        &std::fs::read(&out).map_err(|e| e.to_string())?,
+        &expected,
+        tolerance,
+    )?;
+    if tolerance > 0 {
+        return Ok(());
+    }
+    // The cropped image in the input's own format, then back to a tensor.
+    let ext = case
+        .input
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("png");
+    let image = dir.join(format!("{}.{ext}", case.name));
+    let back = dir.join(format!("{}_back.npy", case.name));
+    crop(rcrop, case, &case.crop, &case.input, &image)?;
+    crop(rcrop, case, "0", &image, &back)?;
+    same_npy(
+        &std::fs::read(&back).map_err(|e| e.to_string())?,
+        &expected,
+        0,
+    )
+    .map_err(|e| format!("image round trip: {e}"))?;
+    // The expected tensor as a PNG, then back.
+    let png = dir.join(format!("{}_from_npy.png", case.name));
+    let again = dir.join(format!("{}_again.npy", case.name));
+    crop(rcrop, case, "0", expected_path, &png)?;
+    crop(rcrop, case, "0", &png, &again)?;
+    same_npy(
+        &std::fs::read(&again).map_err(|e| e.to_string())?,
+        &expected,
+        0,
+    )
+    .map_err(|e| format!(".npy round trip: {e}"))
+}
+
+#[test]
+fn every_image_golden_case_matches_and_round_trips() {
+    let rcrop = Rcrop::new();
+    let dir = tempfile::tempdir().unwrap();
+    let all = cases("images/cases.tsv");
+    assert!(all.len() >= 50, "only {} cases in the manifest", all.len());
+    let failures: Vec<String> = all
+        .iter()
+        .filter_map(|case| {
+            check(&rcrop, case, dir.path())
+                .err()
+                .map(|e| format!("{}: {e}", case.name))
+        })
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
