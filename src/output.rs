@@ -5,6 +5,7 @@
 use std::fs;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
 
 use tempfile::NamedTempFile;
 
@@ -40,13 +41,46 @@ impl std::fmt::Display for Output {
     }
 }
 
+/// The temporary files being written, so that a signal can remove them.
+static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn pending() -> MutexGuard<'static, Vec<PathBuf>> {
+    PENDING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Removes every temporary file still being written and exits with status
+/// 130. For a SIGINT, SIGTERM or SIGHUP handler: the lock is held until the
+/// process ends, so no temporary file can be created or renamed meanwhile,
+/// and an interrupted run leaves only complete outputs.
+pub fn abandon_and_exit() -> ! {
+    let files = pending();
+    for path in files.iter() {
+        let _ = fs::remove_file(path);
+    }
+    std::process::exit(130)
+}
+
+/// Takes a temporary file off the pending list when its sink goes.
+struct Registered(PathBuf);
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        pending().retain(|p| p != &self.0);
+    }
+}
+
 /// An output being written. Dropping it without [`Sink::commit`] discards a
 /// file output entirely.
-pub enum Sink {
+pub struct Sink(Inner);
+
+enum Inner {
     Stdout(BufWriter<io::Stdout>),
     File {
         temp: BufWriter<NamedTempFile>,
         target: PathBuf,
+        _registered: Registered,
     },
 }
 
@@ -57,10 +91,8 @@ impl Sink {
     pub fn create(output: &Output) -> Result<Self, Error> {
         let target = match output {
             Output::Stdout => {
-                return Ok(Sink::Stdout(BufWriter::with_capacity(
-                    BUFFER_SIZE,
-                    io::stdout(),
-                )));
+                let out = BufWriter::with_capacity(BUFFER_SIZE, io::stdout());
+                return Ok(Sink(Inner::Stdout(out)));
             }
             Output::Path(target) => target,
         };
@@ -83,23 +115,34 @@ impl Sink {
                 .map_or(0o666, |m| m.permissions().mode() & 0o7777);
             builder.permissions(fs::Permissions::from_mode(mode));
         }
+        let mut files = pending();
         let temp = builder
             .tempfile_in(dir)
             .map_err(|e| fail(Problem::Temp(e)))?;
-        Ok(Sink::File {
+        files.push(temp.path().to_path_buf());
+        Ok(Sink(Inner::File {
+            _registered: Registered(temp.path().to_path_buf()),
             temp: BufWriter::with_capacity(BUFFER_SIZE, temp),
             target: target.clone(),
-        })
+        }))
     }
 
     /// Flushes everything and, for a file, renames it over the target.
     pub fn commit(self) -> io::Result<()> {
-        match self {
-            Sink::Stdout(mut out) => out.flush(),
-            Sink::File { temp, target } => {
+        match self.0 {
+            Inner::Stdout(mut out) => out.flush(),
+            Inner::File {
+                temp,
+                target,
+                _registered,
+            } => {
                 let temp = temp.into_inner().map_err(io::IntoInnerError::into_error)?;
-                temp.persist(&target).map_err(|e| e.error)?;
-                Ok(())
+                // Renamed under the lock: a signal now either finds the temporary
+                // file still pending, or the output complete.
+                let files = pending();
+                let renamed = temp.persist(&target).map_err(|e| e.error);
+                drop(files);
+                renamed.map(drop)
             }
         }
     }
@@ -107,23 +150,23 @@ impl Sink {
 
 impl Write for Sink {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            Sink::Stdout(out) => out.write(buf),
-            Sink::File { temp, .. } => temp.write(buf),
+        match &mut self.0 {
+            Inner::Stdout(out) => out.write(buf),
+            Inner::File { temp, .. } => temp.write(buf),
         }
     }
 
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        match self {
-            Sink::Stdout(out) => out.write_all(buf),
-            Sink::File { temp, .. } => temp.write_all(buf),
+        match &mut self.0 {
+            Inner::Stdout(out) => out.write_all(buf),
+            Inner::File { temp, .. } => temp.write_all(buf),
         }
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        match self {
-            Sink::Stdout(out) => out.flush(),
-            Sink::File { temp, .. } => temp.flush(),
+        match &mut self.0 {
+            Inner::Stdout(out) => out.flush(),
+            Inner::File { temp, .. } => temp.flush(),
         }
     }
 }

@@ -338,3 +338,44 @@ fn a_full_device_on_stdout_is_a_write_error() {
         "{stderr}"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn a_signal_mid_write_leaves_the_old_output_and_no_temporary_file() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    for signal in ["INT", "TERM"] {
+        let dir = tempfile::tempdir().unwrap();
+        let out_path = dir.path().join("out.npy");
+        std::fs::write(&out_path, OLD).unwrap();
+        let rcrop = Rcrop::new();
+        let mut child = Command::new(assert_cmd::cargo::cargo_bin!("rcrop"))
+            .env("KERAS_HOME", rcrop.keras_home.path())
+            .args(["-c", "1", "-"])
+            .arg(&out_path)
+            .stdin(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let header = "{'descr': '|u1', 'fortran_order': False, 'shape': (1000, 100, 100, 10), }";
+        stdin.write_all(&npy_bytes(header, &[7; 1 << 20])).unwrap();
+        stdin.flush().unwrap();
+        // Wait until the temporary output exists, then interrupt.
+        let start = Instant::now();
+        while listing(dir.path()).len() < 2 && start.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(listing(dir.path()).len(), 2, "no temporary file appeared");
+        let killed = Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let status = child.wait().unwrap();
+        drop(stdin);
+        assert_eq!(status.code(), Some(130), "{signal}");
+        assert_eq!(listing(dir.path()), ["out.npy"], "{signal}");
+        assert_eq!(std::fs::read(&out_path).unwrap(), OLD, "{signal}");
+    }
+}
