@@ -1,11 +1,20 @@
-//! The command line: clap definitions with their help, turned into a [`Job`].
+//! The command line: clap definitions with their help, turned into jobs,
+//! run, and accounted for.
 
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::io::{IsTerminal, Read};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use rcrop::batch::{self, Found, Outcome, Settings};
 use rcrop::layout::keras_default;
 use rcrop::raster::{EncodeOptions, PngCompression};
-use rcrop::{Cropping, Cropping2D, DataFormat, Error, FileKind, Input, Job, Options, Output};
+use rcrop::stack::Stack;
+use rcrop::{
+    Cropping, Cropping2D, DataFormat, Destination, Error, FileKind, Input, Job, Options, Output,
+};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -15,9 +24,13 @@ Examples:
   rcrop --crop 0 tensor.npy image.png
   cat in.npy | rcrop --crop '((1,2),(3,4))' - - > out.npy
   rcrop --crop 4 --to jpeg --quality 90 photo.png - > small.jpg
+  rcrop --crop 16 --out-dir cropped/ images/*.png
+  find data -name '*.png' -print0 | rcrop -c 16 --out-dir out --files-from - -0 --keep-going
+  rcrop --crop 2 --stack -o batch.npy a.png b.png c.png
+  rcrop --crop 0 --out-dir frames --to png batch.npy
 
 Exit status: 0 success; 1 an input cannot be read or cropped, or an output
-cannot be written; 2 the command line is wrong.";
+cannot be written (in a batch: any input failed); 2 the command line is wrong.";
 
 /// Apply the Keras Cropping2D layer to .npy files and images, exactly as Keras would.
 ///
@@ -63,11 +76,64 @@ pub struct Cli {
     #[arg(long, value_name = "MIB", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1 << 24))]
     image_limit_mib: u64,
 
-    /// The .npy file or image to crop, or - for standard input.
-    input: PathBuf,
+    /// Write one result per input into this folder, under the input's file
+    /// name (--to changes the extension); a .npy batch going to images
+    /// becomes one image a sample, <stem>_<index>.<ext>. Created if missing.
+    #[arg(long, value_name = "DIR", conflicts_with = "stack")]
+    out_dir: Option<PathBuf>,
 
-    /// Where to write the result, or - for standard output.
-    output: PathBuf,
+    /// Stack all inputs, cropped, into one .npy batch written to --output;
+    /// they must share one shape and dtype.
+    #[arg(long, requires = "output")]
+    stack: bool,
+
+    /// The output file: with --stack, or instead of the second PATH.
+    #[arg(short, long, value_name = "FILE", conflicts_with = "out_dir")]
+    output: Option<PathBuf>,
+
+    /// Crop the files under directories given as inputs (those with a known
+    /// extension), mirroring their tree under --out-dir.
+    #[arg(short, long)]
+    recursive: bool,
+
+    /// Read more inputs from FILE (- for standard input), one a line.
+    #[arg(long, value_name = "FILE")]
+    files_from: Option<PathBuf>,
+
+    /// With --files-from: names are NUL-separated, as find -print0 writes them.
+    #[arg(short = '0', long = "null", requires = "files_from")]
+    null: bool,
+
+    /// Worker threads for a batch. Default: one per core.
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    jobs: Option<u16>,
+
+    /// Go on after an input fails; the exit status is still 1 if any failed.
+    #[arg(long)]
+    keep_going: bool,
+
+    /// Leave outputs that already exist alone, so an interrupted batch can be rerun cheaply.
+    #[arg(short = 'n', long)]
+    no_clobber: bool,
+
+    /// Print one JSON object a line to standard output for each input:
+    /// input, output, input_shape, output_shape, dtype, status, error.
+    #[arg(long, value_name = "FORMAT", value_enum)]
+    report: Option<ReportFormat>,
+
+    /// No progress bar and no warnings; errors are still shown.
+    #[arg(short, long)]
+    quiet: bool,
+
+    /// INPUT OUTPUT; or, with --out-dir, --stack or -o, only inputs. A .npy
+    /// file or an image; - for standard input or output.
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ReportFormat {
+    Json,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -97,7 +163,7 @@ impl Cli {
             return Ok(format);
         }
         let found = keras_default()?;
-        if let Some(warning) = found.warning {
+        if let Some(warning) = found.warning.filter(|_| !self.quiet) {
             eprintln!("warning: {warning}");
         }
         Ok(found.format)
@@ -124,11 +190,9 @@ impl Cli {
         }
     }
 
-    /// The job this command line describes.
-    pub fn job(&self) -> Result<Job, Error> {
-        let output = Output::from_arg(&self.output);
-        let options = Options {
-            to: self.output_kind(&output)?,
+    fn options(&self, to: Option<FileKind>) -> Options {
+        Options {
+            to,
             encode: EncodeOptions {
                 jpeg_quality: self.quality,
                 png_compression: match self.png_compression {
@@ -138,12 +202,241 @@ impl Cli {
                 },
             },
             image_limit: self.image_limit_mib << 20,
-        };
-        Ok(Job {
-            input: Input::from_arg(&self.input),
-            output,
-            layer: Cropping2D::new(self.crop, self.data_format()?),
-            options,
-        })
+            no_clobber: self.no_clobber,
+        }
     }
+
+    /// The positional inputs and those from `--files-from`.
+    fn input_paths(&self) -> Result<Vec<PathBuf>, Error> {
+        let mut paths = self.paths.clone();
+        if let Some(list) = &self.files_from {
+            let mut bytes = Vec::new();
+            let read = if list.as_os_str() == "-" {
+                std::io::stdin().read_to_end(&mut bytes)
+            } else {
+                std::fs::File::open(list).and_then(|mut f| f.read_to_end(&mut bytes))
+            };
+            read.map_err(|e| Error::file(list.display(), rcrop::Problem::Read(e)))?;
+            paths.extend(batch::parse_list(&bytes, self.null));
+        }
+        Ok(paths)
+    }
+
+    /// What the command line asks for.
+    fn plan(&self) -> Result<Plan, Error> {
+        let layer = Cropping2D::new(self.crop, self.data_format()?);
+        if self.stack {
+            let output = Output::from_arg(self.output.as_deref().unwrap_or(Path::new("-")));
+            let found = batch::find_inputs(&self.input_paths()?, self.recursive)?;
+            return Ok(Plan::Stack(Stack {
+                inputs: found.iter().map(|f| Input::from_arg(&f.path)).collect(),
+                output,
+                layer,
+                options: self.options(Some(FileKind::Npy)),
+            }));
+        }
+        if let Some(dir) = &self.out_dir {
+            let found = batch::find_inputs(&self.input_paths()?, self.recursive)?;
+            return self.folder_jobs(dir, &found, layer).map(Plan::Jobs);
+        }
+        let (input, output) = match (self.paths.as_slice(), &self.output, &self.files_from) {
+            ([input, output], None, None) => (input, output),
+            ([input], Some(output), None) => (input, output),
+            _ => {
+                return Err(Error::Usage(
+                    "expected INPUT OUTPUT (or INPUT -o OUTPUT); for many inputs use --out-dir DIR or --stack -o FILE"
+                        .into(),
+                ));
+            }
+        };
+        if self.recursive && input.is_dir() {
+            return Err(Error::Usage(format!(
+                "{}: -r needs --out-dir or --stack",
+                input.display()
+            )));
+        }
+        let output = Output::from_arg(output);
+        Ok(Plan::Jobs(vec![Job {
+            input: Input::from_arg(input),
+            options: self.options(self.output_kind(&output)?),
+            destination: Destination::Output(output),
+            layer,
+        }]))
+    }
+
+    /// One job per input, each into `dir` (and the input's subfolder); two
+    /// inputs that would write the same output are refused.
+    fn folder_jobs(
+        &self,
+        dir: &Path,
+        found: &[Found],
+        layer: Cropping2D,
+    ) -> Result<Vec<Job>, Error> {
+        let options = self.options(self.to);
+        let mut seen: HashMap<PathBuf, &Path> = HashMap::new();
+        let mut jobs = Vec::with_capacity(found.len());
+        for f in found {
+            if f.path.as_os_str() == "-" {
+                return Err(Error::Usage(
+                    "- (standard input) has no name to write under --out-dir".into(),
+                ));
+            }
+            let Some(name) = f.path.file_name() else {
+                return Err(Error::Usage(format!(
+                    "{}: not a file name",
+                    f.path.display()
+                )));
+            };
+            let folder = dir.join(&f.subdir);
+            let mut key = folder.join(name);
+            if let Some(to) = self.to {
+                key.set_extension(to.extension());
+            }
+            if let Some(other) = seen.insert(key.clone(), &f.path) {
+                return Err(Error::Usage(format!(
+                    "{} and {} would both write {}",
+                    other.display(),
+                    f.path.display(),
+                    key.display()
+                )));
+            }
+            jobs.push(Job {
+                input: Input::Path(f.path.clone()),
+                destination: Destination::Folder {
+                    dir: folder,
+                    name: name.to_os_string(),
+                },
+                layer,
+                options: options.clone(),
+            });
+        }
+        Ok(jobs)
+    }
+
+    fn progress(&self, len: usize) -> ProgressBar {
+        let wanted = !self.quiet
+            && len > 1
+            && std::io::stderr().is_terminal()
+            && std::env::var_os("CI").is_none();
+        if !wanted {
+            return ProgressBar::hidden();
+        }
+        let bar = ProgressBar::new(len as u64);
+        if let Ok(style) = ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} files, {elapsed} elapsed, {eta} left",
+        ) {
+            bar.set_style(style);
+        }
+        bar
+    }
+
+    /// Runs what the command line asks for and says how it went.
+    pub fn run(&self) -> ExitCode {
+        match self.plan() {
+            Ok(Plan::Jobs(jobs)) => self.run_jobs(&jobs),
+            Ok(Plan::Stack(stack)) => self.run_stack(&stack),
+            Err(e) => fail(&e),
+        }
+    }
+
+    fn run_stack(&self, stack: &Stack) -> ExitCode {
+        let settings = Settings {
+            threads: self.jobs.map(usize::from),
+            keep_going: false,
+        };
+        let result = batch::pool(settings).and_then(|pool| pool.install(|| stack.run()));
+        match result {
+            Ok(summary) => {
+                if self.report.is_some() {
+                    let line = serde_json::json!({
+                        "inputs": stack.inputs.len(),
+                        "output": summary.output,
+                        "output_shape": summary.output_shape.0,
+                        "dtype": summary.dtype,
+                        "status": "ok",
+                        "error": null,
+                    });
+                    println!("{line}");
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e),
+        }
+    }
+
+    fn run_jobs(&self, jobs: &[Job]) -> ExitCode {
+        if let Err(e) = create_folders(jobs) {
+            return fail(&e);
+        }
+        let settings = Settings {
+            threads: self.jobs.map(usize::from),
+            keep_going: self.keep_going,
+        };
+        let bar = self.progress(jobs.len());
+        let each = |_: &Job, outcome: &Outcome| {
+            bar.suspend(|| match outcome {
+                Outcome::Failed(e) => eprintln!("error: {e}"),
+                Outcome::Done(summary) if !self.quiet => {
+                    for warning in &summary.warnings {
+                        eprintln!("warning: {warning}");
+                    }
+                }
+                _ => {}
+            });
+            bar.inc(1);
+        };
+        let outcomes = match batch::run(jobs, settings, each) {
+            Ok(outcomes) => outcomes,
+            Err(e) => return fail(&e),
+        };
+        bar.finish_and_clear();
+        if self.report.is_some() {
+            for (job, outcome) in jobs.iter().zip(&outcomes) {
+                println!("{}", batch::report_line(job, outcome));
+            }
+        }
+        let failed = outcomes
+            .iter()
+            .filter(|o| matches!(o, Outcome::Failed(_)))
+            .count();
+        let not_run = outcomes
+            .iter()
+            .filter(|o| matches!(o, Outcome::NotRun))
+            .count();
+        if failed == 0 {
+            return ExitCode::SUCCESS;
+        }
+        if jobs.len() > 1 {
+            let mut account = format!("error: {failed} of {} inputs failed", jobs.len());
+            if not_run > 0 {
+                account.push_str(&format!(
+                    "; {not_run} not run (--keep-going goes on after a failure)"
+                ));
+            }
+            eprintln!("{account}");
+        }
+        ExitCode::from(1)
+    }
+}
+
+/// What a command line asks for.
+enum Plan {
+    Jobs(Vec<Job>),
+    Stack(Stack),
+}
+
+/// Makes the output folders of a batch.
+fn create_folders(jobs: &[Job]) -> Result<(), Error> {
+    for job in jobs {
+        if let Destination::Folder { dir, .. } = &job.destination {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::file(dir.display(), rcrop::Problem::Write(e)))?;
+        }
+    }
+    Ok(())
+}
+
+fn fail(e: &Error) -> ExitCode {
+    eprintln!("error: {e}");
+    ExitCode::from(e.exit_code())
 }

@@ -6,6 +6,7 @@ use crate::layer::CropError;
 use crate::layout::KerasConfigError;
 use crate::npy::NpyError;
 use crate::raster::RasterError;
+use crate::stack::Mismatch;
 
 /// Everything that can stop a run. Messages name the file, what was found
 /// and what was expected.
@@ -46,6 +47,8 @@ pub enum Problem {
          string or a PNG, JPEG, TIFF, BMP, WebP or GIF signature"
     )]
     UnknownKind(String),
+    #[error(transparent)]
+    Stack(Box<Mismatch>),
     #[error(
         "the file is over the image limit of {0} MiB; raise --image-limit-mib if it is trusted"
     )]

@@ -21,6 +21,7 @@
 //! # Ok::<(), rcrop::SpecError>(())
 //! ```
 
+pub mod batch;
 pub mod error;
 pub mod input;
 pub mod job;
@@ -31,10 +32,11 @@ pub mod npy;
 pub mod output;
 pub mod raster;
 pub mod spec;
+pub mod stack;
 
 pub use error::{Error, Problem};
 pub use input::Input;
-pub use job::{Job, Options, Summary};
+pub use job::{Destination, Job, Options, Summary};
 pub use kind::FileKind;
 pub use layer::{CropError, Cropping2D, Shape};
 pub use layout::DataFormat;

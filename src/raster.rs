@@ -177,15 +177,20 @@ impl Tensor {
         })
     }
 
-    /// The tensor as a `.npy` file in a data format, as `numpy.save` writes it.
-    pub fn to_npy(&self, format: DataFormat) -> Vec<u8> {
-        let shape = self.shape(format).dims().unwrap_or_default().to_vec();
-        let header = Header {
+    /// The `.npy` header of `batch` tensors like this one stacked, as
+    /// `numpy.save` writes it.
+    pub fn npy_header(&self, format: DataFormat, batch: usize) -> Header {
+        let mut shape = self.shape(format).dims().unwrap_or_default();
+        shape[0] = batch;
+        Header {
             dtype: Dtype::plain(self.descr(), self.samples.itemsize()),
             fortran_order: false,
-            shape,
-        };
-        let mut out = header.to_bytes();
+            shape: shape.to_vec(),
+        }
+    }
+
+    /// The samples in C order of the tensor's shape in `format`, little-endian.
+    pub fn npy_data(&self, format: DataFormat) -> Vec<u8> {
         let (pixels, channels) = (self.height * self.width, self.channels);
         // Element `i` of the output in storage order, for either format.
         let index = |i: usize| match format {
@@ -193,15 +198,21 @@ impl Tensor {
             DataFormat::ChannelsFirst => (i % pixels) * channels + i / pixels,
         };
         match (&self.samples, format) {
-            (Samples::U8(d), DataFormat::ChannelsLast) => out.extend_from_slice(d),
-            (Samples::U8(d), _) => out.extend((0..d.len()).map(|i| d[index(i)])),
-            (Samples::U16(d), _) => {
-                out.extend((0..d.len()).flat_map(|i| d[index(i)].to_le_bytes()))
-            }
-            (Samples::F32(d), _) => {
-                out.extend((0..d.len()).flat_map(|i| d[index(i)].to_le_bytes()))
-            }
+            (Samples::U8(d), DataFormat::ChannelsLast) => d.clone(),
+            (Samples::U8(d), _) => (0..d.len()).map(|i| d[index(i)]).collect(),
+            (Samples::U16(d), _) => (0..d.len())
+                .flat_map(|i| d[index(i)].to_le_bytes())
+                .collect(),
+            (Samples::F32(d), _) => (0..d.len())
+                .flat_map(|i| d[index(i)].to_le_bytes())
+                .collect(),
         }
+    }
+
+    /// The tensor as a `.npy` file in a data format, as `numpy.save` writes it.
+    pub fn to_npy(&self, format: DataFormat) -> Vec<u8> {
+        let mut out = self.npy_header(format, 1).to_bytes();
+        out.extend(self.npy_data(format));
         out
     }
 

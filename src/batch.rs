@@ -1,0 +1,223 @@
+//! Many jobs: spread over the cores with rayon, stopped at the first failure
+//! unless told to keep going, and accounted for one by one.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use rayon::prelude::*;
+
+use crate::error::{Error, Problem};
+use crate::job::{Job, Summary};
+use crate::kind::FileKind;
+use crate::layer::Shape;
+
+/// How a batch runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Settings {
+    /// Worker threads; `None` for one per core. Default: `None`.
+    pub threads: Option<usize>,
+    /// Go on after a failure instead of stopping. Default: `false`.
+    pub keep_going: bool,
+}
+
+/// What became of one job.
+#[derive(Debug)]
+pub enum Outcome {
+    Done(Summary),
+    Failed(Error),
+    /// Not started: an earlier failure stopped the batch.
+    NotRun,
+}
+
+/// Runs every job, calling `each` as each one ends (from worker threads),
+/// and returns the outcomes in the jobs' order. Outputs do not depend on
+/// the number of threads: each job writes its own files.
+pub fn run(
+    jobs: &[Job],
+    settings: Settings,
+    each: impl Fn(&Job, &Outcome) + Sync,
+) -> Result<Vec<Outcome>, Error> {
+    let stop = AtomicBool::new(false);
+    let work = || {
+        jobs.par_iter()
+            .map(|job| {
+                if stop.load(Ordering::Relaxed) {
+                    return Outcome::NotRun;
+                }
+                let outcome = match job.run() {
+                    Ok(summary) => Outcome::Done(summary),
+                    Err(e) => {
+                        if !settings.keep_going {
+                            stop.store(true, Ordering::Relaxed);
+                        }
+                        Outcome::Failed(e)
+                    }
+                };
+                each(job, &outcome);
+                outcome
+            })
+            .collect()
+    };
+    Ok(pool(settings)?.install(work))
+}
+
+/// The worker threads `settings` ask for.
+pub fn pool(settings: Settings) -> Result<rayon::ThreadPool, Error> {
+    let mut pool = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = settings.threads {
+        pool = pool.num_threads(n);
+    }
+    pool.build()
+        .map_err(|e| Error::Usage(format!("cannot start the worker threads: {e}")))
+}
+
+/// One input of a batch and the folder, relative to the output folder,
+/// that its result goes into (empty but for files found under a directory).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Found {
+    pub path: PathBuf,
+    pub subdir: PathBuf,
+}
+
+/// The inputs named on the command line: files as given, directories (with
+/// `recursive`) walked in sorted order for the files rcrop reads, by
+/// extension, their tree kept as `subdir`. Symbolic links to directories are
+/// not followed.
+pub fn find_inputs(paths: &[PathBuf], recursive: bool) -> Result<Vec<Found>, Error> {
+    let mut found = Vec::new();
+    for path in paths {
+        if path.as_os_str() != "-" && path.is_dir() {
+            if !recursive {
+                return Err(Error::Usage(format!(
+                    "{} is a directory; expected a file, or -r to crop the files under it",
+                    path.display()
+                )));
+            }
+            walk(path, Path::new(""), &mut found)?;
+        } else {
+            found.push(Found {
+                path: path.clone(),
+                subdir: PathBuf::new(),
+            });
+        }
+    }
+    Ok(found)
+}
+
+fn walk(dir: &Path, subdir: &Path, found: &mut Vec<Found>) -> Result<(), Error> {
+    let entries = fs::read_dir(dir).map_err(|e| Error::file(dir.display(), Problem::Open(e)))?;
+    let mut entries: Vec<_> = entries
+        .collect::<Result<_, _>>()
+        .map_err(|e| Error::file(dir.display(), Problem::Read(e)))?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let path = entry.path();
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        if is_dir {
+            walk(&path, &subdir.join(entry.file_name()), found)?;
+        } else if path.is_file() && FileKind::from_path(&path).is_some() {
+            found.push(Found {
+                path,
+                subdir: subdir.to_path_buf(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// File names from a list, one a line or (with `nul`) NUL-separated, as
+/// `find -print0` writes them; empty entries are skipped. On Unix the names
+/// are bytes, taken as they are.
+pub fn parse_list(bytes: &[u8], nul: bool) -> Vec<PathBuf> {
+    let separator = if nul { b'\0' } else { b'\n' };
+    bytes
+        .split(|&b| b == separator)
+        .filter(|name| !name.is_empty())
+        .map(path_from_bytes)
+        .collect()
+}
+
+#[cfg(unix)]
+fn path_from_bytes(bytes: &[u8]) -> PathBuf {
+    use std::os::unix::ffi::OsStrExt;
+    PathBuf::from(std::ffi::OsStr::from_bytes(bytes))
+}
+
+#[cfg(not(unix))]
+fn path_from_bytes(bytes: &[u8]) -> PathBuf {
+    PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
+}
+
+/// One line of `--report json` for a job and its outcome.
+pub fn report_line(job: &Job, outcome: &Outcome) -> serde_json::Value {
+    let shape = |s: &Shape| {
+        serde_json::Value::from(
+            s.0.iter()
+                .map(|d| serde_json::Value::from(*d))
+                .collect::<Vec<_>>(),
+        )
+    };
+    let (status, summary, error) = match outcome {
+        Outcome::Done(s) if s.skipped => ("skipped", Some(s), None),
+        Outcome::Done(s) => ("ok", Some(s), None),
+        Outcome::Failed(e) => ("failed", None, Some(e.to_string())),
+        Outcome::NotRun => ("not_run", None, None),
+    };
+    serde_json::json!({
+        "input": job.input.to_string(),
+        "output": summary.map_or_else(|| job.destination.to_string(), |s| s.output.clone()),
+        "input_shape": summary.filter(|s| !s.skipped).map(|s| shape(&s.input_shape)),
+        "output_shape": summary.filter(|s| !s.skipped).map(|s| shape(&s.output_shape)),
+        "dtype": summary.filter(|s| !s.skipped).map(|s| s.dtype.clone()),
+        "status": status,
+        "error": error,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_split_on_newlines_or_nuls_and_skip_empty_names() {
+        assert_eq!(
+            parse_list(b"a.png\n\nb c.png\n", false),
+            [PathBuf::from("a.png"), PathBuf::from("b c.png")]
+        );
+        assert_eq!(
+            parse_list(b"a\nb.png\0c.png\0", true),
+            [PathBuf::from("a\nb.png"), PathBuf::from("c.png")]
+        );
+    }
+
+    #[test]
+    fn directories_are_walked_in_order_for_known_kinds() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [
+            "b.png",
+            "a.npy",
+            "notes.txt",
+            "sub/c.JPG",
+            "sub/deeper/d.tif",
+        ] {
+            let path = dir.path().join(name);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, b"").unwrap();
+        }
+        let found = find_inputs(&[dir.path().to_path_buf()], true).unwrap();
+        let names: Vec<_> = found
+            .iter()
+            .map(|f| f.path.strip_prefix(dir.path()).unwrap().to_path_buf())
+            .collect();
+        assert_eq!(
+            names,
+            ["a.npy", "b.png", "sub/c.JPG", "sub/deeper/d.tif"].map(PathBuf::from)
+        );
+        assert_eq!(found[3].subdir, PathBuf::from("sub/deeper"));
+        assert!(matches!(
+            find_inputs(&[dir.path().to_path_buf()], false),
+            Err(Error::Usage(_))
+        ));
+    }
+}
