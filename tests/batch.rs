@@ -285,7 +285,7 @@ fn a_stack_of_different_shapes_names_both_files_and_writes_nothing() {
     let stderr = String::from_utf8_lossy(&result.stderr);
     assert_eq!(result.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains("b.png is (1, 7, 7, 3) '|u1' after cropping, but"),
+        stderr.contains("b.png: is (1, 7, 7, 3) '|u1' after cropping, but"),
         "{stderr}"
     );
     assert!(stderr.contains("a.png is (1, 8, 10, 3) '|u1'"), "{stderr}");
