@@ -30,12 +30,14 @@ pub enum Outcome {
     NotRun,
 }
 
-/// Runs every job, calling `each` as each one ends (from worker threads),
-/// and returns the outcomes in the jobs' order. Outputs do not depend on
-/// the number of threads: each job writes its own files.
+/// Runs `action` on every job ([`Job::run`], or [`Job::inspect`] for a dry
+/// run), calling `each` as each one ends (from worker threads), and returns
+/// the outcomes in the jobs' order. Outputs do not depend on the number of
+/// threads: each job writes its own files.
 pub fn run(
     jobs: &[Job],
     settings: Settings,
+    action: impl Fn(&Job) -> Result<Summary, Error> + Sync,
     each: impl Fn(&Job, &Outcome) + Sync,
 ) -> Result<Vec<Outcome>, Error> {
     let stop = AtomicBool::new(false);
@@ -45,7 +47,7 @@ pub fn run(
                 if stop.load(Ordering::Relaxed) {
                     return Outcome::NotRun;
                 }
-                let outcome = match job.run() {
+                let outcome = match action(job) {
                     Ok(summary) => Outcome::Done(summary),
                     Err(e) => {
                         if !settings.keep_going {

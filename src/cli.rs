@@ -9,11 +9,13 @@ use std::process::ExitCode;
 use clap::{Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use rcrop::batch::{self, Found, Outcome, Settings};
+use rcrop::config::find_layer;
 use rcrop::layout::keras_default;
 use rcrop::raster::{EncodeOptions, PngCompression};
 use rcrop::stack::Stack;
 use rcrop::{
     Cropping, Cropping2D, DataFormat, Destination, Error, FileKind, Input, Job, Options, Output,
+    Shape,
 };
 
 const EXAMPLES: &str = "\
@@ -46,8 +48,14 @@ pub struct Cli {
     /// How much to crop: N (all sides), H,W (symmetric rows, columns),
     /// T,B:L,R (top, bottom, left, right; either side of ':' may be one
     /// number), or a Keras tuple such as ((T,B),(L,R)), (H,W) or (H,(L,R)).
-    #[arg(short, long, value_name = "SPEC", allow_hyphen_values = true)]
-    crop: Cropping,
+    #[arg(
+        short,
+        long,
+        value_name = "SPEC",
+        allow_hyphen_values = true,
+        required_unless_present = "config"
+    )]
+    crop: Option<Cropping>,
 
     /// Where the channels are: channels_last is (batch, rows, cols, channels),
     /// channels_first is (batch, channels, rows, cols). Default: the
@@ -125,6 +133,34 @@ pub struct Cli {
     #[arg(short, long)]
     quiet: bool,
 
+    /// Take the crop and data format from a Keras config: the JSON of
+    /// Cropping2D.get_config(), or a model's JSON (model.to_json(), Keras 2
+    /// or 3). A data_format of null means the keras.json default. --crop
+    /// and --format may be given too, but must agree with it.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    /// With --config holding a model: the name of the Cropping2D layer to
+    /// use. Needed when the model has more than one.
+    #[arg(long, value_name = "NAME", requires = "config")]
+    layer: Option<String>,
+
+    /// Print the layer's get_config() JSON, which Keras' Cropping2D.from_config
+    /// accepts, and exit.
+    #[arg(long, conflicts_with_all = ["input_shape", "dry_run", "out_dir", "stack", "output"])]
+    print_config: bool,
+
+    /// Print the output shape for this input shape, as Keras'
+    /// compute_output_shape does, and exit: four dimensions, each a number or
+    /// None, e.g. None,28,28,3.
+    #[arg(long, value_name = "SHAPE", value_parser = parse_shape, conflicts_with_all = ["dry_run", "out_dir", "stack", "output"])]
+    input_shape: Option<Shape>,
+
+    /// Print each input's shape and its output shape, with the errors a real
+    /// run would give, and write nothing.
+    #[arg(long)]
+    dry_run: bool,
+
     /// INPUT OUTPUT; or, with --out-dir, --stack or -o, only inputs. A .npy
     /// file or an image; - for standard input or output.
     #[arg(value_name = "PATH")]
@@ -149,6 +185,25 @@ fn parse_kind(value: &str) -> Result<FileKind, String> {
         .map_err(|e: rcrop::kind::UnknownKind| e.to_string())
 }
 
+/// `None,28,28,3`, with or without parentheses and spaces.
+fn parse_shape(value: &str) -> Result<Shape, String> {
+    let inner = value.trim().trim_start_matches('(').trim_end_matches(')');
+    let dims: Vec<Option<usize>> = inner
+        .split(',')
+        .map(|d| match d.trim() {
+            "None" | "none" | "?" => Ok(None),
+            n => n
+                .parse()
+                .map(Some)
+                .map_err(|_| format!("{n:?} is neither a non-negative integer nor None")),
+        })
+        .collect::<Result<_, _>>()?;
+    let dims: [Option<usize>; 4] = dims
+        .try_into()
+        .map_err(|d: Vec<_>| format!("{} dimensions; expected 4, e.g. None,28,28,3", d.len()))?;
+    Ok(Shape(dims))
+}
+
 fn parse_format(value: &str) -> Result<DataFormat, String> {
     value
         .parse()
@@ -156,10 +211,48 @@ fn parse_format(value: &str) -> Result<DataFormat, String> {
 }
 
 impl Cli {
-    /// The data format asked for, or the Keras default; a warning about an
+    /// The layer: from the flags, or from `--config` checked against them.
+    fn layer(&self) -> Result<Cropping2D, Error> {
+        let Some(path) = &self.config else {
+            let cropping = self.crop.unwrap_or_default();
+            return Ok(Cropping2D::new(cropping, self.data_format(self.format)?));
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::file(path.display(), rcrop::Problem::Read(e)))?;
+        let config = find_layer(&text, self.layer.as_deref())
+            .map_err(|e| Error::file(path.display(), rcrop::Problem::Config(e)))?;
+        let contradiction = |flag: String, found: String| {
+            Error::Usage(format!(
+                "{flag} contradicts {} in {}: {found}",
+                config.name,
+                path.display()
+            ))
+        };
+        if let Some(crop) = self.crop.filter(|&c| c != config.cropping.0) {
+            return Err(contradiction(
+                format!("--crop {crop}"),
+                format!("cropping {}", config.cropping.0.to_keras()),
+            ));
+        }
+        let configured = config.data_format.map(|f| f.0);
+        if let (Some(flag), Some(found)) = (self.format, configured)
+            && flag != found
+        {
+            return Err(contradiction(
+                format!("--format {flag}"),
+                format!("data_format {found}"),
+            ));
+        }
+        Ok(Cropping2D::from_config(
+            &config,
+            self.data_format(configured.or(self.format))?,
+        ))
+    }
+
+    /// The data format given, or the Keras default; a warning about an
     /// ignored `keras.json` goes to standard error.
-    fn data_format(&self) -> Result<DataFormat, Error> {
-        if let Some(format) = self.format {
+    fn data_format(&self, given: Option<DataFormat>) -> Result<DataFormat, Error> {
+        if let Some(format) = given {
             return Ok(format);
         }
         let found = keras_default()?;
@@ -224,7 +317,15 @@ impl Cli {
 
     /// What the command line asks for.
     fn plan(&self) -> Result<Plan, Error> {
-        let layer = Cropping2D::new(self.crop, self.data_format()?);
+        let layer = self.layer()?;
+        if self.print_config || self.input_shape.is_some() {
+            if !self.paths.is_empty() || self.files_from.is_some() {
+                return Err(Error::Usage(
+                    "--print-config and --input-shape take no input files".into(),
+                ));
+            }
+            return Ok(Plan::Layer(layer));
+        }
         if self.stack {
             let output = Output::from_arg(self.output.as_deref().unwrap_or(Path::new("-")));
             let found = batch::find_inputs(&self.input_paths()?, self.recursive)?;
@@ -335,8 +436,24 @@ impl Cli {
         match self.plan() {
             Ok(Plan::Jobs(jobs)) => self.run_jobs(&jobs),
             Ok(Plan::Stack(stack)) => self.run_stack(&stack),
+            Ok(Plan::Layer(layer)) => self.run_layer(&layer),
             Err(e) => fail(&e),
         }
+    }
+
+    /// `--print-config` or `--input-shape`: the layer alone, no data.
+    fn run_layer(&self, layer: &Cropping2D) -> ExitCode {
+        if let Some(shape) = self.input_shape {
+            return match layer.compute_output_shape(shape) {
+                Ok(out) => {
+                    println!("{out}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&Error::file(format!("input shape {shape}"), e)),
+            };
+        }
+        println!("{}", rcrop::config::to_python_json(&layer.get_config()));
+        ExitCode::SUCCESS
     }
 
     fn run_stack(&self, stack: &Stack) -> ExitCode {
@@ -365,7 +482,9 @@ impl Cli {
     }
 
     fn run_jobs(&self, jobs: &[Job]) -> ExitCode {
-        if let Err(e) = create_folders(jobs) {
+        if !self.dry_run
+            && let Err(e) = create_folders(jobs)
+        {
             return fail(&e);
         }
         let settings = Settings {
@@ -385,14 +504,25 @@ impl Cli {
             });
             bar.inc(1);
         };
-        let outcomes = match batch::run(jobs, settings, each) {
+        let action = |job: &Job| {
+            if self.dry_run {
+                job.inspect()
+            } else {
+                job.run()
+            }
+        };
+        let outcomes = match batch::run(jobs, settings, action, each) {
             Ok(outcomes) => outcomes,
             Err(e) => return fail(&e),
         };
         bar.finish_and_clear();
-        if self.report.is_some() {
-            for (job, outcome) in jobs.iter().zip(&outcomes) {
-                println!("{}", batch::report_line(job, outcome));
+        for (job, outcome) in jobs.iter().zip(&outcomes) {
+            match outcome {
+                _ if self.report.is_some() => println!("{}", batch::report_line(job, outcome)),
+                Outcome::Done(s) if self.dry_run => {
+                    println!("{}: {} -> {}", job.input, s.input_shape, s.output_shape)
+                }
+                _ => {}
             }
         }
         let failed = outcomes
@@ -423,6 +553,7 @@ impl Cli {
 enum Plan {
     Jobs(Vec<Job>),
     Stack(Stack),
+    Layer(Cropping2D),
 }
 
 /// Makes the output folders of a batch.

@@ -2,6 +2,7 @@
 
 use std::io;
 
+use crate::config::ConfigError;
 use crate::layer::CropError;
 use crate::layout::KerasConfigError;
 use crate::npy::NpyError;
@@ -49,6 +50,8 @@ pub enum Problem {
     UnknownKind(String),
     #[error(transparent)]
     Stack(Box<Mismatch>),
+    #[error(transparent)]
+    Config(ConfigError),
     #[error(
         "the file is over the image limit of {0} MiB; raise --image-limit-mib if it is trusted"
     )]

@@ -115,6 +115,62 @@ impl Job {
         }
     }
 
+    /// What [`Job::run`] would do, from the input's header alone: its shape
+    /// and the output's, with the errors a real run would give. Writes nothing.
+    pub fn inspect(&self) -> Result<Summary, Error> {
+        let mut source = self.input.open()?;
+        let kind = sniff(&self.input, &source)?;
+        let to = self.options.to.unwrap_or(kind);
+        let (input_shape, dtype) = match kind {
+            FileKind::Npy => {
+                let (header, header_len) = read_header(&self.input, &mut source)?;
+                let (_, plan) = header
+                    .cropped(&self.layer)
+                    .map_err(|e| self.input_error(e))?;
+                check_length(&self.input, &source, &header, header_len, plan.input_len())?;
+                if let FileKind::Image(_) = to {
+                    let sample = Header {
+                        shape: [1]
+                            .into_iter()
+                            .chain(header.shape[1..].iter().copied())
+                            .collect(),
+                        ..header.clone()
+                    };
+                    let split = matches!(self.destination, Destination::Folder { .. });
+                    let image_header = if split { &sample } else { &header };
+                    raster::image_dims(image_header, self.layer.data_format)
+                        .map_err(|e| self.input_error(e.into()))?;
+                }
+                (
+                    header.layer_shape().unwrap_or(Shape([None; 4])),
+                    header.dtype.descr().to_string(),
+                )
+            }
+            FileKind::Image(format) => {
+                let bytes = read_image_file(&self.input, &mut source, self.options.image_limit)?;
+                let (h, w, c, descr) = raster::probe(&bytes, format, self.options.image_limit)
+                    .map_err(|e| self.input_error(e.into()))?;
+                let dims = match self.layer.data_format {
+                    crate::DataFormat::ChannelsLast => [1, h, w, c],
+                    crate::DataFormat::ChannelsFirst => [1, c, h, w],
+                };
+                (Shape::known(dims), format!("'{descr}'"))
+            }
+        };
+        let output_shape = self
+            .layer
+            .compute_output_shape(input_shape)
+            .map_err(|e| self.input_error(e.into()))?;
+        Ok(Summary {
+            input_shape,
+            output_shape,
+            dtype,
+            output: self.destination.to_string(),
+            skipped: false,
+            warnings: Vec::new(),
+        })
+    }
+
     /// The single output this job writes.
     fn output_path(&self) -> Output {
         match &self.destination {
@@ -350,20 +406,26 @@ pub fn load(
         }
         FileKind::Image(format) => {
             let limit = options.image_limit;
-            let mut bytes = Vec::new();
-            (&mut source.reader)
-                .take(limit + 1)
-                .read_to_end(&mut bytes)
-                .map_err(|e| Error::file(input, Problem::Read(e)))?;
-            if bytes.len() as u64 > limit {
-                return Err(Error::file(input, Problem::TooBig(limit >> 20)));
-            }
+            let bytes = read_image_file(input, source, limit)?;
             let (image, icc) = raster::decode(&bytes, format, limit).map_err(fail)?;
             drop(bytes);
             let tensor = Tensor::from_image(image).map_err(fail)?;
             Ok(Loaded { tensor, icc, kind })
         }
     }
+}
+
+/// An image file, read whole (it is decoded in memory anyway), within the limit.
+fn read_image_file(input: &Input, source: &mut Source, limit: u64) -> Result<Vec<u8>, Error> {
+    let mut bytes = Vec::new();
+    (&mut source.reader)
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::file(input, Problem::Read(e)))?;
+    if bytes.len() as u64 > limit {
+        return Err(Error::file(input, Problem::TooBig(limit >> 20)));
+    }
+    Ok(bytes)
 }
 
 fn read_header(input: &Input, source: &mut Source) -> Result<(Header, u64), Error> {

@@ -22,6 +22,7 @@
 //! ```
 
 pub mod batch;
+pub mod config;
 pub mod error;
 pub mod input;
 pub mod job;

@@ -406,6 +406,43 @@ pub fn decode(
     Ok((image, icc))
 }
 
+/// The tensor an image file would become — height, width, channels and
+/// dtype — read from its header alone, with the same limit as [`decode`].
+pub fn probe(
+    bytes: &[u8],
+    format: ImageFormat,
+    limit: u64,
+) -> Result<(usize, usize, usize, &'static str), RasterError> {
+    let name = format_name(format);
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    reader.no_limits();
+    let decoder = reader
+        .into_decoder()
+        .map_err(|source| RasterError::Decode {
+            format: name,
+            source,
+        })?;
+    if decoder.total_bytes() > limit {
+        return Err(RasterError::Limit {
+            format: name,
+            limit_mib: limit >> 20,
+        });
+    }
+    let (w, h) = decoder.dimensions();
+    let colour = decoder.color_type();
+    let descr = match colour.bytes_per_pixel() / colour.channel_count() {
+        1 => "|u1",
+        2 => "<u2",
+        _ => "<f4",
+    };
+    Ok((
+        h as usize,
+        w as usize,
+        usize::from(colour.channel_count()),
+        descr,
+    ))
+}
+
 /// PNG compression effort (`--png-compression`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum PngCompression {

@@ -1,0 +1,262 @@
+//! The layer's handles: --input-shape, --dry-run, --print-config, --config
+//! and --layer.
+
+mod common;
+
+use common::{Rcrop, fixture, listing, u8_npy};
+
+fn stdout_of(rcrop: &Rcrop, args: &[&str]) -> String {
+    let out = rcrop.cmd().args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn input_shape_prints_the_keras_output_shape() {
+    let rcrop = Rcrop::new();
+    let cases = [
+        (
+            &["--crop", "2,2:4,4", "--input-shape", "None,28,28,3"][..],
+            "(None, 24, 20, 3)\n",
+        ),
+        (
+            &[
+                "--crop",
+                "1",
+                "-f",
+                "channels_first",
+                "--input-shape",
+                "(8, 3, None, 10)",
+            ],
+            "(8, 3, None, 8)\n",
+        ),
+        (
+            &["--crop", "0", "--input-shape", "None, None, None, None"],
+            "(None, None, None, None)\n",
+        ),
+    ];
+    for (args, expected) in cases {
+        assert_eq!(stdout_of(&rcrop, args), expected, "{args:?}");
+    }
+}
+
+#[test]
+fn input_shape_errors_are_those_of_a_real_run() {
+    let rcrop = Rcrop::new();
+    let out = rcrop
+        .cmd()
+        .args(["-c", "2,2:0,0", "--input-shape", "None,4,28,3"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("removes 4 of the 4 rows of shape (None, 4, 28, 3)"),
+        "{stderr}"
+    );
+    for bad in ["1,2,3", "None,x,3,3", "1,2,3,4,5"] {
+        let out = rcrop
+            .cmd()
+            .args(["-c", "1", "--input-shape", bad])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+    }
+}
+
+#[test]
+fn dry_run_prints_shapes_and_writes_nothing() {
+    let rcrop = Rcrop::new();
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("out");
+    let stdout = stdout_of(
+        &rcrop,
+        &[
+            "-c",
+            "1",
+            "-f",
+            "channels_last",
+            "--dry-run",
+            "--out-dir",
+            out_dir.to_str().unwrap(),
+            fixture("images/rgb8.png").to_str().unwrap(),
+            fixture("npy/demo_f4_c.npy").to_str().unwrap(),
+        ],
+    );
+    assert!(
+        stdout.contains("rgb8.png: (1, 17, 24, 3) -> (1, 15, 22, 3)\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("demo_f4_c.npy: (2, 8, 8, 3) -> (2, 6, 6, 3)\n"),
+        "{stdout}"
+    );
+    assert!(!out_dir.exists());
+    // A crop that leaves nothing fails as a real run would, and writes nothing.
+    let input = dir.path().join("small.npy");
+    std::fs::write(&input, u8_npy([1, 2, 5, 1])).unwrap();
+    let out = rcrop
+        .cmd()
+        .args(["-c", "1", "-f", "channels_last", "--dry-run"])
+        .arg(&input)
+        .arg(dir.path().join("o.npy"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("small.npy: cropping ((1, 1), (1, 1)) removes 2 of the 2 rows")
+    );
+    assert_eq!(listing(dir.path()), ["small.npy"]);
+}
+
+#[test]
+fn print_config_round_trips_through_config() {
+    let rcrop = Rcrop::new();
+    let dir = tempfile::tempdir().unwrap();
+    let text = stdout_of(
+        &rcrop,
+        &["-c", "2:4,5", "-f", "channels_first", "--print-config"],
+    );
+    assert_eq!(
+        text,
+        "{\"name\": \"cropping2d\", \"trainable\": true, \"dtype\": {\"module\": \"keras\", \"class_name\": \"DTypePolicy\", \
+         \"config\": {\"name\": \"float32\"}, \"registered_name\": null}, \"cropping\": [[2, 2], [4, 5]], \"data_format\": \"channels_first\"}\n"
+    );
+    let config = dir.path().join("layer.json");
+    std::fs::write(&config, &text).unwrap();
+    let path = config.to_str().unwrap();
+    assert_eq!(
+        stdout_of(&rcrop, &["--config", path, "--print-config"]),
+        text
+    );
+    assert_eq!(
+        stdout_of(&rcrop, &["--config", path, "--input-shape", "1,3,10,10"]),
+        "(1, 3, 6, 1)\n"
+    );
+    // Flags that agree are fine; flags that contradict are a usage error.
+    assert_eq!(
+        stdout_of(
+            &rcrop,
+            &[
+                "--config",
+                path,
+                "-c",
+                "((2,2),(4,5))",
+                "-f",
+                "channels_first",
+                "--input-shape",
+                "1,3,10,10"
+            ]
+        ),
+        "(1, 3, 6, 1)\n"
+    );
+    for (flag, value, needle) in [
+        ("-c", "2", "--crop 2,2:2,2 contradicts cropping2d"),
+        ("-f", "channels_last", "--format channels_last contradicts"),
+    ] {
+        let out = rcrop
+            .cmd()
+            .args(["--config", path, flag, value, "--input-shape", "1,3,10,10"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stderr).contains(needle));
+    }
+}
+
+#[test]
+fn a_null_data_format_means_the_keras_json_default() {
+    let rcrop = Rcrop::new();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("layer.json");
+    std::fs::write(
+        &config,
+        r#"{"name": "c", "cropping": [[1, 0], [0, 1]], "data_format": null}"#,
+    )
+    .unwrap();
+    let path = config.to_str().unwrap();
+    assert_eq!(
+        stdout_of(&rcrop, &["--config", path, "--input-shape", "1,6,8,2"]),
+        "(1, 5, 7, 2)\n"
+    );
+    rcrop.write_keras_json(r#"{"image_data_format": "channels_first"}"#);
+    assert_eq!(
+        stdout_of(&rcrop, &["--config", path, "--input-shape", "1,6,8,2"]),
+        "(1, 6, 7, 1)\n"
+    );
+    assert_eq!(
+        stdout_of(
+            &rcrop,
+            &[
+                "--config",
+                path,
+                "-f",
+                "channels_last",
+                "--input-shape",
+                "1,6,8,2"
+            ]
+        ),
+        "(1, 5, 7, 2)\n"
+    );
+}
+
+#[test]
+fn bad_configs_name_the_file_and_the_problem() {
+    let rcrop = Rcrop::new();
+    let dir = tempfile::tempdir().unwrap();
+    let model = r#"{"class_name": "Sequential", "config": {"layers": [
+        {"class_name": "Cropping2D", "config": {"name": "a", "cropping": 1}},
+        {"class_name": "Cropping2D", "config": {"name": "b", "cropping": 2}}]}}"#;
+    let cases = [
+        (
+            model,
+            None,
+            "holds several Cropping2D layers (a, b); choose one with --layer NAME",
+        ),
+        (
+            model,
+            Some("c"),
+            "holds no Cropping2D layer named \"c\"; it holds a, b",
+        ),
+        (
+            r#"{"class_name": "Sequential", "config": {"layers": []}}"#,
+            None,
+            "holds no Cropping2D layer",
+        ),
+        ("{not json", None, "not valid JSON"),
+        (r#"{"cropping": [1, -2]}"#, None, "is not valid"),
+    ];
+    for (text, layer, needle) in cases {
+        let config = dir.path().join("model.json");
+        std::fs::write(&config, text).unwrap();
+        let mut cmd = rcrop.cmd();
+        cmd.arg("--config")
+            .arg(&config)
+            .args(["--input-shape", "1,9,9,1"]);
+        if let Some(name) = layer {
+            cmd.args(["--layer", name]);
+        }
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains("model.json: ") && stderr.contains(needle),
+            "{needle}: {stderr}"
+        );
+    }
+    let config = dir.path().join("model.json");
+    std::fs::write(&config, model).unwrap();
+    let out = rcrop
+        .cmd()
+        .arg("--config")
+        .arg(&config)
+        .args(["--layer", "b", "--input-shape", "1,9,9,1"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "(1, 5, 5, 1)\n");
+}
