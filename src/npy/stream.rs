@@ -2,7 +2,7 @@
 //! keeps some runs of bytes and skips others, so it reads the input once,
 //! front to back, through a bounded buffer, and works on pipes.
 
-use std::io::{self, BufRead, Write};
+use std::io::{self, IoSlice, Read, Write};
 use std::ops::Range;
 
 use super::NpyError;
@@ -102,68 +102,122 @@ trait Ops {
     fn keep(&mut self, len: u64) -> Result<(), StreamError>;
 }
 
-/// Moves bytes from a buffered reader to a writer, tracking how far it got.
+/// Bytes read at a time: large sequential reads, bounded memory.
+const CHUNK: usize = 4 << 20;
+
+/// Moves bytes from a reader to a writer a chunk at a time: the kept runs
+/// of a chunk go out in one vectored write straight from the read buffer,
+/// so no byte is copied in user space.
 struct Pump<'a, R, W> {
     reader: &'a mut R,
     writer: &'a mut W,
-    done: u64,
+    buf: Vec<u8>,
+    /// Bytes of `buf` holding data, and how many of them are consumed.
+    filled: usize,
+    pos: usize,
+    /// Kept runs of `buf` not yet written, as `(start, end)`.
+    kept: Vec<(usize, usize)>,
+    /// Bytes of data consumed before `buf`'s current contents.
+    done_before: u64,
     expected: u64,
 }
 
-impl<R: BufRead, W: Write> Pump<'_, R, W> {
-    /// Passes `len` bytes of input to `each`, chunk by chunk as the buffer holds them.
-    fn advance(
-        &mut self,
-        mut len: u64,
-        mut each: impl FnMut(&mut W, &[u8]) -> io::Result<()>,
-    ) -> Result<(), StreamError> {
+impl<R: Read, W: Write> Pump<'_, R, W> {
+    /// Passes `len` bytes of input, keeping them or not.
+    fn advance(&mut self, mut len: u64, keep: bool) -> Result<(), StreamError> {
         while len > 0 {
-            let chunk = match self.reader.fill_buf() {
-                Ok(chunk) => chunk,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(StreamError::Read(e)),
-            };
-            if chunk.is_empty() {
-                return Err(NpyError::ShortData {
-                    expected: self.expected,
-                    found: self.done,
-                }
-                .into());
+            if self.pos == self.filled {
+                self.refill()?;
             }
-            let n = chunk.len().min(usize::try_from(len).unwrap_or(usize::MAX));
-            each(self.writer, &chunk[..n]).map_err(StreamError::Write)?;
-            self.reader.consume(n);
-            self.done += n as u64;
+            let n = (self.filled - self.pos).min(usize::try_from(len).unwrap_or(usize::MAX));
+            if keep {
+                match self.kept.last_mut() {
+                    Some((_, end)) if *end == self.pos => *end += n,
+                    _ => self.kept.push((self.pos, self.pos + n)),
+                }
+            }
+            self.pos += n;
             len -= n as u64;
         }
         Ok(())
     }
 
-    /// Fails if any byte is left after the data.
-    fn expect_end(&mut self) -> Result<(), StreamError> {
-        loop {
-            match self.reader.fill_buf() {
-                Ok([]) => return Ok(()),
-                Ok(_) => {
-                    return Err(NpyError::TrailingData {
-                        expected: self.expected,
-                    }
-                    .into());
-                }
+    /// Writes the kept runs, then reads the next chunk over the buffer.
+    fn refill(&mut self) -> Result<(), StreamError> {
+        self.flush()?;
+        self.done_before += self.filled as u64;
+        self.pos = 0;
+        self.filled = 0;
+        let n = loop {
+            match self.reader.read(&mut self.buf) {
+                Ok(n) => break n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(StreamError::Read(e)),
             }
+        };
+        if n == 0 {
+            return Err(NpyError::ShortData {
+                expected: self.expected,
+                found: self.done_before,
+            }
+            .into());
         }
+        self.filled = n;
+        Ok(())
+    }
+
+    /// Writes the pending kept runs in as few system calls as the writer allows.
+    fn flush(&mut self) -> Result<(), StreamError> {
+        let mut slices: Vec<IoSlice<'_>> = self
+            .kept
+            .iter()
+            .map(|&(a, b)| IoSlice::new(&self.buf[a..b]))
+            .collect();
+        let mut slices = slices.as_mut_slice();
+        while !slices.is_empty() {
+            match self.writer.write_vectored(slices) {
+                Ok(0) => return Err(StreamError::Write(io::ErrorKind::WriteZero.into())),
+                Ok(n) => IoSlice::advance_slices(&mut slices, n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(StreamError::Write(e)),
+            }
+        }
+        self.kept.clear();
+        Ok(())
+    }
+
+    /// Fails if any byte is left after the data.
+    fn expect_end(&mut self) -> Result<(), StreamError> {
+        self.flush()?;
+        let trailing = if self.pos < self.filled {
+            true
+        } else {
+            let mut probe = [0u8; 1];
+            loop {
+                match self.reader.read(&mut probe) {
+                    Ok(n) => break n > 0,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(StreamError::Read(e)),
+                }
+            }
+        };
+        if trailing {
+            return Err(NpyError::TrailingData {
+                expected: self.expected,
+            }
+            .into());
+        }
+        Ok(())
     }
 }
 
-impl<R: BufRead, W: Write> Ops for Pump<'_, R, W> {
+impl<R: Read, W: Write> Ops for Pump<'_, R, W> {
     fn skip(&mut self, len: u64) -> Result<(), StreamError> {
-        self.advance(len, |_, _| Ok(()))
+        self.advance(len, false)
     }
 
     fn keep(&mut self, len: u64) -> Result<(), StreamError> {
-        self.advance(len, |w, bytes| w.write_all(bytes))
+        self.advance(len, true)
     }
 }
 
@@ -183,14 +237,19 @@ pub enum StreamError {
 /// Returns the number of bytes written.
 pub fn crop(
     plan: &StreamPlan,
-    reader: &mut impl BufRead,
+    reader: &mut impl Read,
     writer: &mut impl Write,
 ) -> Result<u64, StreamError> {
+    let expected = plan.input_len();
     let mut pump = Pump {
         reader,
         writer,
-        done: 0,
-        expected: plan.input_len(),
+        buf: vec![0; usize::try_from(expected).map_or(CHUNK, |n| n.clamp(1, CHUNK))],
+        filled: 0,
+        pos: 0,
+        kept: Vec::new(),
+        done_before: 0,
+        expected,
     };
     plan.walk(&mut pump)?;
     pump.expect_end()?;
@@ -227,13 +286,24 @@ mod tests {
         out
     }
 
+    /// A reader that gives at most 3 bytes a read, as a slow pipe might, so
+    /// that runs cross chunk boundaries.
+    struct Trickle<'a>(&'a [u8]);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(3).min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
     fn run(dims: [usize; 4], kept: [Range<usize>; 4], itemsize: usize) {
         let plan = StreamPlan::new(dims, kept.clone(), itemsize, false);
         let data: Vec<u8> = (0..plan.input_len()).map(|i| (i * 7 % 251) as u8).collect();
         let mut out = Vec::new();
-        // A tiny buffer makes every run cross chunk boundaries.
-        let mut reader = io::BufReader::with_capacity(3, data.as_slice());
-        let written = crop(&plan, &mut reader, &mut out).unwrap();
+        let written = crop(&plan, &mut Trickle(&data), &mut out).unwrap();
         assert_eq!(written as usize, out.len());
         assert_eq!(
             out,
