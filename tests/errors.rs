@@ -379,3 +379,70 @@ fn a_signal_mid_write_leaves_the_old_output_and_no_temporary_file() {
         assert_eq!(std::fs::read(&out_path).unwrap(), OLD, "{signal}");
     }
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn an_output_folder_that_cannot_be_written_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.npy");
+    std::fs::write(&input, u8_npy([1, 4, 4, 1])).unwrap();
+    // /proc refuses new files even to root; a read-only folder refuses them to others.
+    let mut targets = vec![std::path::PathBuf::from("/proc/self/out.npy")];
+    let is_root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+    if !is_root {
+        use std::os::unix::fs::PermissionsExt;
+        let locked = dir.path().join("locked");
+        std::fs::create_dir(&locked).unwrap();
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o555)).unwrap();
+        targets.push(locked.join("out.npy"));
+    }
+    for target in targets {
+        let out = Rcrop::new()
+            .cmd()
+            .args(["-c", "1"])
+            .arg(&input)
+            .arg(&target)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains("out.npy: cannot create a temporary file beside it"),
+            "{stderr}"
+        );
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_is_read_as_a_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe.npy");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        return;
+    }
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::write(fifo, u8_npy([1, 4, 4, 1])))
+    };
+    let out_path = dir.path().join("out.npy");
+    let out = Rcrop::new()
+        .cmd()
+        .args(["-c", "1"])
+        .arg(&fifo)
+        .arg(&out_path)
+        .output()
+        .unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cropped = std::fs::read(&out_path).unwrap();
+    assert_eq!(&cropped[cropped.len() - 4..], &[5, 6, 9, 10]);
+}
