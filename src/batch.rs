@@ -41,27 +41,27 @@ pub fn run(
     each: impl Fn(&Job, &Outcome) + Sync,
 ) -> Result<Vec<Outcome>, Error> {
     let stop = AtomicBool::new(false);
-    let work = || {
-        jobs.par_iter()
-            .map(|job| {
-                if stop.load(Ordering::Relaxed) {
-                    return Outcome::NotRun;
+    let one = |job: &Job| {
+        if stop.load(Ordering::Relaxed) {
+            return Outcome::NotRun;
+        }
+        let outcome = match action(job) {
+            Ok(summary) => Outcome::Done(summary),
+            Err(e) => {
+                if !settings.keep_going {
+                    stop.store(true, Ordering::Relaxed);
                 }
-                let outcome = match action(job) {
-                    Ok(summary) => Outcome::Done(summary),
-                    Err(e) => {
-                        if !settings.keep_going {
-                            stop.store(true, Ordering::Relaxed);
-                        }
-                        Outcome::Failed(e)
-                    }
-                };
-                each(job, &outcome);
-                outcome
-            })
-            .collect()
+                Outcome::Failed(e)
+            }
+        };
+        each(job, &outcome);
+        outcome
     };
-    Ok(pool(settings)?.install(work))
+    // One job needs no threads: spare their start-up.
+    if jobs.len() <= 1 {
+        return Ok(jobs.iter().map(one).collect());
+    }
+    Ok(pool(settings)?.install(|| jobs.par_iter().map(one).collect()))
 }
 
 /// The worker threads `settings` ask for.

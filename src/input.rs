@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Problem};
 
 /// Input buffer size: large sequential reads, bounded memory.
-pub const BUFFER_SIZE: usize = 1 << 20;
+pub const BUFFER_SIZE: usize = 256 << 10;
 
 /// How many leading bytes are kept aside to tell what a file holds.
 pub const PREFIX_LEN: u64 = 16;

@@ -12,7 +12,7 @@ use tempfile::NamedTempFile;
 use crate::error::{Error, Problem};
 
 /// Output buffer size: large writes, bounded memory.
-pub const BUFFER_SIZE: usize = 1 << 20;
+pub const BUFFER_SIZE: usize = 256 << 10;
 
 /// Where a result is written.
 #[derive(Clone, Debug, PartialEq, Eq)]
