@@ -7,7 +7,6 @@ use std::io::Cursor;
 
 use image::codecs::bmp::BmpEncoder;
 use image::codecs::gif::GifEncoder;
-use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::codecs::tiff::TiffEncoder;
 use image::codecs::webp::WebPEncoder;
@@ -142,39 +141,38 @@ impl Tensor {
         self.samples.descr()
     }
 
-    /// The crop the layer asks for, row by row.
-    pub fn crop(&self, layer: &Cropping2D) -> Result<Tensor, CropError> {
+    /// The crop the layer asks for, done in place: each kept run of a row
+    /// moves down to its place in the cropped image, no new buffer.
+    pub fn crop(mut self, layer: &Cropping2D) -> Result<Tensor, CropError> {
         let dims = self.shape(layer.data_format).dims().unwrap_or_default();
         let kept = layer.kept_ranges(dims)?;
         let (row_axis, col_axis) = layer.data_format.spatial_axes();
         let (rows, cols) = (kept[row_axis].clone(), kept[col_axis].clone());
         let (width, channels) = (self.width, self.channels);
-        fn rows_of<T: Copy>(
-            data: &[T],
+        let run = cols.len() * channels;
+        fn keep_rows<T: Copy>(
+            data: &mut Vec<T>,
             rows: std::ops::Range<usize>,
-            cols: &std::ops::Range<usize>,
+            first: usize,
             width: usize,
             channels: usize,
-        ) -> Vec<T> {
-            let run = cols.len() * channels;
-            let mut out = Vec::with_capacity(rows.len() * run);
-            for row in rows {
-                let start = (row * width + cols.start) * channels;
-                out.extend_from_slice(&data[start..start + run]);
+            run: usize,
+        ) {
+            let count = rows.len();
+            for (to, row) in rows.enumerate() {
+                let from = (row * width + first) * channels;
+                data.copy_within(from..from + run, to * run);
             }
-            out
+            data.truncate(count * run);
         }
-        let samples = match &self.samples {
-            Samples::U8(d) => Samples::U8(rows_of(d, rows.clone(), &cols, width, channels)),
-            Samples::U16(d) => Samples::U16(rows_of(d, rows.clone(), &cols, width, channels)),
-            Samples::F32(d) => Samples::F32(rows_of(d, rows.clone(), &cols, width, channels)),
-        };
-        Ok(Tensor {
-            height: rows.len(),
-            width: cols.len(),
-            channels,
-            samples,
-        })
+        match &mut self.samples {
+            Samples::U8(d) => keep_rows(d, rows.clone(), cols.start, width, channels, run),
+            Samples::U16(d) => keep_rows(d, rows.clone(), cols.start, width, channels, run),
+            Samples::F32(d) => keep_rows(d, rows.clone(), cols.start, width, channels, run),
+        }
+        self.height = rows.len();
+        self.width = cols.len();
+        Ok(self)
     }
 
     /// The `.npy` header of `batch` tensors like this one stacked, as
@@ -542,11 +540,9 @@ pub fn encode(
                 icc,
             )
         }
-        ImageFormat::Jpeg => write_image(
-            JpegEncoder::new_with_quality(&mut out, options.jpeg_quality),
-            image,
-            icc,
-        ),
+        ImageFormat::Jpeg => {
+            encode_jpeg(&mut out, image, icc, options.jpeg_quality).map(|()| false)
+        }
         ImageFormat::Tiff => write_image(TiffEncoder::new(Cursor::new(&mut out)), image, icc),
         ImageFormat::Bmp => write_image(BmpEncoder::new(&mut out), image, icc),
         ImageFormat::WebP => write_image(WebPEncoder::new_lossless(&mut out), image, icc),
@@ -563,6 +559,40 @@ pub fn encode(
     let warning = dropped
         .then(|| format!("{name} cannot carry an ICC profile; the input's profile was dropped"));
     Ok((out, warning))
+}
+
+/// JPEG with the SIMD encoder of `jpeg-encoder`, 4:2:0 chroma subsampling
+/// as libjpeg uses by default, and the ICC profile in APP2 segments.
+fn encode_jpeg(
+    out: &mut Vec<u8>,
+    image: &DynamicImage,
+    icc: Option<&[u8]>,
+    quality: u8,
+) -> Result<(), ImageError> {
+    let fail = |e: jpeg_encoder::EncodingError| {
+        ImageError::Encoding(image::error::EncodingError::new(
+            ImageFormat::Jpeg.into(),
+            e,
+        ))
+    };
+    let (Ok(width), Ok(height)) = (u16::try_from(image.width()), u16::try_from(image.height()))
+    else {
+        return Err(ImageError::Limits(image::error::LimitError::from_kind(
+            LimitErrorKind::DimensionError,
+        )));
+    };
+    let colour = match image.color() {
+        ColorType::L8 => jpeg_encoder::ColorType::Luma,
+        _ => jpeg_encoder::ColorType::Rgb,
+    };
+    let mut encoder = jpeg_encoder::Encoder::new(out, quality);
+    encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::F_2_2);
+    if let Some(profile) = icc {
+        encoder.add_icc_profile(profile).map_err(fail)?;
+    }
+    encoder
+        .encode(image.as_bytes(), width, height, colour)
+        .map_err(fail)
 }
 
 /// Writes the image; returns whether an ICC profile had to be dropped.
