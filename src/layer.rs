@@ -78,8 +78,8 @@ impl CropError {
     pub fn removed(&self) -> usize {
         let c = self.cropping;
         match self.axis {
-            SpatialAxis::Rows => c.top + c.bottom,
-            SpatialAxis::Columns => c.left + c.right,
+            SpatialAxis::Rows => c.top.saturating_add(c.bottom),
+            SpatialAxis::Columns => c.left.saturating_add(c.right),
         }
     }
 
@@ -124,8 +124,8 @@ impl Cropping2D {
         let c = self.cropping;
         let mut out = input;
         let checks = [
-            (rows, c.top + c.bottom, SpatialAxis::Rows),
-            (cols, c.left + c.right, SpatialAxis::Columns),
+            (rows, c.top.saturating_add(c.bottom), SpatialAxis::Rows),
+            (cols, c.left.saturating_add(c.right), SpatialAxis::Columns),
         ];
         for (index, removed, axis) in checks {
             if let Some(available) = input.0[index] {
@@ -230,6 +230,16 @@ mod tests {
                 .compute_output_shape(Shape::known([0, 1, 1, 0]))
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn crops_too_large_to_add_are_refused_not_overflowed() {
+        let huge = Cropping::from_groups((usize::MAX, 1), (0, 0));
+        let l = Cropping2D::new(huge, DataFormat::ChannelsLast);
+        let err = l
+            .compute_output_shape(Shape::known([1, 5, 5, 1]))
+            .unwrap_err();
+        assert_eq!(err.removed(), usize::MAX);
     }
 
     #[test]

@@ -422,15 +422,10 @@ impl Header {
 
     /// The number of data bytes the header promises, if it fits in 64 bits.
     pub fn data_len(&self) -> Result<u64, NpyError> {
-        self.shape
-            .iter()
-            .try_fold(self.dtype.itemsize as u64, |acc, &d| {
-                acc.checked_mul(d as u64)
-            })
-            .ok_or_else(|| NpyError::TooLarge {
-                shape: self.shape_repr(),
-                descr: self.dtype.descr.to_string(),
-            })
+        byte_len(self.dtype.itemsize, &self.shape).ok_or_else(|| NpyError::TooLarge {
+            shape: self.shape_repr(),
+            descr: self.dtype.descr.to_string(),
+        })
     }
 
     /// The header as `numpy.save` writes it: the same dict text, padding,
@@ -465,6 +460,16 @@ impl Header {
             None => wrap_v2(text.as_bytes(), Version::V3),
         }
     }
+}
+
+/// Bytes of `dims` elements of `itemsize` bytes, if it fits in 64 bits: zero
+/// whenever any factor is, whatever the others, as NumPy counts it.
+pub fn byte_len(itemsize: usize, dims: &[usize]) -> Option<u64> {
+    if itemsize == 0 || dims.contains(&0) {
+        return Some(0);
+    }
+    dims.iter()
+        .try_fold(itemsize as u64, |acc, &d| acc.checked_mul(d as u64))
 }
 
 /// The header is read from the file; what went wrong is either the file's
@@ -624,5 +629,17 @@ mod tests {
     fn a_data_length_that_overflows_is_an_error() {
         let h = header("'<f8'", false, &[1 << 40, 1 << 40, 1, 1]);
         assert!(matches!(h.data_len(), Err(NpyError::TooLarge { .. })));
+    }
+
+    #[test]
+    fn an_empty_axis_makes_no_data_whatever_the_others_claim() {
+        let h = header("'<f8'", true, &[1 << 40, 1 << 40, 0, 1 << 40]);
+        assert_eq!(h.data_len().unwrap(), 0);
+        assert_eq!(
+            header("'|V0'", false, &[1 << 40, 1 << 40, 3, 1])
+                .data_len()
+                .unwrap(),
+            0
+        );
     }
 }
