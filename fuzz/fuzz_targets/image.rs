@@ -1,0 +1,90 @@
+//! Image files: sniffed as rcrop sniffs them, decoded within a 64 MiB limit,
+//! turned into a tensor, cropped, written as `.npy` and encoded as PNG.
+//! Anything may be refused, but nothing may panic; and:
+//! - the crop has the shape `Cropping2D::compute_output_shape` promises;
+//! - `to_npy` writes a header that reads back with that shape and exactly
+//!   `data_len()` bytes of data after it;
+//! - PNG being lossless, an encoded PNG decodes back to the same tensor.
+//!
+//! The crops are derived from the image's size, so that they are always
+//! valid: `(h/4, h/5)` rows and `(w/3, w/6)` columns channels-last, and the
+//! same rule over `(channels, height)` channels-first.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use rcrop::raster::{self, EncodeOptions, Tensor};
+use rcrop::{Cropping, Cropping2D, DataFormat, FileKind};
+
+const LIMIT: u64 = 64 << 20;
+
+fuzz_target!(|data: &[u8]| {
+    let Some(FileKind::Image(format)) = FileKind::sniff(&data[..data.len().min(16)]) else {
+        return;
+    };
+    let Ok((image, icc)) = raster::decode(data, format, LIMIT) else {
+        return;
+    };
+    let Ok(tensor) = Tensor::from_image(image) else {
+        return;
+    };
+    let Ok(FileKind::Image(png)) = "png".parse::<FileKind>() else {
+        unreachable!("rcrop writes PNG");
+    };
+
+    for data_format in [DataFormat::ChannelsLast, DataFormat::ChannelsFirst] {
+        let shape = tensor.shape(data_format);
+        let [_, a, b, c] = shape.dims().expect("a tensor's shape is known");
+        let (rows, cols) = match data_format {
+            DataFormat::ChannelsLast => (a, b),
+            DataFormat::ChannelsFirst => (b, c),
+        };
+        let cropping = Cropping::from_groups((rows / 4, rows / 5), (cols / 3, cols / 6));
+        let layer = Cropping2D::new(cropping, data_format);
+        let want = match layer.compute_output_shape(shape) {
+            Ok(want) => want,
+            // Only an empty image leaves nothing to crop.
+            Err(_) => {
+                assert!(rows == 0 || cols == 0, "{cropping:?} refused for {shape}");
+                continue;
+            }
+        };
+        let cropped = tensor
+            .clone()
+            .crop(&layer)
+            .unwrap_or_else(|e| panic!("compute_output_shape accepted what crop refuses: {e}"));
+        assert_eq!(
+            cropped.shape(data_format),
+            want,
+            "{cropping:?} of {shape} ({data_format})"
+        );
+
+        let npy = cropped.to_npy(data_format);
+        let mut reader = npy.as_slice();
+        let (header, _) = rcrop::npy::Header::read(&mut reader)
+            .unwrap_or_else(|e| panic!("to_npy wrote a header that does not read back: {e}"));
+        assert_eq!(header.layer_shape(), Some(want), "to_npy's header shape");
+        assert_eq!(
+            header.data_len().ok(),
+            Some(reader.len() as u64),
+            "to_npy's data length"
+        );
+
+        let Ok(out_image) = cropped.clone().into_image() else {
+            continue;
+        };
+        let Ok((bytes, _warning)) =
+            raster::encode(&out_image, icc.as_deref(), png, EncodeOptions::default())
+        else {
+            // Float samples have no PNG form.
+            continue;
+        };
+        let (back, _) = raster::decode(&bytes, png, LIMIT)
+            .unwrap_or_else(|e| panic!("a PNG rcrop encoded does not decode: {e}"));
+        let back = Tensor::from_image(back)
+            .unwrap_or_else(|e| panic!("a PNG rcrop encoded has no tensor form: {e}"));
+        assert!(
+            back == cropped,
+            "the PNG does not decode back to the tensor it encodes"
+        );
+    }
+});
