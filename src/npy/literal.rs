@@ -44,9 +44,13 @@ impl Parser<'_> {
         self.rest().chars().next()
     }
 
+    /// Python's own whitespace between tokens, ASCII only.
     fn skip_space(&mut self) {
         let rest = self.rest();
-        self.pos += rest.len() - rest.trim_start().len();
+        self.pos += rest.len()
+            - rest
+                .trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c'])
+                .len();
     }
 
     fn unexpected(&self, wanted: &str) -> String {
@@ -159,6 +163,14 @@ impl Parser<'_> {
             return Err(self.unexpected("a number"));
         }
         let text = &rest[..sign_len + digits];
+        // Python 3 reads `04` as a syntax error; only `0`, `00`, ... may lead with a zero.
+        let magnitude = &text[sign_len..];
+        if magnitude.len() > 1 && magnitude.starts_with('0') && magnitude.bytes().any(|b| b != b'0')
+        {
+            return Err(format!(
+                "the number {text} has a leading zero, which Python does not allow"
+            ));
+        }
         let value = text
             .parse::<i128>()
             .map_err(|_| format!("the number {text} is too large"))?;
@@ -329,12 +341,24 @@ mod tests {
     #[test]
     fn malformed_literals_are_refused_not_panicked_on() {
         for text in [
-            "{", "{'a' 1}", "(1 2)", "'open", "[1,,]", "nope", "1 2", "-", "'\\x4'", "'\\q'",
+            "{",
+            "{'a' 1}",
+            "(1 2)",
+            "'open",
+            "[1,,]",
+            "nope",
+            "1 2",
+            "-",
+            "'\\x4'",
+            "'\\q'",
+            "04",
+            "(1,\u{a0}2)",
         ] {
             assert!(parse(text).is_err(), "{text}");
         }
         let deep = "[".repeat(10_000);
         assert!(parse(&deep).unwrap_err().contains("nested deeper"));
+        assert_eq!(parse("(0, 00, -0)").unwrap().to_string(), "(0, 0, 0)");
         let huge = "9".repeat(60);
         assert!(parse(&huge).unwrap_err().contains("too large"));
     }
