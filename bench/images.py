@@ -108,9 +108,7 @@ def run(name, tools, runs):
     samples = {tool: [] for tool in tools}
     for _ in range(runs):
         for tool, command in tools.items():
-            out_dir = WORK / "out" / tool.replace(" ", "")
-            command = command.replace("out/vips-P2", "out/vips-P2")
-            samples[tool].append(timed(command.replace(f"out/{tool}/", f"out/{tool.replace(' ', '')}/"), out_dir))
+            samples[tool].append(timed(command, WORK / "out" / tool.replace(" ", "")))
     median = {t: [statistics.median(s[i] for s in samples[t]) for i in range(4)] for t in tools}
     base = median["rcrop"][0]
     print(f"\n## {name} ({runs} runs, medians)\n")

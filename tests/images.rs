@@ -8,7 +8,8 @@ use std::path::Path;
 use common::{Rcrop, gradient_rgb8, listing, load_image, npy_bytes, png_claiming, save_image};
 use image::{DynamicImage, GenericImageView, ImageBuffer, Luma, Rgba};
 
-fn run_ok(rcrop: &Rcrop, args: &[&str], input: &Path, output: &Path) -> String {
+/// Runs rcrop on `input` into `output`; returns the exit code and stderr.
+fn run(rcrop: &Rcrop, args: &[&str], input: &Path, output: &Path) -> (Option<i32>, String) {
     let out = rcrop
         .cmd()
         .args(args)
@@ -16,25 +17,21 @@ fn run_ok(rcrop: &Rcrop, args: &[&str], input: &Path, output: &Path) -> String {
         .arg(output)
         .output()
         .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(
-        out.status.success(),
-        "{args:?} {}: {stderr}",
-        input.display()
-    );
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn run_ok(rcrop: &Rcrop, args: &[&str], input: &Path, output: &Path) -> String {
+    let (code, stderr) = run(rcrop, args, input, output);
+    assert_eq!(code, Some(0), "{args:?} {}: {stderr}", input.display());
     stderr
 }
 
 fn run_fails(rcrop: &Rcrop, args: &[&str], input: &Path, output: &Path) -> String {
-    let out = rcrop
-        .cmd()
-        .args(args)
-        .arg(input)
-        .arg(output)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+    let (code, stderr) = run(rcrop, args, input, output);
+    assert_eq!(code, Some(1), "{args:?}: {stderr}");
     assert!(stderr.starts_with("error: "), "{stderr}");
     assert!(!output.exists(), "a failed run left {}", output.display());
     stderr
