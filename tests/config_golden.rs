@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Rcrop, fixture};
+use common::{Rcrop, assert_no_failures, fixture};
 
 fn table(path: &str, header: &str) -> Vec<Vec<String>> {
     let text = std::fs::read_to_string(fixture(path)).unwrap();
@@ -63,12 +63,7 @@ fn every_keras_config_and_model_gives_the_keras_layer() {
             ));
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} failures:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_no_failures(&failures);
 }
 
 #[test]

@@ -7,7 +7,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{Case, Rcrop, cases};
+use common::{Case, Rcrop, assert_no_failures, cases};
 
 /// JPEG decoders differ slightly in colour conversion and upsampling.
 const JPEG_TOLERANCE: u8 = 2;
@@ -126,10 +126,5 @@ fn every_image_golden_case_matches_and_round_trips() {
                 .map(|e| format!("{}: {e}", case.name))
         })
         .collect();
-    assert!(
-        failures.is_empty(),
-        "{} failures:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_no_failures(&failures);
 }

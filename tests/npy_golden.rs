@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Rcrop, cases};
+use common::{Rcrop, assert_no_failures, cases};
 
 #[test]
 fn every_keras_golden_case_matches_byte_for_byte() {
@@ -45,12 +45,7 @@ fn every_keras_golden_case_matches_byte_for_byte() {
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} failures:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_no_failures(&failures);
 }
 
 #[test]

@@ -169,3 +169,13 @@ fn crc32(bytes: &[u8]) -> u32 {
     }
     !crc
 }
+
+/// Fails with every collected failure listed, one a line.
+pub fn assert_no_failures(failures: &[String]) {
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
