@@ -196,7 +196,14 @@ impl Tensor {
             DataFormat::ChannelsFirst => (i % pixels) * channels + i / pixels,
         };
         match (&self.samples, format) {
+            // Already in storage order: whole buffers, no index arithmetic.
             (Samples::U8(d), DataFormat::ChannelsLast) => d.clone(),
+            (Samples::U16(d), DataFormat::ChannelsLast) => {
+                d.iter().flat_map(|v| v.to_le_bytes()).collect()
+            }
+            (Samples::F32(d), DataFormat::ChannelsLast) => {
+                d.iter().flat_map(|v| v.to_le_bytes()).collect()
+            }
             (Samples::U8(d), _) => (0..d.len()).map(|i| d[index(i)]).collect(),
             (Samples::U16(d), _) => (0..d.len())
                 .flat_map(|i| d[index(i)].to_le_bytes())
@@ -254,6 +261,16 @@ impl Tensor {
             ),
         };
         let (height, width, channels) = dims;
+        // C-ordered channels_last data is already height × width × channels.
+        let already_hwc = format == DataFormat::ChannelsLast && !header.fortran_order;
+        if already_hwc {
+            return Ok(Self {
+                height,
+                width,
+                channels,
+                samples,
+            });
+        }
         // Strides of the logical axes in storage order.
         let logical = header.shape.clone();
         let mut strides = [0usize; 4];
