@@ -2,7 +2,8 @@
 //! keeps some runs of bytes and skips others, so it reads the input once,
 //! front to back, through a bounded buffer, and works on pipes.
 
-use std::io::{self, Read, Write};
+use std::collections::VecDeque;
+use std::io::{self, IoSliceMut, Read, Write};
 use std::ops::Range;
 
 use super::NpyError;
@@ -98,54 +99,93 @@ trait Ops {
     fn keep(&mut self, len: u64) -> Result<(), StreamError>;
 }
 
-/// Bytes read at a time: large enough for few system calls, small enough
-/// to stay in cache and to cost few page faults on small inputs.
-const CHUNK: usize = 256 << 10;
+/// Bytes asked of the reader at a time, at least: as large as the input's
+/// buffer, so that a buffered reader hands each request straight to the
+/// system instead of copying it through its own buffer.
+const CHUNK: usize = crate::input::BUFFER_SIZE;
 
-/// Moves bytes from a reader to a writer a chunk at a time, handing the
-/// kept runs of each chunk to the (buffered) writer whole.
+/// Most buffers in one vectored read: Linux's `IOV_MAX`.
+const MAX_BUFFERS: usize = 1024;
+
+/// Moves the kept runs of the input to a writer with vectored reads: the
+/// reader places kept bytes one after another in `out` and skipped bytes in
+/// `scratch`, so the kept bytes are copied once, by the reader, and leave in
+/// writes of at least `CHUNK` bytes (which a buffered writer passes on whole).
 struct Pump<'a, R, W> {
     reader: &'a mut R,
     writer: &'a mut W,
-    buf: Vec<u8>,
-    /// Bytes of `buf` holding data, and how many of them are consumed.
-    filled: usize,
-    pos: usize,
-    /// Kept runs of `buf` not yet written, as `(start, end)`.
-    kept: Vec<(usize, usize)>,
-    /// Bytes of data consumed before `buf`'s current contents.
-    done_before: u64,
+    /// Runs announced and not yet read, in order, as `(length, keep)`.
+    pending: VecDeque<(u64, bool)>,
+    pending_len: u64,
+    /// Kept bytes read and not yet written: the first `out_len` of `out`.
+    out: Vec<u8>,
+    out_len: usize,
+    /// Where skipped bytes are read to, and forgotten.
+    scratch: Vec<u8>,
+    /// Bytes read so far, and bytes of data there should be.
+    read: u64,
     expected: u64,
 }
 
-impl<R: Read, W: Write> Pump<'_, R, W> {
-    /// Passes `len` bytes of input, keeping them or not.
-    fn advance(&mut self, mut len: u64, keep: bool) -> Result<(), StreamError> {
-        while len > 0 {
-            if self.pos == self.filled {
-                self.refill()?;
-            }
-            let n = (self.filled - self.pos).min(usize::try_from(len).unwrap_or(usize::MAX));
-            if keep {
-                match self.kept.last_mut() {
-                    Some((_, end)) if *end == self.pos => *end += n,
-                    _ => self.kept.push((self.pos, self.pos + n)),
-                }
-            }
-            self.pos += n;
-            len -= n as u64;
+impl<'a, R: Read, W: Write> Pump<'a, R, W> {
+    fn new(reader: &'a mut R, writer: &'a mut W, plan: &StreamPlan) -> Pump<'a, R, W> {
+        let cap = |len: u64, max: usize| usize::try_from(len).map_or(max, |n| n.min(max));
+        let expected = plan.input_len();
+        Pump {
+            reader,
+            writer,
+            pending: VecDeque::new(),
+            pending_len: 0,
+            out: vec![0; cap(plan.output_len(), 2 * CHUNK)],
+            out_len: 0,
+            scratch: vec![0; cap(expected.saturating_sub(plan.output_len()), CHUNK)],
+            read: 0,
+            expected,
+        }
+    }
+
+    /// Queues the next `len` bytes of input, kept or not, and reads while a
+    /// full request is queued.
+    fn push(&mut self, len: u64, keep: bool) -> Result<(), StreamError> {
+        if len == 0 {
+            return Ok(());
+        }
+        match self.pending.back_mut() {
+            Some((run, kept)) if *kept == keep => *run += len,
+            _ => self.pending.push_back((len, keep)),
+        }
+        self.pending_len += len;
+        while self.pending_len >= CHUNK as u64 || self.pending.len() >= MAX_BUFFERS {
+            self.read_once()?;
         }
         Ok(())
     }
 
-    /// Writes the kept runs, then reads the next chunk over the buffer.
-    fn refill(&mut self) -> Result<(), StreamError> {
-        self.flush()?;
-        self.done_before += self.filled as u64;
-        self.pos = 0;
-        self.filled = 0;
+    /// One vectored read of the queued runs, as far as `out` and `scratch`
+    /// have room; writes `out` once it holds `CHUNK` bytes or more.
+    fn read_once(&mut self) -> Result<(), StreamError> {
+        let mut buffers = Vec::with_capacity(self.pending.len().min(MAX_BUFFERS));
+        let mut out_free = &mut self.out[self.out_len..];
+        let mut scratch_free = &mut self.scratch[..];
+        for &(len, keep) in self.pending.iter().take(MAX_BUFFERS) {
+            let free = if keep {
+                &mut out_free
+            } else {
+                &mut scratch_free
+            };
+            let n = usize::try_from(len).map_or(free.len(), |len| len.min(free.len()));
+            let (head, tail) = std::mem::take(free).split_at_mut(n);
+            *free = tail;
+            if !head.is_empty() {
+                buffers.push(IoSliceMut::new(head));
+            }
+            if n as u64 != len {
+                break;
+            }
+        }
+        debug_assert!(!buffers.is_empty(), "a queued run always has room");
         let n = loop {
-            match self.reader.read(&mut self.buf) {
+            match self.reader.read_vectored(&mut buffers) {
                 Ok(n) => break n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(StreamError::Read(e)),
@@ -154,38 +194,53 @@ impl<R: Read, W: Write> Pump<'_, R, W> {
         if n == 0 {
             return Err(NpyError::ShortData {
                 expected: self.expected,
-                found: self.done_before,
+                found: self.read,
             }
             .into());
         }
-        self.filled = n;
-        Ok(())
-    }
-
-    /// Writes the pending kept runs.
-    fn flush(&mut self) -> Result<(), StreamError> {
-        for &(start, end) in &self.kept {
-            self.writer
-                .write_all(&self.buf[start..end])
-                .map_err(StreamError::Write)?;
+        self.read += n as u64;
+        self.pending_len -= n as u64;
+        let mut left = n as u64;
+        while left > 0
+            && let Some((len, keep)) = self.pending.front_mut()
+        {
+            let taken = left.min(*len);
+            if *keep {
+                self.out_len += taken as usize;
+            }
+            *len -= taken;
+            left -= taken;
+            if *len == 0 {
+                self.pending.pop_front();
+            }
         }
-        self.kept.clear();
+        if self.out_len >= CHUNK.min(self.out.len()) {
+            self.flush()?;
+        }
         Ok(())
     }
 
-    /// Fails if any byte is left after the data.
-    fn expect_end(&mut self) -> Result<(), StreamError> {
+    /// Writes the kept bytes read so far.
+    fn flush(&mut self) -> Result<(), StreamError> {
+        self.writer
+            .write_all(&self.out[..self.out_len])
+            .map_err(StreamError::Write)?;
+        self.out_len = 0;
+        Ok(())
+    }
+
+    /// Reads and writes what is queued, then fails if any byte follows the data.
+    fn finish(&mut self) -> Result<(), StreamError> {
+        while !self.pending.is_empty() {
+            self.read_once()?;
+        }
         self.flush()?;
-        let trailing = if self.pos < self.filled {
-            true
-        } else {
-            let mut probe = [0u8; 1];
-            loop {
-                match self.reader.read(&mut probe) {
-                    Ok(n) => break n > 0,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(StreamError::Read(e)),
-                }
+        let mut probe = [0u8; 1];
+        let trailing = loop {
+            match self.reader.read(&mut probe) {
+                Ok(n) => break n > 0,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(StreamError::Read(e)),
             }
         };
         if trailing {
@@ -200,11 +255,11 @@ impl<R: Read, W: Write> Pump<'_, R, W> {
 
 impl<R: Read, W: Write> Ops for Pump<'_, R, W> {
     fn skip(&mut self, len: u64) -> Result<(), StreamError> {
-        self.advance(len, false)
+        self.push(len, false)
     }
 
     fn keep(&mut self, len: u64) -> Result<(), StreamError> {
-        self.advance(len, true)
+        self.push(len, true)
     }
 }
 
@@ -227,22 +282,12 @@ pub fn crop(
     reader: &mut impl Read,
     writer: &mut impl Write,
 ) -> Result<u64, StreamError> {
-    let expected = plan.input_len();
-    let mut pump = Pump {
-        reader,
-        writer,
-        buf: vec![0; usize::try_from(expected).map_or(CHUNK, |n| n.clamp(1, CHUNK))],
-        filled: 0,
-        pos: 0,
-        kept: Vec::new(),
-        done_before: 0,
-        expected,
-    };
+    let mut pump = Pump::new(reader, writer, plan);
     // No data: nothing to walk, however many (empty) elements the shape claims.
-    if expected > 0 {
+    if pump.expected > 0 {
         plan.walk(&mut pump)?;
     }
-    pump.expect_end()?;
+    pump.finish()?;
     Ok(plan.output_len())
 }
 
@@ -276,8 +321,8 @@ mod tests {
         out
     }
 
-    /// A reader that gives at most 3 bytes a read, as a slow pipe might, so
-    /// that runs cross chunk boundaries.
+    /// A reader that gives at most 3 bytes a read, into one buffer, as a
+    /// slow pipe might, so that runs cross every boundary.
     struct Trickle<'a>(&'a [u8]);
 
     impl Read for Trickle<'_> {
@@ -289,17 +334,81 @@ mod tests {
         }
     }
 
+    /// A reader that fills several buffers a read but stops after `most`
+    /// bytes, part way into a buffer, and records the bytes asked each time.
+    struct Pipe<'a> {
+        data: &'a [u8],
+        most: usize,
+        asked: Vec<usize>,
+    }
+
+    impl Read for Pipe<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.read_vectored(&mut [IoSliceMut::new(buf)])
+        }
+
+        fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+            self.asked.push(bufs.iter().map(|b| b.len()).sum());
+            let mut n = 0;
+            for buf in bufs {
+                let m = buf.len().min(self.most - n).min(self.data.len());
+                buf[..m].copy_from_slice(&self.data[..m]);
+                self.data = &self.data[m..];
+                n += m;
+            }
+            Ok(n)
+        }
+    }
+
+    /// A writer that records the length of each write.
+    #[derive(Default)]
+    struct Recorder {
+        bytes: Vec<u8>,
+        writes: Vec<usize>,
+    }
+
+    impl Write for Recorder {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.writes.push(buf.len());
+            self.bytes.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn data_for(plan: &StreamPlan) -> Vec<u8> {
+        (0..plan.input_len()).map(|i| (i * 7 % 251) as u8).collect()
+    }
+
+    /// Crops through a trickle, a whole slice and a pipe that stops part
+    /// way; all three must give the element-by-element crop.
     fn run(dims: [usize; 4], kept: [Range<usize>; 4], itemsize: usize) {
         let plan = StreamPlan::new(dims, kept.clone(), itemsize, false);
-        let data: Vec<u8> = (0..plan.input_len()).map(|i| (i * 7 % 251) as u8).collect();
-        let mut out = Vec::new();
-        let written = crop(&plan, &mut Trickle(&data), &mut out).unwrap();
-        assert_eq!(written as usize, out.len());
-        assert_eq!(
-            out,
-            reference(dims, &kept, itemsize, &data),
-            "{dims:?} {kept:?}"
-        );
+        let data = data_for(&plan);
+        let expected = reference(dims, &kept, itemsize, &data);
+        let mut readers: Vec<(&str, Box<dyn Read>)> = vec![
+            ("slice", Box::new(&data[..])),
+            (
+                "pipe",
+                Box::new(Pipe {
+                    data: &data,
+                    most: 7919,
+                    asked: Vec::new(),
+                }),
+            ),
+        ];
+        if data.len() < 100_000 {
+            readers.push(("trickle", Box::new(Trickle(&data))));
+        }
+        for (name, mut reader) in readers {
+            let mut out = Vec::new();
+            let written = crop(&plan, &mut reader, &mut out).unwrap();
+            assert_eq!(written as usize, out.len(), "{name}");
+            assert!(out == expected, "{name}: {dims:?} {kept:?}");
+        }
     }
 
     #[test]
@@ -310,6 +419,50 @@ mod tests {
         run([1, 4, 4, 1], [0..1, 0..4, 0..4, 0..1], 8);
         run([0, 4, 4, 2], [0..0, 1..3, 1..3, 0..2], 4);
         run([3, 4, 5, 0], [0..3, 1..3, 1..4, 0..0], 4);
+    }
+
+    #[test]
+    fn large_arrays_cross_many_requests() {
+        // Several times the buffers: runs split across reads and writes.
+        run([3, 300, 200, 4], [0..3, 16..284, 16..184, 0..4], 4);
+        run([3, 4, 300, 200], [0..3, 0..4, 1..299, 7..200], 4);
+        // Nothing cropped: one run as long as the data.
+        run([2, 256, 256, 3], [0..2, 0..256, 0..256, 0..3], 4);
+        // Kept runs longer than the output buffer, with skips between.
+        run([3, 600, 300, 4], [0..3, 1..599, 0..300, 0..4], 4);
+        // One pixel kept of each image: skips far larger than the scratch.
+        run([4, 512, 512, 1], [0..4, 300..301, 7..8, 0..1], 4);
+        // Runs of one byte: more runs than one read takes.
+        run([1, 64, 3000, 1], [0..1, 0..64, 1..2999, 0..1], 1);
+        run([1, 2, 5000, 2], [0..1, 0..2, 0..5000, 1..2], 1);
+    }
+
+    /// Large sequential I/O: after the first, every read asks for at least
+    /// `CHUNK` bytes (so a buffered reader passes it on without copying), and
+    /// every write but the last is at least `CHUNK` bytes (so a buffered
+    /// writer does too).
+    #[test]
+    fn reads_and_writes_are_large() {
+        let plan = StreamPlan::new([4, 512, 512, 4], [0..4, 16..496, 16..496, 0..4], 4, false);
+        let data = data_for(&plan);
+        let mut reader = Pipe {
+            data: &data,
+            most: 100_000,
+            asked: Vec::new(),
+        };
+        let mut out = Recorder::default();
+        crop(&plan, &mut reader, &mut out).unwrap();
+        assert_eq!(out.bytes.len() as u64, plan.output_len());
+        let (last, rest) = out.writes.split_last().unwrap();
+        assert!(rest.iter().all(|&n| n >= CHUNK), "{:?}", out.writes);
+        assert!(*last > 0 && rest.len() as u64 > plan.output_len() / (2 * CHUNK as u64));
+        // The last requests drain the queue; the probe for trailing bytes asks one.
+        let asked = &reader.asked;
+        let full = asked.iter().take_while(|&&n| n >= CHUNK).count();
+        assert!(
+            full as u64 >= (plan.input_len() - CHUNK as u64) / 100_000,
+            "{asked:?}"
+        );
     }
 
     #[test]
