@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Benchmark rcrop against ImageMagick, libvips and Pillow on image crops.
 
-Not part of CI. Run from the repository root, after `bash bench/npy.sh --setup`
-(for the venv) and `apt-get install imagemagick libvips-tools time`:
+Not part of CI. Run from the repository root:
 
-    bench/work/venv/bin/pip install Pillow==13.0.0
-    bench/work/venv/bin/python bench/images.py [--runs N] [--workloads png,jpeg,large]
+    python3 bench/images.py --setup      # once: Debian's imagemagick, libvips-tools
+                                         # and time; numpy and Pillow in bench/work/venv
+    python3 bench/images.py [--runs N] [--workloads png,jpeg,large]
+
+The script re-runs itself with the venv's Python.
 
 Workloads (16 px off each side):
   png    200 PNG RGB 1024x768 into an out dir
@@ -14,11 +16,15 @@ Workloads (16 px off each side):
 
 Each workload's tools run interleaved, N times (default 3), each under
 /usr/bin/time; the table shows medians of wall time, CPU time, peak RSS and
-output size, and the ratio of each peer's wall time to rcrop's.
+output size, and the ratio of each peer's wall time to rcrop's, then PASS/FAIL
+verdicts: each batch faster than the fastest peer at no larger output, the large
+PNG faster than vips. Peers run with settings matched to rcrop's where they can
+be (SETTINGS below says which).
 """
 
 import argparse
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -27,8 +33,45 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "bench" / "work" / "images"
-RCROP = ROOT / "target" / "release" / "rcrop"
+VENV = ROOT / "bench" / "work" / "venv"
+PY = VENV / "bin" / "python"
+# A copy of target/release/rcrop taken right after the build: another build in
+# the same tree can't swap the binary in the middle of the benchmark.
+RCROP = WORK / "rcrop"
 C = 16
+
+PYPI = ["numpy==2.4.6", "Pillow==13.0.0"]
+DEBIAN = ["imagemagick", "libvips-tools", "time"]
+PEERS = ["/usr/bin/time", "/usr/bin/convert", "/usr/bin/mogrify", "/usr/bin/vips"]
+
+
+def as_root(command):
+    if os.geteuid() == 0:
+        return command
+    if shutil.which("sudo"):
+        return ["sudo", *command]
+    sys.exit(f"bench: need root (or sudo) to run: {' '.join(command)}")
+
+
+def setup():
+    """Installs the peers from Debian and numpy and Pillow from PyPI into the venv."""
+    def installed(package):
+        status = subprocess.run(["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True)
+        return status.stdout.endswith("installed")
+
+    missing = [p for p in DEBIAN if not installed(p)]
+    if not PY.exists() and subprocess.run([sys.executable, "-c", "import ensurepip"]).returncode != 0:
+        missing.append("python3-venv")
+    if missing:
+        print(f"bench: installing {' '.join(missing)} with apt-get", file=sys.stderr)
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        subprocess.run(as_root(["apt-get", "update"]), check=True, env=env)
+        subprocess.run(as_root(["apt-get", "install", "-y", *missing]), check=True, env=env)
+    if not PY.exists():
+        print(f"bench: creating the venv {VENV}", file=sys.stderr)
+        subprocess.run(["/usr/bin/python3", "-m", "venv", str(VENV)], check=True)
+    print(f"bench: installing {' '.join(PYPI)} into {VENV}", file=sys.stderr)
+    subprocess.run([str(PY), "-m", "pip", "install", "--disable-pip-version-check", "-q", *PYPI], check=True)
 
 
 def make_images(folder, count, width, height, ext, quality=None):
@@ -71,44 +114,71 @@ def timed(command, out_dir):
     return float(wall), float(user) + float(system), int(rss) / 1024, size
 
 
-def batch_tools(ext, width, height, quality):
+# Settings, matched to rcrop's where the tool lets us (see SETTINGS).
+PNG_MAGICK = "-quality 65"  # tens digit: zlib level 6; units digit 5: adaptive filter
+PNG_VIPS = "[compression=6,filter=all]"  # libpng/spng picks a filter per row
+JPEG_MAGICK = "-quality 90 -sampling-factor 2x2"  # 4:2:0 (ImageMagick's default is 4:4:4 at q >= 90)
+JPEG_VIPS = "[Q=90,subsample-mode=on]"  # 4:2:0 (vips' default is 4:4:4 at Q >= 90)
+
+SETTINGS = """settings (matched to rcrop's defaults where the tool allows):
+  PNG   rcrop: zlib level 6, adaptive filter (--png-compression default)
+        ImageMagick: -quality 65 (zlib 6, adaptive filter; its default 75 is zlib 7)
+        vips: [compression=6,filter=all] ("vips (defaults)": compression 6, no filter)
+        Pillow: its default, zlib 6 with adaptive filter
+  JPEG  quality 90 with 4:2:0 chroma subsampling everywhere: rcrop's and Pillow's
+        default; ImageMagick -sampling-factor 2x2, vips subsample-mode=on (both
+        default to 4:4:4 at quality 90 and above)"""
+
+
+def batch_tools(ext, width, height):
     w, h = width - 2 * C, height - 2 * C
     jpeg = ext == "jpg"
-    q_rcrop = f"--quality {quality}" if jpeg else ""
-    q_magick = f"-quality {quality}" if jpeg else ""
-    q_vips = f"[Q={quality}]" if jpeg else ""
-    q_pil = f"quality={quality}" if jpeg else ""
+    q_rcrop = "--quality 90" if jpeg else ""
+    q_magick = JPEG_MAGICK if jpeg else PNG_MAGICK
+    q_vips = JPEG_VIPS if jpeg else PNG_VIPS
+    q_pil = "quality=90" if jpeg else ""
     pillow = (
         "import sys; from PIL import Image; "
         "[Image.open(f).crop(({c}, {c}, {c}+{w}, {c}+{h})).save(sys.argv[1] + '/' + f.split('/')[-1], {q}) "
         "for f in sys.argv[2:]]"
     ).format(c=C, w=w, h=h, q=q_pil)
-    py = ROOT / "bench" / "work" / "venv" / "bin" / "python"
-    return {
+    vips_p2 = "ls in_{e}/*.{e} | xargs -P2 -I{{}} sh -c 'vips crop {{}} \"out/{o}/$(basename {{}}){q}\" {c} {c} {w} {h}'"
+    tools = {
         "rcrop": f"{RCROP} -q -c {C} {q_rcrop} --out-dir out/rcrop in_{ext}/*.{ext}",
-        "mogrify": f"mogrify -path out/mogrify -crop {w}x{h}+{C}+{C} +repage {q_magick} in_{ext}/*.{ext}",
-        "vips": f"for f in in_{ext}/*.{ext}; do vips crop $f out/vips/$(basename $f){q_vips} {C} {C} {w} {h}; done",
-        "vips -P2": f"ls in_{ext}/*.{ext} | xargs -P2 -I{{}} sh -c 'vips crop {{}} out/vips-P2/$(basename {{}}){q_vips} {C} {C} {w} {h}'",
-        "pillow": f"{py} -c \"{pillow}\" out/pillow in_{ext}/*.{ext}",
+        "mogrify": f"/usr/bin/mogrify -path out/mogrify -crop {w}x{h}+{C}+{C} +repage {q_magick} in_{ext}/*.{ext}",
+        "vips": f"for f in in_{ext}/*.{ext}; do vips crop $f \"out/vips/$(basename $f){q_vips}\" {C} {C} {w} {h}; done",
+        "vips -P2": vips_p2.format(e=ext, o="vips-P2", q=q_vips, c=C, w=w, h=h),
+        "pillow": f"{PY} -c \"{pillow}\" out/pillow in_{ext}/*.{ext}",
     }
+    if not jpeg:
+        # vips' own default (no PNG filter) is faster and larger: shown too.
+        tools["vips -P2 (defaults)"] = vips_p2.format(e=ext, o="vips-P2-defaults", q="", c=C, w=w, h=h)
+    return tools
 
 
 def large_tools():
     w, h = 8000 - 2 * C, 6000 - 2 * C
-    py = ROOT / "bench" / "work" / "venv" / "bin" / "python"
     return {
         "rcrop": f"{RCROP} -q -c {C} large/big.png out/rcrop/big.png",
-        "convert": f"/usr/bin/convert large/big.png -crop {w}x{h}+{C}+{C} +repage out/convert/big.png",
-        "vips": f"vips crop large/big.png out/vips/big.png {C} {C} {w} {h}",
-        "pillow": f"{py} -c \"from PIL import Image; Image.open('large/big.png').crop(({C}, {C}, {C}+{w}, {C}+{h})).save('out/pillow/big.png')\"",
+        "convert": f"/usr/bin/convert large/big.png -crop {w}x{h}+{C}+{C} +repage {PNG_MAGICK} out/convert/big.png",
+        "vips": f"vips crop large/big.png 'out/vips/big.png{PNG_VIPS}' {C} {C} {w} {h}",
+        "vips (defaults)": f"vips crop large/big.png out/vips-defaults/big.png {C} {C} {w} {h}",
+        "pillow": f"{PY} -c \"from PIL import Image; Image.open('large/big.png').crop(({C}, {C}, {C}+{w}, {C}+{h})).save('out/pillow/big.png')\"",
     }
 
 
+def out_name(tool):
+    """The output folder a tool's command writes to: "vips -P2 (defaults)" -> vips-P2-defaults."""
+    return re.sub(r"[^A-Za-z0-9]+", "-", tool).strip("-")
+
+
 def run(name, tools, runs):
+    """Runs the tools interleaved, prints the table; returns the medians by tool."""
     samples = {tool: [] for tool in tools}
-    for _ in range(runs):
+    for i in range(runs):
         for tool, command in tools.items():
-            samples[tool].append(timed(command, WORK / "out" / tool.replace(" ", "")))
+            print(f"bench: {name}: run {i + 1}/{runs}: {tool}", file=sys.stderr)
+            samples[tool].append(timed(command, WORK / "out" / out_name(tool)))
     median = {t: [statistics.median(s[i] for s in samples[t]) for i in range(4)] for t in tools}
     base = median["rcrop"][0]
     print(f"\n## {name} ({runs} runs, medians)\n")
@@ -116,36 +186,92 @@ def run(name, tools, runs):
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for tool, (wall, cpu, rss, size) in median.items():
         print(f"| {tool} | {wall:.2f} | {cpu:.2f} | {rss:.0f} | {size / 2**20:.1f} | {wall / base:.2f} |")
-    peers = [t for t in tools if t != "rcrop"]
-    fastest = min(peers, key=lambda t: median[t][0])
-    print(f"\nfastest peer: {fastest}; rcrop is {median[fastest][0] / base:.2f}x its speed "
-          f"at {median['rcrop'][3] / median[fastest][3]:.2f}x its output size")
+    return median
+
+
+def verdict(label, ok, detail):
+    print(f"verdict: {label}: {'PASS' if ok else 'FAIL'} ({detail})")
+    return ok
+
+
+# Two encoders given the same quality tables, subsampling and Huffman tables
+# still round DCT coefficients differently, so their outputs differ by a few
+# bytes: sizes within this fraction of each other count as equal.
+SAME_SIZE = 0.005
+
+
+def beats_fastest(median):
+    """Faster than the fastest peer, at an output no larger than that peer's."""
+    rcrop = median["rcrop"]
+    fastest = min((t for t in median if t != "rcrop"), key=lambda t: median[t][0])
+    peer = median[fastest]
+    size = rcrop[3] / peer[3]
+    return verdict(
+        f"rcrop faster than the fastest peer ({fastest}) at equal (within {SAME_SIZE:.1%}) or smaller output",
+        rcrop[0] < peer[0] and size <= 1 + SAME_SIZE,
+        f"{peer[0] / rcrop[0]:.2f}x its speed at {size:.4f}x its size: {rcrop[3]:,} vs {peer[3]:,} bytes",
+    )
+
+
+def ensure_venv():
+    """Re-runs this script with the venv's Python, which has numpy and Pillow."""
+    if Path(sys.prefix).resolve() == VENV.resolve():
+        return
+    if not PY.exists():
+        sys.exit("bench: no venv at bench/work/venv: run 'python3 bench/images.py --setup' first")
+    os.execv(PY, [str(PY), __file__, *sys.argv[1:]])
 
 
 def main():
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description="rcrop against ImageMagick, vips and Pillow")
+    parser.add_argument("--setup", action="store_true", help="install the peers and the venv, then run")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workloads", default="png,jpeg,large")
     args = parser.parse_args()
+    if args.runs < 1:
+        sys.exit("bench: --runs needs a positive integer")
+    if args.setup:
+        setup()
+        sys.argv.remove("--setup")
+    ensure_venv()
+    missing = [p for p in PEERS if not os.access(p, os.X_OK)]
+    if missing:
+        sys.exit(f"bench: missing {', '.join(missing)}: run 'python3 bench/images.py --setup' first")
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
     WORK.mkdir(parents=True, exist_ok=True)
-    print(f"machine: {os.cpu_count()} cores; {os.uname().release}")
-    for tool in ["/usr/bin/convert -version", "vips --version"]:
-        print(subprocess.run(tool, shell=True, capture_output=True, text=True).stdout.splitlines()[0])
-    print("settings: rcrop PNG --png-compression default (adaptive filter); ImageMagick, vips and Pillow at their defaults;"
-          " JPEG quality 90 everywhere")
+    shutil.copy(ROOT / "target" / "release" / "rcrop", RCROP)
+
+    def first_line(command):
+        return subprocess.run(command, shell=True, capture_output=True, text=True).stdout.strip().splitlines()[0]
+
+    rev = first_line("git -C '{}' --no-optional-locks describe --always --dirty".format(ROOT))
+    model = first_line("awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo")
+    ram = first_line("free -g | awk '/^Mem:/ {print $2}'")
+    pillow = first_line(f"{PY} -c 'import PIL; print(PIL.__version__)'")
+    print(f"rcrop image benchmark, {first_line('date -u +%Y-%m-%d')}")
+    print(f"machine: {os.cpu_count()} cores, {model}, {ram} GiB RAM, Linux {os.uname().release}")
+    print(f"rcrop:   {first_line(f'{RCROP} --version')} at {rev}")
+    print(f"peers:   {first_line('/usr/bin/convert -version')}; {first_line('vips --version')}; Pillow {pillow}")
+    print(f"method:  tools interleaved, {args.runs} runs each under /usr/bin/time; medians; warm page cache")
+    print(SETTINGS)
     workloads = args.workloads.split(",")
+    verdicts = []
     if "png" in workloads:
         make_images(WORK / "in_png", 200, 1024, 768, "png")
-        run("200 PNG 1024x768", batch_tools("png", 1024, 768, None), args.runs)
+        verdicts.append(beats_fastest(run("200 PNG 1024x768", batch_tools("png", 1024, 768), args.runs)))
     if "jpeg" in workloads:
         make_images(WORK / "in_jpg", 200, 1024, 768, "jpg", quality=90)
-        run("200 JPEG 1024x768 q90", batch_tools("jpg", 1024, 768, 90), args.runs)
+        verdicts.append(beats_fastest(run("200 JPEG 1024x768 q90", batch_tools("jpg", 1024, 768), args.runs)))
     if "large" in workloads:
         make_images(WORK / "large_tmp", 1, 8000, 6000, "png")
         (WORK / "large").mkdir(exist_ok=True)
         shutil.copy(WORK / "large_tmp" / "img0000.png", WORK / "large" / "big.png")
-        run("one 8000x6000 PNG", large_tools(), args.runs)
+        median = run("one 8000x6000 PNG", large_tools(), args.runs)
+        rcrop = median["rcrop"][0]
+        for peer in ["vips", "vips (defaults)"]:
+            verdicts.append(verdict(f"rcrop faster than {peer}", rcrop < median[peer][0],
+                                    f"{median[peer][0] / rcrop:.2f}x its speed"))
+    print(f"\n{sum(verdicts)} PASS, {len(verdicts) - sum(verdicts)} FAIL")
 
 
 if __name__ == "__main__":
