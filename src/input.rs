@@ -6,8 +6,10 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Problem};
 
-/// Input buffer size: large sequential reads, bounded memory.
-pub const BUFFER_SIZE: usize = 256 << 10;
+/// Input buffer size: room for a `.npy` header (NumPy caps them at 10,000
+/// bytes) and for telling formats apart. Bulk reads are larger and pass it
+/// by, so a small buffer saves a copy and page faults on every input.
+pub const BUFFER_SIZE: usize = 16 << 10;
 
 /// How many leading bytes are kept aside to tell what a file holds.
 pub const PREFIX_LEN: u64 = 16;

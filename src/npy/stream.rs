@@ -111,10 +111,12 @@ trait Ops {
     fn keep(&mut self, len: u64) -> Result<(), StreamError>;
 }
 
-/// Bytes asked of the reader at a time, at least: as large as the input's
-/// buffer, so that a buffered reader hands each request straight to the
-/// system instead of copying it through its own buffer.
-const CHUNK: usize = crate::input::BUFFER_SIZE;
+/// Bytes asked of the reader at a time, at least, and written at a time:
+/// no smaller than the input's and output's buffers, so that the buffered
+/// reader and writer hand each request straight to the system instead of
+/// copying it through their own buffers.
+const CHUNK: usize = 256 << 10;
+const _: () = assert!(CHUNK >= crate::input::BUFFER_SIZE && CHUNK >= crate::output::BUFFER_SIZE);
 
 /// Most buffers in one vectored read: Linux's `IOV_MAX`.
 const MAX_BUFFERS: usize = 1024;
