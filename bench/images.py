@@ -16,7 +16,8 @@ Workloads (16 px off each side):
 
 Each workload's tools run interleaved, N times (default 3), each under
 /usr/bin/time; the table shows medians of wall time, CPU time, peak RSS and
-output size, and the ratio of each peer's wall time to rcrop's, then PASS/FAIL
+output size, and the ratios rcrop/tool of wall time and output size (below 1:
+rcrop faster, or smaller), then PASS/FAIL
 verdicts: each batch faster than the fastest peer at no larger output, the large
 PNG faster than vips. Peers run with settings matched to rcrop's where they can
 be (SETTINGS below says which).
@@ -182,10 +183,11 @@ def run(name, tools, runs):
     median = {t: [statistics.median(s[i] for s in samples[t]) for i in range(4)] for t in tools}
     base = median["rcrop"][0]
     print(f"\n## {name} ({runs} runs, medians)\n")
-    print("| tool | wall s | CPU s | peak RSS MiB | output MiB | peer wall / rcrop wall |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    print("| tool | wall s | CPU s | peak RSS MiB | output MiB | rcrop/tool wall | rcrop/tool size |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for tool, (wall, cpu, rss, size) in median.items():
-        print(f"| {tool} | {wall:.2f} | {cpu:.2f} | {rss:.0f} | {size / 2**20:.1f} | {wall / base:.2f} |")
+        print(f"| {tool} | {wall:.2f} | {cpu:.2f} | {rss:.0f} | {size / 2**20:.1f} "
+              f"| {base / wall:.2f} | {median['rcrop'][3] / size:.3f} |")
     return median
 
 
