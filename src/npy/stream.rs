@@ -121,16 +121,22 @@ const _: () = assert!(CHUNK >= crate::input::BUFFER_SIZE && CHUNK >= crate::outp
 /// Most buffers in one vectored read: Linux's `IOV_MAX`.
 const MAX_BUFFERS: usize = 1024;
 
+/// Most runs queued for one plain read, which bounds the queue when runs
+/// are a few bytes long.
+const MAX_RUNS: usize = 16 << 10;
+
 /// Kept runs at least this long are read straight into the output buffer;
 /// for shorter ones the kernel's cost per buffer outweighs a copy in user
 /// space (measured: 576-byte runs crop faster copied, 1,104-byte runs
 /// faster scattered).
 const SCATTER_MIN: u64 = 1024;
 
-/// Moves the kept runs of the input to a writer with vectored reads: the
-/// reader places kept bytes one after another in `out` and skipped bytes in
-/// `scratch`, so the kept bytes are copied once, by the reader, and leave in
-/// writes of at least `CHUNK` bytes (which a buffered writer passes on whole).
+/// Moves the kept runs of the input to a writer. With `scatter`, vectored
+/// reads place kept bytes one after another in `out` and skipped bytes in
+/// `scratch`, so kept bytes are copied once, by the system; without it,
+/// plain reads fill `scratch` and kept runs are copied to `out`. Either way
+/// reads ask for `CHUNK` bytes or more, and `out` leaves in writes of at
+/// least `CHUNK` bytes (which a buffered writer passes on whole).
 struct Pump<'a, R, W> {
     reader: &'a mut R,
     writer: &'a mut W,
@@ -184,14 +190,15 @@ impl<'a, R: Read, W: Write> Pump<'a, R, W> {
             _ => self.pending.push_back((len, keep)),
         }
         self.pending_len += len;
-        while self.pending_len >= CHUNK as u64 || self.pending.len() >= MAX_BUFFERS {
+        let max_runs = if self.scatter { MAX_BUFFERS } else { MAX_RUNS };
+        while self.pending_len >= CHUNK as u64 || self.pending.len() >= max_runs {
             self.read_once()?;
         }
         Ok(())
     }
 
-    /// One vectored read of the queued runs, as far as `out` and `scratch`
-    /// have room; writes `out` once it holds `CHUNK` bytes or more.
+    /// One read of the queued runs, as far as `out` and `scratch` have room;
+    /// writes `out` once it holds `CHUNK` bytes or more.
     fn read_once(&mut self) -> Result<(), StreamError> {
         let n = if self.scatter {
             self.read_scattered()?
@@ -503,9 +510,11 @@ mod tests {
         run([3, 600, 300, 4], [0..3, 1..599, 0..300, 0..4], 4);
         // One pixel kept of each image: skips far larger than the scratch.
         run([4, 512, 512, 1], [0..4, 300..301, 7..8, 0..1], 4);
-        // Runs of one byte: more runs than one read takes.
+        // Short rows; then runs of one byte, more than one read takes
+        // (`MAX_BUFFERS` scattered, `MAX_RUNS` copied).
         run([1, 64, 3000, 1], [0..1, 0..64, 1..2999, 0..1], 1);
         run([1, 2, 5000, 2], [0..1, 0..2, 0..5000, 1..2], 1);
+        run([1, 3, 9000, 2], [0..1, 0..3, 0..9000, 0..1], 1);
     }
 
     /// Large sequential I/O: after the first, every read asks for at least
