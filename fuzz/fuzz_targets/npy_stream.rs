@@ -16,7 +16,7 @@
 //!   the storage order of the input and of the cropped header.
 #![no_main]
 
-use std::io::{self, IoSlice, Read, Write};
+use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 use std::ops::Range;
 
 use libfuzzer_sys::fuzz_target;
@@ -39,6 +39,19 @@ impl Read for CappedReader<'_> {
         buf[..n].copy_from_slice(&self.data[..n]);
         self.data = &self.data[n..];
         Ok(n)
+    }
+
+    /// Fills buffer after buffer, as `readv` does, up to `cap` bytes in all.
+    fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+        let mut total = 0;
+        for buf in bufs {
+            let room = if self.cap > 0 { self.cap - total } else { usize::MAX };
+            let n = buf.len().min(self.data.len()).min(room);
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            total += n;
+        }
+        Ok(total)
     }
 }
 
