@@ -115,6 +115,7 @@ def timed(command, out_dir):
     return float(wall), float(user) + float(system), int(rss) / 1024, size
 
 
+# Commands write to OUT, which run() replaces with the tool's own folder.
 # Settings, matched to rcrop's where the tool lets us (see SETTINGS).
 PNG_MAGICK = "-quality 65"  # tens digit: zlib level 6; units digit 5: adaptive filter
 PNG_VIPS = "[compression=6,filter=all]"  # libpng/spng picks a filter per row
@@ -143,34 +144,34 @@ def batch_tools(ext, width, height):
         "[Image.open(f).crop(({c}, {c}, {c}+{w}, {c}+{h})).save(sys.argv[1] + '/' + f.split('/')[-1], {q}) "
         "for f in sys.argv[2:]]"
     ).format(c=C, w=w, h=h, q=q_pil)
-    vips_p2 = "ls in_{e}/*.{e} | xargs -P2 -I{{}} sh -c 'vips crop {{}} \"out/{o}/$(basename {{}}){q}\" {c} {c} {w} {h}'"
+    vips_p2 = "ls in_{e}/*.{e} | xargs -P2 -I{{}} sh -c 'vips crop {{}} \"OUT/$(basename {{}}){q}\" {c} {c} {w} {h}'"
     tools = {
-        "rcrop": f"{RCROP} -q -c {C} {q_rcrop} --out-dir out/rcrop in_{ext}/*.{ext}",
-        "mogrify": f"/usr/bin/mogrify -path out/mogrify -crop {w}x{h}+{C}+{C} +repage {q_magick} in_{ext}/*.{ext}",
-        "vips": f"for f in in_{ext}/*.{ext}; do vips crop $f \"out/vips/$(basename $f){q_vips}\" {C} {C} {w} {h}; done",
-        "vips -P2": vips_p2.format(e=ext, o="vips-P2", q=q_vips, c=C, w=w, h=h),
-        "pillow": f"{PY} -c \"{pillow}\" out/pillow in_{ext}/*.{ext}",
+        "rcrop": f"{RCROP} -q -c {C} {q_rcrop} --out-dir OUT in_{ext}/*.{ext}",
+        "mogrify": f"/usr/bin/mogrify -path OUT -crop {w}x{h}+{C}+{C} +repage {q_magick} in_{ext}/*.{ext}",
+        "vips": f"for f in in_{ext}/*.{ext}; do vips crop $f \"OUT/$(basename $f){q_vips}\" {C} {C} {w} {h}; done",
+        "vips -P2": vips_p2.format(e=ext, q=q_vips, c=C, w=w, h=h),
+        "pillow": f"{PY} -c \"{pillow}\" OUT in_{ext}/*.{ext}",
     }
     if not jpeg:
         # vips' own default (no PNG filter) is faster and larger: shown too.
-        tools["vips -P2 (defaults)"] = vips_p2.format(e=ext, o="vips-P2-defaults", q="", c=C, w=w, h=h)
+        tools["vips -P2 (defaults)"] = vips_p2.format(e=ext, q="", c=C, w=w, h=h)
     return tools
 
 
 def large_tools():
     w, h = 8000 - 2 * C, 6000 - 2 * C
     return {
-        "rcrop": f"{RCROP} -q -c {C} large/big.png out/rcrop/big.png",
-        "convert": f"/usr/bin/convert large/big.png -crop {w}x{h}+{C}+{C} +repage {PNG_MAGICK} out/convert/big.png",
-        "vips": f"vips crop large/big.png 'out/vips/big.png{PNG_VIPS}' {C} {C} {w} {h}",
-        "vips (defaults)": f"vips crop large/big.png out/vips-defaults/big.png {C} {C} {w} {h}",
-        "pillow": f"{PY} -c \"from PIL import Image; Image.open('large/big.png').crop(({C}, {C}, {C}+{w}, {C}+{h})).save('out/pillow/big.png')\"",
+        "rcrop": f"{RCROP} -q -c {C} large/big.png OUT/big.png",
+        "convert": f"/usr/bin/convert large/big.png -crop {w}x{h}+{C}+{C} +repage {PNG_MAGICK} OUT/big.png",
+        "vips": f"vips crop large/big.png 'OUT/big.png{PNG_VIPS}' {C} {C} {w} {h}",
+        "vips (defaults)": f"vips crop large/big.png OUT/big.png {C} {C} {w} {h}",
+        "pillow": f"{PY} -c \"from PIL import Image; Image.open('large/big.png').crop(({C}, {C}, {C}+{w}, {C}+{h})).save('OUT/big.png')\"",
     }
 
 
 def out_name(tool):
-    """The output folder a tool's command writes to: "vips -P2 (defaults)" -> vips-P2-defaults."""
-    return re.sub(r"[^A-Za-z0-9]+", "-", tool).strip("-")
+    """The output folder of a tool, for OUT in its command: "vips -P2 (defaults)" -> out/vips-P2-defaults."""
+    return "out/" + re.sub(r"[^A-Za-z0-9]+", "-", tool).strip("-")
 
 
 def run(name, tools, runs):
@@ -179,7 +180,8 @@ def run(name, tools, runs):
     for i in range(runs):
         for tool, command in tools.items():
             print(f"bench: {name}: run {i + 1}/{runs}: {tool}", file=sys.stderr)
-            samples[tool].append(timed(command, WORK / "out" / out_name(tool)))
+            out = out_name(tool)
+            samples[tool].append(timed(command.replace("OUT", out), WORK / out))
     median = {t: [statistics.median(s[i] for s in samples[t]) for i in range(4)] for t in tools}
     base = median["rcrop"][0]
     print(f"\n## {name} ({runs} runs, medians)\n")
