@@ -214,23 +214,22 @@ impl<'a, R: Read, W: Write> Pump<'a, R, W> {
         }
         self.read += n as u64;
         self.pending_len -= n as u64;
-        let mut left = n as u64;
+        // Take the `n` bytes read off the front of the queue, from offset
+        // `at` of what was read.
         let mut at = 0;
-        while left > 0
+        while at < n
             && let Some((len, keep)) = self.pending.front_mut()
         {
-            let taken = left.min(*len);
-            let n = taken as usize;
+            let taken = usize::try_from(*len).map_or(n - at, |len| len.min(n - at));
             if *keep {
                 if !self.scatter {
-                    self.out[self.out_len..self.out_len + n]
-                        .copy_from_slice(&self.scratch[at..at + n]);
+                    self.out[self.out_len..self.out_len + taken]
+                        .copy_from_slice(&self.scratch[at..at + taken]);
                 }
-                self.out_len += n;
+                self.out_len += taken;
             }
-            at += n;
-            *len -= taken;
-            left -= taken;
+            at += taken;
+            *len -= taken as u64;
             if *len == 0 {
                 self.pending.pop_front();
             }
