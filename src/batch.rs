@@ -10,7 +10,6 @@ use rayon::prelude::*;
 use crate::error::{Error, Problem};
 use crate::job::{Job, Summary};
 use crate::kind::FileKind;
-use crate::layer::Shape;
 
 /// How a batch runs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -70,8 +69,7 @@ pub fn pool(settings: Settings) -> Result<rayon::ThreadPool, Error> {
     if let Some(n) = settings.threads {
         pool = pool.num_threads(n);
     }
-    pool.build()
-        .map_err(|e| Error::Usage(format!("cannot start the worker threads: {e}")))
+    pool.build().map_err(|e| Error::Threads(e.to_string()))
 }
 
 /// One input of a batch and the folder, relative to the output folder,
@@ -149,32 +147,6 @@ fn path_from_bytes(bytes: &[u8]) -> PathBuf {
 #[cfg(not(unix))]
 fn path_from_bytes(bytes: &[u8]) -> PathBuf {
     PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
-}
-
-/// One line of `--report json` for a job and its outcome.
-pub fn report_line(job: &Job, outcome: &Outcome) -> serde_json::Value {
-    let shape = |s: &Shape| {
-        serde_json::Value::from(
-            s.0.iter()
-                .map(|d| serde_json::Value::from(*d))
-                .collect::<Vec<_>>(),
-        )
-    };
-    let (status, summary, error) = match outcome {
-        Outcome::Done(s) if s.skipped => ("skipped", Some(s), None),
-        Outcome::Done(s) => ("ok", Some(s), None),
-        Outcome::Failed(e) => ("failed", None, Some(e.to_string())),
-        Outcome::NotRun => ("not_run", None, None),
-    };
-    serde_json::json!({
-        "input": job.input.to_string(),
-        "output": summary.map_or_else(|| job.destination.to_string(), |s| s.output.clone()),
-        "input_shape": summary.filter(|s| !s.skipped).map(|s| shape(&s.input_shape)),
-        "output_shape": summary.filter(|s| !s.skipped).map(|s| shape(&s.output_shape)),
-        "dtype": summary.filter(|s| !s.skipped).map(|s| s.dtype.clone()),
-        "status": status,
-        "error": error,
-    })
 }
 
 #[cfg(test)]

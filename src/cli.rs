@@ -8,15 +8,14 @@ use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use rcrop::batch::{self, Found, Outcome, Settings};
-use rcrop::config::find_layer;
-use rcrop::layout::keras_default;
 use rcrop::raster::{EncodeOptions, PngCompression};
-use rcrop::stack::Stack;
 use rcrop::{
-    Cropping, Cropping2D, DataFormat, Destination, Error, FileKind, Input, Job, Options, Output,
-    Shape,
+    Cropping, Cropping2D, DataFormat, Destination, Error, FileKind, Found, Input, Job, Options,
+    Outcome, Output, Problem, Settings, Shape, Stack, find_inputs, find_layer, keras_default,
+    parse_list, run_batch, thread_pool, to_python_json,
 };
+
+use crate::{fail, report};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -180,9 +179,7 @@ enum PngLevel {
 }
 
 fn parse_kind(value: &str) -> Result<FileKind, String> {
-    value
-        .parse()
-        .map_err(|e: rcrop::kind::UnknownKind| e.to_string())
+    value.parse().map_err(|e: rcrop::UnknownKind| e.to_string())
 }
 
 /// `None,28,28,3`, with or without parentheses and spaces.
@@ -207,7 +204,7 @@ fn parse_shape(value: &str) -> Result<Shape, String> {
 fn parse_format(value: &str) -> Result<DataFormat, String> {
     value
         .parse()
-        .map_err(|e: rcrop::layout::UnknownDataFormat| e.to_string())
+        .map_err(|e: rcrop::UnknownDataFormat| e.to_string())
 }
 
 impl Cli {
@@ -218,9 +215,9 @@ impl Cli {
             return Ok(Cropping2D::new(cropping, self.data_format(self.format)?));
         };
         let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::file(path.display(), rcrop::Problem::Read(e)))?;
+            .map_err(|e| Error::file(path.display(), Problem::Read(e)))?;
         let config = find_layer(&text, self.layer.as_deref())
-            .map_err(|e| Error::file(path.display(), rcrop::Problem::Config(e)))?;
+            .map_err(|e| Error::file(path.display(), Problem::Config(e)))?;
         let contradiction = |flag: String, found: String| {
             Error::Usage(format!(
                 "{flag} contradicts {} in {}: {found}",
@@ -309,8 +306,8 @@ impl Cli {
             } else {
                 std::fs::File::open(list).and_then(|mut f| f.read_to_end(&mut bytes))
             };
-            read.map_err(|e| Error::file(list.display(), rcrop::Problem::Read(e)))?;
-            paths.extend(batch::parse_list(&bytes, self.null));
+            read.map_err(|e| Error::file(list.display(), Problem::Read(e)))?;
+            paths.extend(parse_list(&bytes, self.null));
         }
         Ok(paths)
     }
@@ -328,7 +325,7 @@ impl Cli {
         }
         if self.stack {
             let output = Output::from_arg(self.output.as_deref().unwrap_or(Path::new("-")));
-            let found = batch::find_inputs(&self.input_paths()?, self.recursive)?;
+            let found = find_inputs(&self.input_paths()?, self.recursive)?;
             return Ok(Plan::Stack(Stack {
                 inputs: found.iter().map(|f| Input::from_arg(&f.path)).collect(),
                 output,
@@ -337,7 +334,7 @@ impl Cli {
             }));
         }
         if let Some(dir) = &self.out_dir {
-            let found = batch::find_inputs(&self.input_paths()?, self.recursive)?;
+            let found = find_inputs(&self.input_paths()?, self.recursive)?;
             return self.folder_jobs(dir, &found, layer).map(Plan::Jobs);
         }
         let (input, output) = match (self.paths.as_slice(), &self.output, &self.files_from) {
@@ -366,7 +363,8 @@ impl Cli {
     }
 
     /// One job per input, each into `dir` (and the input's subfolder); two
-    /// inputs that would write the same output are refused.
+    /// inputs that would write the same output, a sample of a split batch
+    /// included, are refused before anything runs.
     fn folder_jobs(
         &self,
         dir: &Path,
@@ -374,7 +372,6 @@ impl Cli {
         layer: Cropping2D,
     ) -> Result<Vec<Job>, Error> {
         let options = self.options(self.to);
-        let mut seen: HashMap<PathBuf, &Path> = HashMap::new();
         let mut jobs = Vec::with_capacity(found.len());
         for f in found {
             if f.path.as_os_str() == "-" {
@@ -388,29 +385,17 @@ impl Cli {
                     f.path.display()
                 )));
             };
-            let folder = dir.join(&f.subdir);
-            let mut key = folder.join(name);
-            if let Some(to) = self.to {
-                key.set_extension(to.extension());
-            }
-            if let Some(other) = seen.insert(key.clone(), &f.path) {
-                return Err(Error::Usage(format!(
-                    "{} and {} would both write {}",
-                    other.display(),
-                    f.path.display(),
-                    key.display()
-                )));
-            }
             jobs.push(Job {
                 input: Input::Path(f.path.clone()),
                 destination: Destination::Folder {
-                    dir: folder,
+                    dir: dir.join(&f.subdir),
                     name: name.to_os_string(),
                 },
                 layer,
                 options: options.clone(),
             });
         }
+        refuse_collisions(&jobs)?;
         Ok(jobs)
     }
 
@@ -452,7 +437,7 @@ impl Cli {
                 Err(e) => fail(&Error::file(format!("input shape {shape}"), e)),
             };
         }
-        println!("{}", rcrop::config::to_python_json(&layer.get_config()));
+        println!("{}", to_python_json(&layer.get_config()));
         ExitCode::SUCCESS
     }
 
@@ -461,19 +446,11 @@ impl Cli {
             threads: self.jobs.map(usize::from),
             keep_going: false,
         };
-        let result = batch::pool(settings).and_then(|pool| pool.install(|| stack.run()));
+        let result = thread_pool(settings).and_then(|pool| pool.install(|| stack.run()));
         match result {
             Ok(summary) => {
                 if self.report.is_some() {
-                    let line = serde_json::json!({
-                        "inputs": stack.inputs.len(),
-                        "output": summary.output,
-                        "output_shape": summary.output_shape.0,
-                        "dtype": summary.dtype,
-                        "status": "ok",
-                        "error": null,
-                    });
-                    println!("{line}");
+                    println!("{}", report::stack_line(stack.inputs.len(), &summary));
                 }
                 ExitCode::SUCCESS
             }
@@ -511,14 +488,14 @@ impl Cli {
                 job.run()
             }
         };
-        let outcomes = match batch::run(jobs, settings, action, each) {
+        let outcomes = match run_batch(jobs, settings, action, each) {
             Ok(outcomes) => outcomes,
             Err(e) => return fail(&e),
         };
         bar.finish_and_clear();
         for (job, outcome) in jobs.iter().zip(&outcomes) {
             match outcome {
-                _ if self.report.is_some() => println!("{}", batch::report_line(job, outcome)),
+                _ if self.report.is_some() => println!("{}", report::job_line(job, outcome)),
                 Outcome::Done(s) if self.dry_run => {
                     println!("{}: {} -> {}", job.input, s.input_shape, s.output_shape)
                 }
@@ -561,13 +538,31 @@ fn create_folders(jobs: &[Job]) -> Result<(), Error> {
     for job in jobs {
         if let Destination::Folder { dir, .. } = &job.destination {
             std::fs::create_dir_all(dir)
-                .map_err(|e| Error::file(dir.display(), rcrop::Problem::Write(e)))?;
+                .map_err(|e| Error::file(dir.display(), Problem::Write(e)))?;
         }
     }
     Ok(())
 }
 
-fn fail(e: &Error) -> ExitCode {
-    eprintln!("error: {e}");
-    ExitCode::from(e.exit_code())
+/// Refuses two jobs that would write the same output. An input whose
+/// outputs cannot be known (it cannot be read) collides with nothing: its
+/// own run reports why.
+fn refuse_collisions(jobs: &[Job]) -> Result<(), Error> {
+    let mut seen: HashMap<PathBuf, &Input> = HashMap::new();
+    for job in jobs {
+        for output in job.planned_outputs().unwrap_or_default() {
+            let Output::Path(path) = output else {
+                continue;
+            };
+            if let Some(other) = seen.get(&path) {
+                return Err(Error::Usage(format!(
+                    "{other} and {} would both write {}",
+                    job.input,
+                    path.display()
+                )));
+            }
+            seen.insert(path, &job.input);
+        }
+    }
+    Ok(())
 }

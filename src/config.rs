@@ -14,7 +14,7 @@ use crate::spec::Cropping;
 /// `data_format`, which means the `keras.json` default.
 ///
 /// ```
-/// use rcrop::config::LayerConfig;
+/// use rcrop::LayerConfig;
 /// use rcrop::{Cropping2D, DataFormat};
 /// let layer = Cropping2D::new("2:4,5".parse().unwrap(), DataFormat::ChannelsFirst);
 /// let text = serde_json::to_string(&layer.get_config()).unwrap();

@@ -1,25 +1,30 @@
-//! The error type of the library and the one place that maps errors to exit codes.
+//! The error type of the library: every failure of a run, with the file it
+//! concerns. The format modules return their own error types; this is where
+//! they meet a file name.
 
 use std::io;
 
 use crate::config::ConfigError;
-use crate::layer::CropError;
+use crate::layer::{CropError, Shape};
 use crate::layout::KerasConfigError;
 use crate::npy::NpyError;
 use crate::raster::RasterError;
-use crate::stack::Mismatch;
+use crate::tensor::TensorError;
 
 /// Everything that can stop a run. Messages name the file, what was found
 /// and what was expected.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The command line asks for something impossible (exit 2).
+    /// The command line asks for something impossible.
     #[error("{0}")]
     Usage(String),
-    /// The Keras config that sets the default data format is unusable (exit 1).
+    /// The Keras config that sets the default data format is unusable.
     #[error(transparent)]
     Config(#[from] KerasConfigError),
-    /// An input cannot be read or cropped, or an output cannot be written (exit 1).
+    /// The worker threads of a batch cannot be started.
+    #[error("cannot start the worker threads: {0}")]
+    Threads(String),
+    /// An input cannot be read or cropped, or an output cannot be written.
     #[error("{file}: {problem}")]
     File { file: String, problem: Box<Problem> },
 }
@@ -39,17 +44,30 @@ pub enum Problem {
     IsDirectory,
     #[error(transparent)]
     Npy(#[from] NpyError),
+    #[error("the array has shape {0}; expected a 4D array")]
+    NotFourD(String),
     #[error(transparent)]
     Crop(#[from] CropError),
     #[error(transparent)]
     Raster(#[from] RasterError),
+    #[error("the array is {array}; {why}")]
+    NotAnImage { array: String, why: TensorError },
     #[error(
         "not a .npy file or an image rcrop reads: it starts with {0}; expected the .npy magic \
          string or a PNG, JPEG, TIFF, BMP, WebP or GIF signature"
     )]
     UnknownKind(String),
-    #[error(transparent)]
-    Stack(Box<Mismatch>),
+    #[error(
+        "is {shape} '{dtype}' after cropping, but {first} is {first_shape} '{first_dtype}'; \
+         a stack needs one shape and dtype"
+    )]
+    Stack {
+        shape: Shape,
+        dtype: &'static str,
+        first: String,
+        first_shape: Shape,
+        first_dtype: &'static str,
+    },
     #[error(transparent)]
     Config(ConfigError),
     #[error(
@@ -64,14 +82,6 @@ impl Error {
         Error::File {
             file: file.to_string(),
             problem: Box::new(problem.into()),
-        }
-    }
-
-    /// The documented exit status: 2 for a wrong command line, 1 for the rest.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            Error::Usage(_) => 2,
-            Error::Config(_) | Error::File { .. } => 1,
         }
     }
 }

@@ -1,19 +1,26 @@
 //! One crop of one input: read, check, crop, write, commit. The input is a
 //! `.npy` array or an image; the result goes to one output, or, for a batch
-//! going to images, to one image a sample.
+//! going to images in a folder, to one image a sample. This is the layer
+//! that knows both formats: it turns their errors into [`Error`]s that name
+//! the file, and describes images as arrays and arrays as images.
 
 use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Problem};
-use crate::input::{Input, Source};
+use crate::input::{self, Input, Source};
 use crate::kind::FileKind;
 use crate::layer::{Cropping2D, Shape};
+use crate::layout::DataFormat;
 use crate::npy::stream::{self, StreamError};
-use crate::npy::{Header, NpyError, ReadError};
-use crate::output::{Output, Sink};
-use crate::raster::{self, EncodeOptions, Tensor};
+use crate::npy::{self, Dtype, Header, Literal, ReadError};
+use crate::output::{self, Output, Sink};
+use crate::raster::{self, EncodeOptions};
+use crate::tensor::{self, ArrayLayout, SampleType, Tensor, TensorError};
+
+// The stream's requests must pass the input's and output's buffers by.
+const _: () = assert!(stream::CHUNK >= input::BUFFER_SIZE && stream::CHUNK >= output::BUFFER_SIZE);
 
 /// Where a job's result goes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,15 +31,6 @@ pub enum Destination {
     /// [`Options::to`] when given); a `.npy` batch going to images becomes
     /// one image a sample, `<stem>_<index>.<ext>`.
     Folder { dir: PathBuf, name: OsString },
-}
-
-impl std::fmt::Display for Destination {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Destination::Output(output) => write!(f, "{output}"),
-            Destination::Folder { dir, name } => write!(f, "{}", dir.join(name).display()),
-        }
-    }
 }
 
 /// What to read, how to crop it, and where to write the result.
@@ -85,154 +83,215 @@ pub struct Summary {
     pub warnings: Vec<String>,
 }
 
-/// A tensor read from a file: an image, or a `.npy` array of batch 1 that can be one.
-pub struct Loaded {
-    pub tensor: Tensor,
-    pub icc: Option<Vec<u8>>,
-    pub kind: FileKind,
+/// Which of a job's results an output name is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    /// The one result of the input.
+    Whole,
+    /// Sample `index` of a batch of `count` split into images.
+    Sample { index: usize, count: usize },
+    /// Every sample of a batch split into images, as a `*` pattern.
+    Samples,
 }
 
 impl Job {
+    /// The one rule for output names, which the run, the dry run, the
+    /// report and the collision check all follow. In a folder, `--to` sets
+    /// the extension unless the name already has one of that kind; a sample
+    /// of a batch split into images is `<stem>_<index>.<ext>`, its index
+    /// zero-padded to the width of the last one.
+    pub fn output_name(&self, part: Part) -> Output {
+        let (dir, name) = match &self.destination {
+            Destination::Output(output) => return output.clone(),
+            Destination::Folder { dir, name } => (dir, name),
+        };
+        let stem = || {
+            Path::new(name)
+                .file_stem()
+                .unwrap_or(name)
+                .to_string_lossy()
+        };
+        let ext = || self.options.to.map_or("npy", FileKind::extension);
+        Output::Path(match part {
+            Part::Whole => {
+                let mut path = dir.join(name);
+                if let Some(to) = self.options.to
+                    && FileKind::from_path(&path) != Some(to)
+                {
+                    path.set_extension(to.extension());
+                }
+                path
+            }
+            Part::Sample { index, count } => {
+                let width = count.saturating_sub(1).to_string().len();
+                dir.join(format!("{}_{index:0width$}.{}", stem(), ext()))
+            }
+            Part::Samples => dir.join(format!("{}_*.{}", stem(), ext())),
+        })
+    }
+
+    /// Every output a run would write, named by [`Job::output_name`], so that
+    /// collisions can be refused before anything runs. Reads the header of
+    /// an input that may be a `.npy` batch split into images, for its size.
+    pub fn planned_outputs(&self) -> Result<Vec<Output>, Error> {
+        let may_split = matches!(self.destination, Destination::Folder { .. })
+            && matches!(self.options.to, Some(FileKind::Image(_)));
+        if !may_split {
+            return Ok(vec![self.output_name(Part::Whole)]);
+        }
+        let mut source = self.input.open()?;
+        if self.sniff(&source)? != FileKind::Npy {
+            return Ok(vec![self.output_name(Part::Whole)]);
+        }
+        let (header, _) = self.read_header(&mut source)?;
+        let count = self.four_d(&header)?[0];
+        Ok((0..count)
+            .map(|index| self.output_name(Part::Sample { index, count }))
+            .collect())
+    }
+
     /// Runs the job. Everything about the input is checked before an output
     /// is created; on any failure the output is left as it was.
     pub fn run(&self) -> Result<Summary, Error> {
         let mut source = self.input.open()?;
-        let kind = sniff(&self.input, &source)?;
+        let kind = self.sniff(&source)?;
         let to = self.options.to.unwrap_or(kind);
-        match (kind, to, &self.destination) {
-            (FileKind::Npy, FileKind::Npy, _) => self.npy_to_npy(source),
-            (FileKind::Npy, FileKind::Image(_), Destination::Folder { dir, name }) => {
-                self.split(source, dir, name, to)
-            }
-            _ => {
-                let output = self.output_path();
-                if self.exists_already(&output) {
-                    return Ok(self.skipped(&output));
-                }
-                let loaded = load(&self.input, &mut source, kind, self.layer, &self.options)?;
-                self.finish(loaded, to, &output)
-            }
+        if self.splits(kind, to) {
+            return self.split(source, to);
         }
+        let output = self.output_name(Part::Whole);
+        if self.exists_already(&output) {
+            return Ok(skipped(&output));
+        }
+        if (kind, to) == (FileKind::Npy, FileKind::Npy) {
+            return self.npy_to_npy(source, &output);
+        }
+        let loaded = read_tensor(&self.input, &mut source, kind, self.layer, &self.options)?;
+        self.finish(loaded, to, &output)
     }
 
     /// What [`Job::run`] would do, from the input's header alone: its shape
     /// and the output's, with the errors a real run would give. Writes nothing.
     pub fn inspect(&self) -> Result<Summary, Error> {
         let mut source = self.input.open()?;
-        let kind = sniff(&self.input, &source)?;
+        let kind = self.sniff(&source)?;
         let to = self.options.to.unwrap_or(kind);
+        let split = self.splits(kind, to);
         let (input_shape, dtype) = match kind {
             FileKind::Npy => {
-                let (header, header_len) = read_header(&self.input, &mut source)?;
-                let (_, plan) = header
-                    .cropped(&self.layer)
-                    .map_err(|e| self.input_error(e))?;
-                check_length(&self.input, &source, &header, header_len, plan.input_len())?;
+                let (header, header_len) = self.read_header(&mut source)?;
+                let dims = self.four_d(&header)?;
+                self.crop_plan(&header, dims)?;
+                self.check_len(&source, &header, header_len)?;
                 if let FileKind::Image(_) = to {
-                    let sample = Header {
-                        shape: [1]
-                            .into_iter()
-                            .chain(header.shape[1..].iter().copied())
-                            .collect(),
-                        ..header.clone()
-                    };
-                    let split = matches!(self.destination, Destination::Folder { .. });
-                    let image_header = if split { &sample } else { &header };
-                    raster::image_dims(image_header, self.layer.data_format)
-                        .map_err(|e| self.input_error(e.into()))?;
+                    self.image_layout(&header, split)?;
                 }
-                (
-                    header.layer_shape().unwrap_or(Shape([None; 4])),
-                    header.dtype.descr().to_string(),
-                )
+                (Shape::known(dims), header.dtype.descr().to_string())
             }
             FileKind::Image(format) => {
                 let bytes = read_image_file(&self.input, &mut source, self.options.image_limit)?;
-                let (h, w, c, descr) = raster::probe(&bytes, format, self.options.image_limit)
-                    .map_err(|e| self.input_error(e.into()))?;
+                let (h, w, c, sample) = raster::probe(&bytes, format, self.options.image_limit)
+                    .map_err(|e| self.input_error(e))?;
                 let dims = match self.layer.data_format {
-                    crate::DataFormat::ChannelsLast => [1, h, w, c],
-                    crate::DataFormat::ChannelsFirst => [1, c, h, w],
+                    DataFormat::ChannelsLast => [1, h, w, c],
+                    DataFormat::ChannelsFirst => [1, c, h, w],
                 };
-                (Shape::known(dims), format!("'{descr}'"))
+                (Shape::known(dims), format!("'{}'", sample.descr()))
             }
         };
         let output_shape = self
             .layer
             .compute_output_shape(input_shape)
-            .map_err(|e| self.input_error(e.into()))?;
+            .map_err(|e| self.input_error(e))?;
+        let part = if split { Part::Samples } else { Part::Whole };
         Ok(Summary {
             input_shape,
             output_shape,
             dtype,
-            output: self.destination.to_string(),
+            output: self.output_name(part).to_string(),
             skipped: false,
             warnings: Vec::new(),
         })
     }
 
-    /// The single output this job writes.
-    fn output_path(&self) -> Output {
-        match &self.destination {
-            Destination::Output(output) => output.clone(),
-            Destination::Folder { dir, name } => {
-                let mut path = dir.join(name);
-                // `--to` sets the extension, unless the name already has one of that kind.
-                if let Some(to) = self
-                    .options
-                    .to
-                    .filter(|&to| FileKind::from_path(&path) != Some(to))
-                {
-                    path.set_extension(to.extension());
-                }
-                Output::Path(path)
-            }
-        }
+    /// Whether the result is one image a sample: a `.npy` batch going to
+    /// images in a folder.
+    fn splits(&self, kind: FileKind, to: FileKind) -> bool {
+        kind == FileKind::Npy
+            && matches!(to, FileKind::Image(_))
+            && matches!(self.destination, Destination::Folder { .. })
     }
 
     fn exists_already(&self, output: &Output) -> bool {
         self.options.no_clobber && matches!(output, Output::Path(p) if p.exists())
     }
 
-    fn skipped(&self, output: &Output) -> Summary {
-        Summary {
-            input_shape: Shape([None; 4]),
-            output_shape: Shape([None; 4]),
-            dtype: String::new(),
-            output: output.to_string(),
-            skipped: true,
-            warnings: Vec::new(),
-        }
-    }
-
-    fn input_error(&self, problem: Problem) -> Error {
+    fn input_error(&self, problem: impl Into<Problem>) -> Error {
         Error::file(&self.input, problem)
     }
 
-    /// `.npy` to `.npy`: one sequential pass, never the whole array in memory.
-    fn npy_to_npy(&self, mut source: Source) -> Result<Summary, Error> {
-        let output = self.output_path();
-        if self.exists_already(&output) {
-            return Ok(self.skipped(&output));
-        }
-        let (header, header_len) = read_header(&self.input, &mut source)?;
-        let (out_header, plan) = header
-            .cropped(&self.layer)
+    fn sniff(&self, source: &Source) -> Result<FileKind, Error> {
+        sniff(&self.input, source)
+    }
+
+    fn read_header(&self, source: &mut Source) -> Result<(Header, u64), Error> {
+        read_header(&self.input, source)
+    }
+
+    /// The dimensions of an array the layer crops.
+    fn four_d(&self, header: &Header) -> Result<[usize; 4], Error> {
+        header
+            .shape
+            .as_slice()
+            .try_into()
+            .map_err(|_| self.input_error(Problem::NotFourD(header.shape_repr())))
+    }
+
+    fn crop_plan(
+        &self,
+        header: &Header,
+        dims: [usize; 4],
+    ) -> Result<(Header, stream::StreamPlan), Error> {
+        let kept = self
+            .layer
+            .kept_ranges(dims)
             .map_err(|e| self.input_error(e))?;
-        check_length(&self.input, &source, &header, header_len, plan.input_len())?;
-        let mut sink = Sink::create(&output)?;
-        let write_error = |e| Error::file(&output, Problem::Write(e));
+        header.cropped(&kept).map_err(|e| self.input_error(e))
+    }
+
+    fn check_len(&self, source: &Source, header: &Header, header_len: u64) -> Result<(), Error> {
+        check_len(&self.input, source, header, header_len)
+    }
+
+    /// How a `.npy` array (or, for a split, each of its samples) holds an image.
+    fn image_layout(&self, header: &Header, split: bool) -> Result<ArrayLayout, Error> {
+        let mut layout = image_layout(&self.input, header, self.layer.data_format, split)?;
+        if split {
+            layout.shape[0] = 1;
+        }
+        Ok(layout)
+    }
+
+    /// `.npy` to `.npy`: one sequential pass, never the whole array in memory.
+    fn npy_to_npy(&self, mut source: Source, output: &Output) -> Result<Summary, Error> {
+        let (header, header_len) = self.read_header(&mut source)?;
+        let dims = self.four_d(&header)?;
+        let (out_header, plan) = self.crop_plan(&header, dims)?;
+        self.check_len(&source, &header, header_len)?;
+        let mut sink = Sink::create(output)?;
+        let write_error = |e| Error::file(output, Problem::Write(e));
         sink.write_all(&out_header.to_bytes())
             .map_err(write_error)?;
         stream::crop(&plan, &mut source.reader, &mut sink).map_err(|e| match e {
             StreamError::Read(e) => self.input_error(Problem::Read(e)),
-            StreamError::Data(e) => self.input_error(e.into()),
+            StreamError::Data(e) => self.input_error(e),
             StreamError::Write(e) => write_error(e),
         })?;
         sink.commit().map_err(write_error)?;
+        let out_dims: [usize; 4] = out_header.shape.as_slice().try_into().unwrap_or_default();
         Ok(Summary {
-            input_shape: header.layer_shape().unwrap_or(Shape([None; 4])),
-            output_shape: out_header.layer_shape().unwrap_or(Shape([None; 4])),
+            input_shape: Shape::known(dims),
+            output_shape: Shape::known(out_dims),
             dtype: header.dtype.descr().to_string(),
             output: output.to_string(),
             skipped: false,
@@ -240,121 +299,82 @@ impl Job {
         })
     }
 
-    /// A `.npy` batch into a folder as one image a sample, named
-    /// `<stem>_<index>` with indices zero-padded to the same width. C-ordered
-    /// data is read a sample at a time; Fortran-ordered data, whose samples
+    /// A `.npy` batch into a folder as one image a sample. C-ordered data is
+    /// read a sample at a time; Fortran-ordered data, whose samples
     /// interleave, is read whole within the image limit.
-    fn split(
-        &self,
-        mut source: Source,
-        dir: &Path,
-        name: &OsString,
-        to: FileKind,
-    ) -> Result<Summary, Error> {
-        let (header, header_len) = read_header(&self.input, &mut source)?;
-        let dims: [usize; 4] = header
-            .shape
-            .as_slice()
-            .try_into()
-            .map_err(|_| self.input_error(NpyError::NotFourD(header.shape_repr()).into()))?;
-        let data_len = header.data_len().map_err(|e| self.input_error(e.into()))?;
-        check_length(&self.input, &source, &header, header_len, data_len)?;
-        let batch = dims[0];
-        let sample_header = Header {
-            shape: [1, dims[1], dims[2], dims[3]].to_vec(),
-            ..header.clone()
-        };
-        raster::image_dims(&sample_header, self.layer.data_format)
-            .map_err(|e| self.input_error(e.into()))?;
+    fn split(&self, mut source: Source, to: FileKind) -> Result<Summary, Error> {
+        let (header, header_len) = self.read_header(&mut source)?;
+        let dims = self.four_d(&header)?;
+        let data_len = header.data_len().map_err(|e| self.input_error(e))?;
+        self.check_len(&source, &header, header_len)?;
+        let layout = self.image_layout(&header, true)?;
         let out_shape = self
             .layer
             .compute_output_shape(Shape::known(dims))
-            .map_err(|e| self.input_error(e.into()))?;
-        let sample_len = usize::try_from(data_len / batch.max(1) as u64).unwrap_or(usize::MAX);
-        let whole = if header.fortran_order && batch > 1 {
-            Some(read_exact(
-                &self.input,
-                &mut source,
-                data_len,
-                self.options.image_limit,
-            )?)
+            .map_err(|e| self.input_error(e))?;
+        let count = dims[0];
+        let limit = self.options.image_limit;
+        let sample_len = data_len / count.max(1) as u64;
+        let whole = if header.fortran_order && count > 1 {
+            Some(read_data(&self.input, &mut source, data_len, limit)?)
         } else {
             None
         };
-        let stem = Path::new(name)
-            .file_stem()
-            .unwrap_or(name.as_os_str())
-            .to_string_lossy()
-            .into_owned();
-        let width = batch.saturating_sub(1).to_string().len();
         let mut warnings = Vec::new();
-        for index in 0..batch {
-            let output =
-                Output::Path(dir.join(format!("{stem}_{index:0width$}.{}", to.extension())));
+        for index in 0..count {
+            let output = self.output_name(Part::Sample { index, count });
             let data = match &whole {
-                Some(all) => fortran_sample(all, batch, index, header.dtype.itemsize()),
-                None => read_exact(
-                    &self.input,
-                    &mut source,
-                    sample_len as u64,
-                    self.options.image_limit,
-                )?,
+                Some(all) => fortran_sample(all, count, index, header.dtype.itemsize()),
+                None => read_data(&self.input, &mut source, sample_len, limit)?,
             };
             if self.exists_already(&output) {
                 continue;
             }
-            let tensor = Tensor::from_npy(&sample_header, &data, self.layer.data_format)
-                .map_err(|e| self.input_error(e.into()))?;
-            let loaded = Loaded {
-                tensor,
-                icc: None,
-                kind: FileKind::Npy,
-            };
+            let tensor = Tensor::from_bytes(&layout, &data, self.layer.data_format)
+                .map_err(|why| self.not_an_image(&header, why))?;
+            let loaded = Loaded { tensor, icc: None };
             warnings.extend(self.finish(loaded, to, &output)?.warnings);
         }
         if whole.is_none() {
-            expect_end(&self.input, &mut source, data_len)?;
+            npy::expect_end(&mut source.reader, data_len)
+                .map_err(|e| read_error(&self.input, e))?;
         }
         Ok(Summary {
             input_shape: Shape::known(dims),
             output_shape: out_shape,
             dtype: header.dtype.descr().to_string(),
-            output: dir
-                .join(format!("{stem}_*.{}", to.extension()))
-                .display()
-                .to_string(),
+            output: self.output_name(Part::Samples).to_string(),
             skipped: false,
             warnings,
         })
     }
 
-    /// Crops a tensor and writes it as `.npy` or as an image.
+    fn not_an_image(&self, header: &Header, why: TensorError) -> Error {
+        not_an_image(&self.input, header, why)
+    }
+
+    /// Crops a tensor and writes it as `.npy` or as an image, then commits.
     fn finish(&self, loaded: Loaded, to: FileKind, output: &Output) -> Result<Summary, Error> {
         let format = self.layer.data_format;
         let input_shape = loaded.tensor.shape(format);
         let cropped = loaded
             .tensor
             .crop(&self.layer)
-            .map_err(|e| self.input_error(e.into()))?;
+            .map_err(|e| self.input_error(e))?;
         let output_shape = cropped.shape(format);
-        let dtype = format!("'{}'", cropped.descr());
-        let mut warnings = Vec::new();
+        let dtype = format!("'{}'", cropped.sample_type().descr());
         let output_error = |problem: Problem| Error::file(output, problem);
-        let bytes = match to {
-            FileKind::Npy => cropped.to_npy(format),
+        let (bytes, warning) = match to {
+            FileKind::Npy => (tensor_npy(&cropped, format), None),
             FileKind::Image(image_format) => {
-                let image = cropped
-                    .into_image()
-                    .map_err(|e| self.input_error(e.into()))?;
-                let (bytes, warning) = raster::encode(
+                let image = raster::to_image(cropped).map_err(|e| self.input_error(e))?;
+                raster::encode(
                     &image,
                     loaded.icc.as_deref(),
                     image_format,
                     self.options.encode,
                 )
-                .map_err(|e| output_error(e.into()))?;
-                warnings.extend(warning.map(|w| format!("{output}: {w}")));
-                bytes
+                .map_err(|e| output_error(e.into()))?
             }
         };
         let mut sink = Sink::create(output)?;
@@ -367,13 +387,34 @@ impl Job {
             dtype,
             output: output.to_string(),
             skipped: false,
-            warnings,
+            warnings: warning
+                .map(|w| format!("{output}: {w}"))
+                .into_iter()
+                .collect(),
         })
     }
 }
 
+/// What a job that left an existing output alone reports.
+fn skipped(output: &Output) -> Summary {
+    Summary {
+        input_shape: Shape([None; 4]),
+        output_shape: Shape([None; 4]),
+        dtype: String::new(),
+        output: output.to_string(),
+        skipped: true,
+        warnings: Vec::new(),
+    }
+}
+
+/// A tensor read from a file, with the ICC profile an image carried.
+pub(crate) struct Loaded {
+    pub tensor: Tensor,
+    pub icc: Option<Vec<u8>>,
+}
+
 /// What an opened input holds, from its first bytes.
-pub fn sniff(input: &Input, source: &Source) -> Result<FileKind, Error> {
+pub(crate) fn sniff(input: &Input, source: &Source) -> Result<FileKind, Error> {
     FileKind::sniff(&source.prefix).ok_or_else(|| {
         let shown = format!("{:?}", source.prefix.escape_ascii().to_string());
         Error::file(input, Problem::UnknownKind(shown))
@@ -381,38 +422,88 @@ pub fn sniff(input: &Input, source: &Source) -> Result<FileKind, Error> {
 }
 
 /// Reads a tensor: an image decoded, or a `.npy` array of batch 1 that can be an image.
-pub fn load(
+pub(crate) fn read_tensor(
     input: &Input,
     source: &mut Source,
     kind: FileKind,
     layer: Cropping2D,
     options: &Options,
 ) -> Result<Loaded, Error> {
-    let fail = |e: raster::RasterError| Error::file(input, e);
+    let limit = options.image_limit;
     match kind {
         FileKind::Npy => {
             let (header, header_len) = read_header(input, source)?;
             let data_len = header.data_len().map_err(|e| Error::file(input, e))?;
-            raster::image_dims(&header, layer.data_format).map_err(fail)?;
-            check_length(input, source, &header, header_len, data_len)?;
-            let data = read_exact(input, source, data_len, options.image_limit)?;
-            expect_end(input, source, data_len)?;
-            let tensor = Tensor::from_npy(&header, &data, layer.data_format).map_err(fail)?;
-            Ok(Loaded {
-                tensor,
-                icc: None,
-                kind,
-            })
+            let layout = image_layout(input, &header, layer.data_format, false)?;
+            check_len(input, source, &header, header_len)?;
+            let data = read_data(input, source, data_len, limit)?;
+            npy::expect_end(&mut source.reader, data_len).map_err(|e| read_error(input, e))?;
+            let tensor = Tensor::from_bytes(&layout, &data, layer.data_format)
+                .map_err(|why| not_an_image(input, &header, why))?;
+            Ok(Loaded { tensor, icc: None })
         }
         FileKind::Image(format) => {
-            let limit = options.image_limit;
             let bytes = read_image_file(input, source, limit)?;
+            let fail = |e| Error::file(input, Problem::Raster(e));
             let (image, icc) = raster::decode(&bytes, format, limit).map_err(fail)?;
             drop(bytes);
-            let tensor = Tensor::from_image(image).map_err(fail)?;
-            Ok(Loaded { tensor, icc, kind })
+            let tensor = raster::to_tensor(image).map_err(fail)?;
+            Ok(Loaded { tensor, icc })
         }
     }
+}
+
+/// The `.npy` header that describes arrays laid out as `layout` says.
+pub(crate) fn npy_header(layout: &ArrayLayout) -> Header {
+    Header {
+        dtype: Dtype::from_descr(Literal::Str(layout.sample.descr().into()))
+            .expect("the type string of an image sample is a valid dtype"),
+        fortran_order: layout.fortran_order,
+        shape: layout.shape.to_vec(),
+    }
+}
+
+/// A tensor as a `.npy` file, as `numpy.save` writes it.
+fn tensor_npy(tensor: &Tensor, format: DataFormat) -> Vec<u8> {
+    let mut out = npy_header(&tensor.layout(format, 1)).to_bytes();
+    out.extend(tensor.to_bytes(format));
+    out
+}
+
+/// How a 4D `.npy` array of an image's sample type holds images: the whole
+/// array as one image, or (`split`) each sample of the batch as one.
+fn image_layout(
+    input: &Input,
+    header: &Header,
+    format: DataFormat,
+    split: bool,
+) -> Result<ArrayLayout, Error> {
+    let refuse = |why| not_an_image(input, header, why);
+    let (sample, byte_order) = header
+        .dtype
+        .type_str()
+        .and_then(SampleType::from_type_str)
+        .ok_or_else(|| refuse(TensorError::SampleType))?;
+    let mut shape: [usize; 4] = header
+        .shape
+        .as_slice()
+        .try_into()
+        .map_err(|_| refuse(TensorError::Rank))?;
+    if split {
+        shape[0] = 1;
+    }
+    tensor::image_dims(shape, format).map_err(refuse)?;
+    Ok(ArrayLayout {
+        sample,
+        byte_order,
+        shape,
+        fortran_order: header.fortran_order,
+    })
+}
+
+fn not_an_image(input: &Input, header: &Header, why: TensorError) -> Error {
+    let array = format!("{} {}", header.shape_repr(), header.dtype.descr());
+    Error::file(input, Problem::NotAnImage { array, why })
 }
 
 /// An image file, read whole (it is decoded in memory anyway), within the limit.
@@ -428,65 +519,40 @@ fn read_image_file(input: &Input, source: &mut Source, limit: u64) -> Result<Vec
     Ok(bytes)
 }
 
-fn read_header(input: &Input, source: &mut Source) -> Result<(Header, u64), Error> {
-    Header::read(&mut source.reader).map_err(|e| match e {
+fn read_error(input: &Input, e: ReadError) -> Error {
+    match e {
         ReadError::Npy(e) => Error::file(input, e),
         ReadError::Io(e) => Error::file(input, Problem::Read(e)),
-    })
+    }
 }
 
-/// Fails unless a regular file holds exactly the data its header promises.
-fn check_length(
+fn read_header(input: &Input, source: &mut Source) -> Result<(Header, u64), Error> {
+    Header::read(&mut source.reader).map_err(|e| read_error(input, e))
+}
+
+/// Fails unless a regular file holds exactly the data its header promises;
+/// the length of a pipe is not known in advance.
+fn check_len(
     input: &Input,
     source: &Source,
     header: &Header,
     header_len: u64,
-    data_len: u64,
 ) -> Result<(), Error> {
-    let Some(remaining) = source.remaining else {
-        return Ok(());
-    };
-    let found = remaining.saturating_sub(header_len);
-    if found == data_len {
-        return Ok(());
+    match source.remaining {
+        Some(remaining) => header
+            .check_data_len(remaining.saturating_sub(header_len))
+            .map_err(|e| Error::file(input, e)),
+        None => Ok(()),
     }
-    let error = NpyError::DataLength {
-        shape: header.shape_repr(),
-        descr: header.dtype.descr().to_string(),
-        expected: data_len,
-        found,
-    };
-    Err(Error::file(input, error))
 }
 
-/// Reads `len` bytes that are to go into memory, refusing more than `limit`.
-fn read_exact(input: &Input, source: &mut Source, len: u64, limit: u64) -> Result<Vec<u8>, Error> {
+/// Reads `len` bytes of array data that are to go into memory, refusing
+/// more than `limit`.
+fn read_data(input: &Input, source: &mut Source, len: u64, limit: u64) -> Result<Vec<u8>, Error> {
     if len > limit {
         return Err(Error::file(input, Problem::TooBig(limit >> 20)));
     }
-    let mut data = Vec::new();
-    (&mut source.reader)
-        .take(len)
-        .read_to_end(&mut data)
-        .map_err(|e| Error::file(input, Problem::Read(e)))?;
-    if data.len() as u64 != len {
-        let error = NpyError::ShortData {
-            expected: len,
-            found: data.len() as u64,
-        };
-        return Err(Error::file(input, error));
-    }
-    Ok(data)
-}
-
-/// Fails if anything follows the `len` bytes of data just read.
-fn expect_end(input: &Input, source: &mut Source, len: u64) -> Result<(), Error> {
-    let mut extra = [0u8; 1];
-    match source.reader.read(&mut extra) {
-        Ok(0) => Ok(()),
-        Ok(_) => Err(Error::file(input, NpyError::TrailingData { expected: len })),
-        Err(e) => Err(Error::file(input, Problem::Read(e))),
-    }
+    npy::read_data(&mut source.reader, len).map_err(|e| read_error(input, e))
 }
 
 /// Sample `index` of a Fortran-ordered batch: every `batch`-th element.
@@ -497,4 +563,25 @@ fn fortran_sample(all: &[u8], batch: usize, index: usize, itemsize: usize) -> Ve
         .flatten()
         .copied()
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tensor::ByteOrder;
+
+    #[test]
+    fn every_sample_type_makes_the_header_numpy_writes() {
+        for sample in [SampleType::U8, SampleType::U16, SampleType::F32] {
+            let layout = ArrayLayout {
+                sample,
+                byte_order: ByteOrder::Little,
+                shape: [2, 3, 4, 1],
+                fortran_order: false,
+            };
+            let header = npy_header(&layout);
+            assert_eq!(header.dtype.itemsize(), sample.itemsize());
+            assert_eq!(header.dtype.type_str(), Some(sample.descr()));
+        }
+    }
 }

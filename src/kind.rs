@@ -1,6 +1,7 @@
 //! [`FileKind`]: what a file holds — a `.npy` array or an image in one of the
 //! formats rcrop reads and writes — told from content on input and from the
-//! extension (or `--to`) on output.
+//! extension (or `--to`) on output. It sits above both formats and chooses
+//! between them.
 
 use std::fmt;
 use std::path::Path;
@@ -9,16 +10,7 @@ use std::str::FromStr;
 use image::ImageFormat;
 
 use crate::npy::MAGIC;
-
-/// The image formats rcrop reads and writes.
-pub const IMAGE_FORMATS: [ImageFormat; 6] = [
-    ImageFormat::Png,
-    ImageFormat::Jpeg,
-    ImageFormat::Tiff,
-    ImageFormat::Bmp,
-    ImageFormat::WebP,
-    ImageFormat::Gif,
-];
+use crate::raster::{IMAGE_FORMATS, format_name};
 
 /// What a file holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -76,19 +68,6 @@ impl FromStr for FileKind {
             .find(|f| f.extensions_str().contains(&s))
             .map(FileKind::Image)
             .ok_or_else(|| UnknownKind(s.to_owned()))
-    }
-}
-
-/// The name of an image format as people write it: PNG, JPEG, WebP.
-pub fn format_name(format: ImageFormat) -> &'static str {
-    match format {
-        ImageFormat::Png => "PNG",
-        ImageFormat::Jpeg => "JPEG",
-        ImageFormat::Tiff => "TIFF",
-        ImageFormat::Bmp => "BMP",
-        ImageFormat::WebP => "WebP",
-        ImageFormat::Gif => "GIF",
-        _ => "image",
     }
 }
 

@@ -5,14 +5,17 @@
 //!
 //! The pieces, in the order data flows through them:
 //! - [`Cropping`] parses every `cropping=` form Keras accepts;
-//! - [`DataFormat`] and [`layout::keras_default`] say where the channels are;
+//! - [`DataFormat`] and [`keras_default`] say where the channels are;
 //! - [`Cropping2D`] is the layer: output shapes, the "leave one row" rule, and a
-//!   zero-copy crop of an `ndarray` view;
+//!   zero-copy crop of an `ndarray` view; [`LayerConfig`] is its Keras config;
 //! - [`npy`] reads and writes `.npy` headers and crops the data as a stream;
-//! - [`raster`] turns images into tensors and back, and [`FileKind`] tells
-//!   which is which;
+//! - [`raster`] turns image files into [`Tensor`]s and back;
 //! - [`Job`] runs one crop from an [`Input`] to an [`Output`], writing files
-//!   atomically.
+//!   atomically; [`run_batch`] runs many, and [`Stack`] makes one batch of many.
+//!
+//! The formats know nothing of each other or of files and names: they work
+//! on readers and writers and return their own errors, which the job turns
+//! into an [`Error`] naming the file.
 //!
 //! ```
 //! use rcrop::{Cropping, Cropping2D, DataFormat};
@@ -21,25 +24,37 @@
 //! # Ok::<(), rcrop::SpecError>(())
 //! ```
 
-pub mod batch;
-pub mod config;
-pub mod error;
-pub mod input;
-pub mod job;
-pub mod kind;
-pub mod layer;
-pub mod layout;
+mod batch;
+mod config;
+mod error;
+mod input;
+mod job;
+mod kind;
+mod layer;
+mod layout;
 pub mod npy;
-pub mod output;
+mod output;
 pub mod raster;
-pub mod spec;
-pub mod stack;
+mod spec;
+mod stack;
+mod tensor;
 
+pub use batch::{
+    Found, Outcome, Settings, find_inputs, parse_list, pool as thread_pool, run as run_batch,
+};
+pub use config::{
+    ConfigError, KerasCropping, KerasDataFormat, LayerConfig, find_layer, to_python_json,
+};
 pub use error::{Error, Problem};
 pub use input::Input;
-pub use job::{Destination, Job, Options, Summary};
-pub use kind::FileKind;
-pub use layer::{CropError, Cropping2D, Shape};
-pub use layout::DataFormat;
-pub use output::Output;
+pub use job::{Destination, Job, Options, Part, Summary};
+pub use kind::{FileKind, UnknownKind};
+pub use layer::{CropError, Cropping2D, Shape, SpatialAxis};
+pub use layout::{
+    DataFormat, KerasConfigError, KerasDefault, UnknownDataFormat, keras_default, keras_default_in,
+    keras_dir,
+};
+pub use output::{Output, abandon as abandon_outputs};
 pub use spec::{Cropping, SpecError};
+pub use stack::Stack;
+pub use tensor::{ArrayLayout, ByteOrder, SampleType, Samples, Tensor, TensorError};

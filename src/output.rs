@@ -50,16 +50,17 @@ fn pending() -> MutexGuard<'static, Vec<PathBuf>> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Removes every temporary file still being written and exits with status
-/// 130. For a SIGINT, SIGTERM or SIGHUP handler: the lock is held until the
-/// process ends, so no temporary file can be created or renamed meanwhile,
-/// and an interrupted run leaves only complete outputs.
-pub fn abandon_and_exit() -> ! {
+/// Removes every temporary file still being written, and stops this process
+/// from creating or committing any output from then on: for a SIGINT,
+/// SIGTERM or SIGHUP handler that then exits, so that an interrupted run
+/// leaves only complete outputs.
+pub fn abandon() {
     let files = pending();
     for path in files.iter() {
         let _ = fs::remove_file(path);
     }
-    std::process::exit(130)
+    // Held until the process ends: no output is created or renamed meanwhile.
+    std::mem::forget(files);
 }
 
 /// Takes a temporary file off the pending list when its sink goes.

@@ -1,6 +1,6 @@
-//! Image files and tensors: an image is a 4D tensor of batch 1, its samples
-//! kept as decoded (8-bit, 16-bit or float32; 1 to 4 channels), cropped by
-//! whole rows and written back without converting a pixel.
+//! Image files and tensors: an image decodes to a [`Tensor`] of batch 1, its
+//! samples kept as decoded (8-bit, 16-bit or float32; 1 to 4 channels), and
+//! a tensor encodes back without converting a pixel.
 
 use std::collections::HashSet;
 use std::io::Cursor;
@@ -16,10 +16,7 @@ use image::{
     ImageReader, Limits,
 };
 
-use crate::kind::format_name;
-use crate::layer::{CropError, Cropping2D, Shape};
-use crate::layout::DataFormat;
-use crate::npy::{Dtype, Header};
+use crate::tensor::{SampleType, Samples, Tensor};
 
 /// What can go wrong between an image file and a tensor.
 #[derive(Debug, thiserror::Error)]
@@ -52,331 +49,80 @@ pub enum RasterError {
     },
 }
 
-/// The samples of an image in row-major order, channels interleaved.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Samples {
-    U8(Vec<u8>),
-    U16(Vec<u16>),
-    F32(Vec<f32>),
-}
+/// The formats rcrop reads and writes.
+pub const IMAGE_FORMATS: [ImageFormat; 6] = [
+    ImageFormat::Png,
+    ImageFormat::Jpeg,
+    ImageFormat::Tiff,
+    ImageFormat::Bmp,
+    ImageFormat::WebP,
+    ImageFormat::Gif,
+];
 
-impl Samples {
-    /// The NumPy dtype, little-endian as NumPy writes it on common machines.
-    fn descr(&self) -> &'static str {
-        match self {
-            Samples::U8(_) => "|u1",
-            Samples::U16(_) => "<u2",
-            Samples::F32(_) => "<f4",
-        }
-    }
-
-    fn itemsize(&self) -> usize {
-        match self {
-            Samples::U8(_) => 1,
-            Samples::U16(_) => 2,
-            Samples::F32(_) => 4,
-        }
-    }
-
-    fn type_name(&self) -> &'static str {
-        match self {
-            Samples::U8(_) => "8-bit",
-            Samples::U16(_) => "16-bit",
-            Samples::F32(_) => "float32",
-        }
+/// The name of an image format as people write it: PNG, JPEG, WebP.
+pub fn format_name(format: ImageFormat) -> &'static str {
+    match format {
+        ImageFormat::Png => "PNG",
+        ImageFormat::Jpeg => "JPEG",
+        ImageFormat::Tiff => "TIFF",
+        ImageFormat::Bmp => "BMP",
+        ImageFormat::WebP => "WebP",
+        ImageFormat::Gif => "GIF",
+        _ => "image",
     }
 }
 
-/// An image as a tensor of batch 1: `height × width × channels` samples.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Tensor {
-    height: usize,
-    width: usize,
-    channels: usize,
-    samples: Samples,
-}
-
-impl Tensor {
-    /// The image's samples as decoded: gray, gray+alpha, RGB or RGBA, at
-    /// 8 or 16 bits or float32.
-    pub fn from_image(image: DynamicImage) -> Result<Self, RasterError> {
-        let (width, height) = (image.width() as usize, image.height() as usize);
-        let (channels, samples) = match image {
-            DynamicImage::ImageLuma8(b) => (1, Samples::U8(b.into_raw())),
-            DynamicImage::ImageLumaA8(b) => (2, Samples::U8(b.into_raw())),
-            DynamicImage::ImageRgb8(b) => (3, Samples::U8(b.into_raw())),
-            DynamicImage::ImageRgba8(b) => (4, Samples::U8(b.into_raw())),
-            DynamicImage::ImageLuma16(b) => (1, Samples::U16(b.into_raw())),
-            DynamicImage::ImageLumaA16(b) => (2, Samples::U16(b.into_raw())),
-            DynamicImage::ImageRgb16(b) => (3, Samples::U16(b.into_raw())),
-            DynamicImage::ImageRgba16(b) => (4, Samples::U16(b.into_raw())),
-            DynamicImage::ImageRgb32F(b) => (3, Samples::F32(b.into_raw())),
-            DynamicImage::ImageRgba32F(b) => (4, Samples::F32(b.into_raw())),
-            other => {
-                return Err(RasterError::NotAnImage(format!(
-                    "the decoded colour type {:?} has no tensor form",
-                    other.color()
-                )));
-            }
-        };
-        Ok(Self {
-            height,
-            width,
-            channels,
-            samples,
-        })
-    }
-
-    /// The tensor's shape in a data format.
-    pub fn shape(&self, format: DataFormat) -> Shape {
-        let (h, w, c) = (self.height, self.width, self.channels);
-        match format {
-            DataFormat::ChannelsLast => Shape::known([1, h, w, c]),
-            DataFormat::ChannelsFirst => Shape::known([1, c, h, w]),
-        }
-    }
-
-    /// The NumPy dtype of the samples.
-    pub fn descr(&self) -> &'static str {
-        self.samples.descr()
-    }
-
-    /// The crop the layer asks for, done in place: each kept run of a row
-    /// moves down to its place in the cropped image, no new buffer.
-    pub fn crop(mut self, layer: &Cropping2D) -> Result<Tensor, CropError> {
-        let dims = self.shape(layer.data_format).dims().unwrap_or_default();
-        let kept = layer.kept_ranges(dims)?;
-        let (row_axis, col_axis) = layer.data_format.spatial_axes();
-        let (rows, cols) = (kept[row_axis].clone(), kept[col_axis].clone());
-        let (width, channels) = (self.width, self.channels);
-        let run = cols.len() * channels;
-        fn keep_rows<T: Copy>(
-            data: &mut Vec<T>,
-            rows: std::ops::Range<usize>,
-            first: usize,
-            width: usize,
-            channels: usize,
-            run: usize,
-        ) {
-            let count = rows.len();
-            for (to, row) in rows.enumerate() {
-                let from = (row * width + first) * channels;
-                data.copy_within(from..from + run, to * run);
-            }
-            data.truncate(count * run);
-        }
-        match &mut self.samples {
-            Samples::U8(d) => keep_rows(d, rows.clone(), cols.start, width, channels, run),
-            Samples::U16(d) => keep_rows(d, rows.clone(), cols.start, width, channels, run),
-            Samples::F32(d) => keep_rows(d, rows.clone(), cols.start, width, channels, run),
-        }
-        self.height = rows.len();
-        self.width = cols.len();
-        Ok(self)
-    }
-
-    /// The `.npy` header of `batch` tensors like this one stacked, as
-    /// `numpy.save` writes it.
-    pub fn npy_header(&self, format: DataFormat, batch: usize) -> Header {
-        let mut shape = self.shape(format).dims().unwrap_or_default();
-        shape[0] = batch;
-        Header {
-            dtype: Dtype::plain(self.descr(), self.samples.itemsize()),
-            fortran_order: false,
-            shape: shape.to_vec(),
-        }
-    }
-
-    /// The samples in C order of the tensor's shape in `format`, little-endian.
-    pub fn npy_data(&self, format: DataFormat) -> Vec<u8> {
-        let (pixels, channels) = (self.height * self.width, self.channels);
-        // Element `i` of the output in storage order, for either format.
-        let index = |i: usize| match format {
-            DataFormat::ChannelsLast => i,
-            DataFormat::ChannelsFirst => (i % pixels) * channels + i / pixels,
-        };
-        match (&self.samples, format) {
-            // Already in storage order: whole buffers, no index arithmetic.
-            (Samples::U8(d), DataFormat::ChannelsLast) => d.clone(),
-            (Samples::U16(d), DataFormat::ChannelsLast) => {
-                d.iter().flat_map(|v| v.to_le_bytes()).collect()
-            }
-            (Samples::F32(d), DataFormat::ChannelsLast) => {
-                d.iter().flat_map(|v| v.to_le_bytes()).collect()
-            }
-            (Samples::U8(d), _) => (0..d.len()).map(|i| d[index(i)]).collect(),
-            (Samples::U16(d), _) => (0..d.len())
-                .flat_map(|i| d[index(i)].to_le_bytes())
-                .collect(),
-            (Samples::F32(d), _) => (0..d.len())
-                .flat_map(|i| d[index(i)].to_le_bytes())
-                .collect(),
-        }
-    }
-
-    /// The tensor as a `.npy` file in a data format, as `numpy.save` writes it.
-    pub fn to_npy(&self, format: DataFormat) -> Vec<u8> {
-        let mut out = self.npy_header(format, 1).to_bytes();
-        out.extend(self.npy_data(format));
-        out
-    }
-
-    /// A tensor from a batch-1 `.npy` array of uint8, uint16 or float32 with
-    /// 1 to 4 channels; `data` is the array's bytes in its storage order.
-    pub fn from_npy(header: &Header, data: &[u8], format: DataFormat) -> Result<Self, RasterError> {
-        let dims = image_dims(header, format)?;
-        let expected = dims.0 * dims.1 * dims.2 * header.dtype.itemsize();
-        if data.len() != expected {
+/// The image's samples as decoded — gray, gray+alpha, RGB or RGBA, at 8 or
+/// 16 bits or float32 — as a tensor.
+pub fn to_tensor(image: DynamicImage) -> Result<Tensor, RasterError> {
+    let (width, height) = (image.width() as usize, image.height() as usize);
+    let (channels, samples) = match image {
+        DynamicImage::ImageLuma8(b) => (1, Samples::U8(b.into_raw())),
+        DynamicImage::ImageLumaA8(b) => (2, Samples::U8(b.into_raw())),
+        DynamicImage::ImageRgb8(b) => (3, Samples::U8(b.into_raw())),
+        DynamicImage::ImageRgba8(b) => (4, Samples::U8(b.into_raw())),
+        DynamicImage::ImageLuma16(b) => (1, Samples::U16(b.into_raw())),
+        DynamicImage::ImageLumaA16(b) => (2, Samples::U16(b.into_raw())),
+        DynamicImage::ImageRgb16(b) => (3, Samples::U16(b.into_raw())),
+        DynamicImage::ImageRgba16(b) => (4, Samples::U16(b.into_raw())),
+        DynamicImage::ImageRgb32F(b) => (3, Samples::F32(b.into_raw())),
+        DynamicImage::ImageRgba32F(b) => (4, Samples::F32(b.into_raw())),
+        other => {
             return Err(RasterError::NotAnImage(format!(
-                "the array data is {} bytes; its header promises {expected}",
-                data.len()
+                "the decoded colour type {:?} has no tensor form",
+                other.color()
             )));
         }
-        let descr = header.dtype.type_str().unwrap_or_default();
-        let big = descr.starts_with('>');
-        let samples = match descr.trim_start_matches(['<', '>', '|', '=']) {
-            "u1" => Samples::U8(data.to_vec()),
-            "u2" => Samples::U16(
-                data.chunks_exact(2)
-                    .map(|b| {
-                        if big {
-                            u16::from_be_bytes([b[0], b[1]])
-                        } else {
-                            u16::from_le_bytes([b[0], b[1]])
-                        }
-                    })
-                    .collect(),
-            ),
-            _ => Samples::F32(
-                data.chunks_exact(4)
-                    .map(|b| {
-                        let b = [b[0], b[1], b[2], b[3]];
-                        if big {
-                            f32::from_be_bytes(b)
-                        } else {
-                            f32::from_le_bytes(b)
-                        }
-                    })
-                    .collect(),
-            ),
-        };
-        let (height, width, channels) = dims;
-        // C-ordered channels_last data is already height × width × channels.
-        let already_hwc = format == DataFormat::ChannelsLast && !header.fortran_order;
-        if already_hwc {
-            return Ok(Self {
-                height,
-                width,
-                channels,
-                samples,
-            });
-        }
-        // Strides of the logical axes in storage order.
-        let logical = header.shape.clone();
-        let mut strides = [0usize; 4];
-        let mut step = 1;
-        let order: Vec<usize> = if header.fortran_order {
-            (0..4).collect()
-        } else {
-            (0..4).rev().collect()
-        };
-        for axis in order {
-            strides[axis] = step;
-            step *= logical[axis];
-        }
-        let (row_axis, col_axis) = format.spatial_axes();
-        let channel_axis = format.channel_axis();
-        let offset = |y: usize, x: usize, c: usize| {
-            y * strides[row_axis] + x * strides[col_axis] + c * strides[channel_axis]
-        };
-        let hwc = (0..height)
-            .flat_map(|y| (0..width).flat_map(move |x| (0..channels).map(move |c| (y, x, c))));
-        let samples = match samples {
-            Samples::U8(d) => Samples::U8(hwc.map(|(y, x, c)| d[offset(y, x, c)]).collect()),
-            Samples::U16(d) => Samples::U16(hwc.map(|(y, x, c)| d[offset(y, x, c)]).collect()),
-            Samples::F32(d) => Samples::F32(hwc.map(|(y, x, c)| d[offset(y, x, c)]).collect()),
-        };
-        Ok(Self {
-            height,
-            width,
-            channels,
-            samples,
-        })
-    }
-
-    /// The tensor as an image of the matching colour type.
-    pub fn into_image(self) -> Result<DynamicImage, RasterError> {
-        let what = self.describe();
-        let (w, h) = (self.width as u32, self.height as u32);
-        let image = match (self.samples, self.channels) {
-            (Samples::U8(v), 1) => ImageBuffer::from_raw(w, h, v).map(DynamicImage::ImageLuma8),
-            (Samples::U8(v), 2) => ImageBuffer::from_raw(w, h, v).map(DynamicImage::ImageLumaA8),
-            (Samples::U8(v), 3) => ImageBuffer::from_raw(w, h, v).map(DynamicImage::ImageRgb8),
-            (Samples::U8(v), 4) => ImageBuffer::from_raw(w, h, v).map(DynamicImage::ImageRgba8),
-            (Samples::U16(v), 1) => ImageBuffer::from_raw(w, h, v).map(DynamicImage::ImageLuma16),
-            (Samples::U16(v), 2) => ImageBuffer::from_raw(w, h, v).map(DynamicImage::ImageLumaA16),
-            (Samples::U16(v), 3) => ImageBuffer::from_raw(w, h, v).map(DynamicImage::ImageRgb16),
-            (Samples::U16(v), 4) => ImageBuffer::from_raw(w, h, v).map(DynamicImage::ImageRgba16),
-            (Samples::F32(v), 3) => ImageBuffer::from_raw(w, h, v).map(DynamicImage::ImageRgb32F),
-            (Samples::F32(v), 4) => ImageBuffer::from_raw(w, h, v).map(DynamicImage::ImageRgba32F),
-            _ => None,
-        };
-        image.ok_or_else(|| {
-            RasterError::NotAnImage(format!(
-                "no image type holds {what}; images hold 8- or 16-bit samples with 1 to 4 channels, \
-                 or float32 RGB or RGBA"
-            ))
-        })
-    }
-
-    fn describe(&self) -> String {
-        let layout = match self.channels {
-            1 => "gray",
-            2 => "gray+alpha",
-            3 => "RGB",
-            _ => "RGBA",
-        };
-        format!("{} {layout}", self.samples.type_name())
-    }
+    };
+    Tensor::new(height, width, channels, samples).ok_or_else(|| {
+        RasterError::NotAnImage("the decoded image has fewer samples than its size".into())
+    })
 }
 
-/// Height, width and channels of an array that can become an image, or why it cannot.
-pub fn image_dims(
-    header: &Header,
-    format: DataFormat,
-) -> Result<(usize, usize, usize), RasterError> {
-    let refuse = |why: String| {
-        RasterError::NotAnImage(format!(
-            "the array is {} {}; {why}",
-            header.shape_repr(),
-            header.dtype.descr()
-        ))
+/// The tensor as an image of the matching colour type.
+pub fn to_image(tensor: Tensor) -> Result<DynamicImage, RasterError> {
+    let what = tensor.describe();
+    let (w, h) = (tensor.width() as u32, tensor.height() as u32);
+    let channels = tensor.channels();
+    let image = match (tensor.into_samples(), channels) {
+        (Samples::U8(v), 1) => ImageBuffer::from_raw(w, h, v).map(DynamicImage::ImageLuma8),
+        (Samples::U8(v), 2) => ImageBuffer::from_raw(w, h, v).map(DynamicImage::ImageLumaA8),
+        (Samples::U8(v), 3) => ImageBuffer::from_raw(w, h, v).map(DynamicImage::ImageRgb8),
+        (Samples::U8(v), 4) => ImageBuffer::from_raw(w, h, v).map(DynamicImage::ImageRgba8),
+        (Samples::U16(v), 1) => ImageBuffer::from_raw(w, h, v).map(DynamicImage::ImageLuma16),
+        (Samples::U16(v), 2) => ImageBuffer::from_raw(w, h, v).map(DynamicImage::ImageLumaA16),
+        (Samples::U16(v), 3) => ImageBuffer::from_raw(w, h, v).map(DynamicImage::ImageRgb16),
+        (Samples::U16(v), 4) => ImageBuffer::from_raw(w, h, v).map(DynamicImage::ImageRgba16),
+        (Samples::F32(v), 3) => ImageBuffer::from_raw(w, h, v).map(DynamicImage::ImageRgb32F),
+        (Samples::F32(v), 4) => ImageBuffer::from_raw(w, h, v).map(DynamicImage::ImageRgba32F),
+        _ => None,
     };
-    let descr = header.dtype.type_str().unwrap_or_default();
-    if !matches!(descr, "|u1" | "<u1" | ">u1" | "<u2" | ">u2" | "<f4" | ">f4") {
-        return Err(refuse(
-            "an image needs uint8, uint16 or float32 samples".into(),
-        ));
-    }
-    let dims: [usize; 4] = header
-        .shape
-        .as_slice()
-        .try_into()
-        .map_err(|_| refuse("an image needs a 4D array".into()))?;
-    if dims[0] != 1 {
-        return Err(refuse(format!(
-            "an image output needs a batch of 1, not {}",
-            dims[0]
-        )));
-    }
-    let (row_axis, col_axis) = format.spatial_axes();
-    let channels = dims[format.channel_axis()];
-    if !(1..=4).contains(&channels) {
-        return Err(refuse(format!(
-            "an image needs 1 to 4 channels ({format}), not {channels}"
-        )));
-    }
-    Ok((dims[row_axis], dims[col_axis], channels))
+    image.ok_or_else(|| {
+        RasterError::NotAnImage(format!(
+            "no image type holds {what}; images hold 8- or 16-bit samples with 1 to 4 channels, \
+             or float32 RGB or RGBA"
+        ))
+    })
 }
 
 /// Decodes an image file held in memory, with its ICC profile, refusing
@@ -427,7 +173,7 @@ pub fn probe(
     bytes: &[u8],
     format: ImageFormat,
     limit: u64,
-) -> Result<(usize, usize, usize, &'static str), RasterError> {
+) -> Result<(usize, usize, usize, SampleType), RasterError> {
     let name = format_name(format);
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.no_limits();
@@ -445,16 +191,16 @@ pub fn probe(
     }
     let (w, h) = decoder.dimensions();
     let colour = decoder.color_type();
-    let descr = match colour.bytes_per_pixel() / colour.channel_count() {
-        1 => "|u1",
-        2 => "<u2",
-        _ => "<f4",
+    let sample = match colour.bytes_per_pixel() / colour.channel_count() {
+        1 => SampleType::U8,
+        2 => SampleType::U16,
+        _ => SampleType::F32,
     };
     Ok((
         h as usize,
         w as usize,
         usize::from(colour.channel_count()),
-        descr,
+        sample,
     ))
 }
 
@@ -528,7 +274,7 @@ pub fn encode(
         holds: holds_text,
     };
     let tensor_name = |img: &DynamicImage| {
-        Tensor::from_image(img.clone())
+        to_tensor(img.clone())
             .map(|t| t.describe())
             .unwrap_or_default()
     };

@@ -10,7 +10,7 @@ use crate::input::Input;
 use crate::job::{self, Options, Summary};
 use crate::layer::{Cropping2D, Shape};
 use crate::output::{Output, Sink};
-use crate::raster::Tensor;
+use crate::tensor::Tensor;
 
 /// Inputs decoded at once: enough to keep every core busy, few enough to
 /// keep memory bounded.
@@ -25,20 +25,6 @@ pub struct Stack {
     pub options: Options,
 }
 
-/// Two inputs that cannot share a batch.
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "is {shape} '{dtype}' after cropping, but {first} is {first_shape} '{first_dtype}'; \
-     a stack needs one shape and dtype"
-)]
-pub struct Mismatch {
-    shape: Shape,
-    dtype: &'static str,
-    first: String,
-    first_shape: Shape,
-    first_dtype: &'static str,
-}
-
 impl Stack {
     /// Writes the batch; fails, leaving no output, if any input fails or
     /// differs from the first in shape or dtype.
@@ -48,11 +34,11 @@ impl Stack {
             return Err(Error::Usage("--stack needs at least one input".into()));
         };
         let first = self.load(first_input)?;
-        let mut header = first.npy_header(format, self.inputs.len());
+        let header = job::npy_header(&first.layout(format, self.inputs.len()));
         let mut sink = Sink::create(&self.output)?;
         let write_error = |e| Error::file(&self.output, Problem::Write(e));
         sink.write_all(&header.to_bytes()).map_err(write_error)?;
-        sink.write_all(&first.npy_data(format))
+        sink.write_all(&first.to_bytes(format))
             .map_err(write_error)?;
         for chunk in self.inputs[1..].chunks(CHUNK) {
             let tensors: Vec<Tensor> = chunk
@@ -60,26 +46,28 @@ impl Stack {
                 .map(|input| self.load(input))
                 .collect::<Result<_, _>>()?;
             for (input, tensor) in chunk.iter().zip(tensors) {
-                if tensor.shape(format) != first.shape(format) || tensor.descr() != first.descr() {
-                    let mismatch = Mismatch {
+                let (dtype, first_dtype) = (tensor.sample_type(), first.sample_type());
+                if tensor.shape(format) != first.shape(format) || dtype != first_dtype {
+                    let mismatch = Problem::Stack {
                         shape: tensor.shape(format),
-                        dtype: tensor.descr(),
+                        dtype: dtype.descr(),
                         first: first_input.to_string(),
                         first_shape: first.shape(format),
-                        first_dtype: first.descr(),
+                        first_dtype: first_dtype.descr(),
                     };
-                    return Err(Error::file(input, Problem::Stack(Box::new(mismatch))));
+                    return Err(Error::file(input, mismatch));
                 }
-                sink.write_all(&tensor.npy_data(format))
+                sink.write_all(&tensor.to_bytes(format))
                     .map_err(write_error)?;
             }
         }
         sink.commit().map_err(write_error)?;
-        header.shape[0] = self.inputs.len();
+        let mut output_shape = first.shape(format);
+        output_shape.0[0] = Some(self.inputs.len());
         Ok(Summary {
             input_shape: Shape([None; 4]),
-            output_shape: header.layer_shape().unwrap_or(Shape([None; 4])),
-            dtype: format!("'{}'", first.descr()),
+            output_shape,
+            dtype: format!("'{}'", first.sample_type().descr()),
             output: self.output.to_string(),
             skipped: false,
             warnings: Vec::new(),
@@ -90,7 +78,7 @@ impl Stack {
     fn load(&self, input: &Input) -> Result<Tensor, Error> {
         let mut source = input.open()?;
         let kind = job::sniff(input, &source)?;
-        let loaded = job::load(input, &mut source, kind, self.layer, &self.options)?;
+        let loaded = job::read_tensor(input, &mut source, kind, self.layer, &self.options)?;
         loaded
             .tensor
             .crop(&self.layer)

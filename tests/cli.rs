@@ -123,10 +123,7 @@ fn without_keras_home_the_config_is_read_from_home() {
         r#"{"image_data_format": "channels_first"}"#,
     )
     .unwrap();
-    let out = assert_cmd::Command::cargo_bin("rcrop")
-        .unwrap()
-        .env_remove("KERAS_HOME")
-        .env("HOME", home.path())
+    let out = Rcrop::cmd_with_home(home.path())
         .args(["-c", "1,0:0,1", "-", "-"])
         .write_stdin(u8_npy([1, 6, 8, 2]))
         .output()
@@ -138,10 +135,7 @@ fn without_keras_home_the_config_is_read_from_home() {
 #[test]
 fn the_keras_config_is_never_created() {
     let home = tempfile::tempdir().unwrap();
-    assert_cmd::Command::cargo_bin("rcrop")
-        .unwrap()
-        .env_remove("KERAS_HOME")
-        .env("HOME", home.path())
+    Rcrop::cmd_with_home(home.path())
         .args(["-c", "1", "-", "-"])
         .write_stdin(u8_npy([1, 6, 8, 2]))
         .assert()

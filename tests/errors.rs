@@ -318,9 +318,8 @@ fn a_full_device_on_stdout_is_a_write_error() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.npy");
     std::fs::write(&input, u8_npy([1, 4, 4, 1])).unwrap();
-    let rcrop = Rcrop::new();
-    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin!("rcrop"))
-        .env("KERAS_HOME", rcrop.keras_home.path())
+    let out = Rcrop::new()
+        .std_cmd()
         .args(["-c", "1", "-", "-"])
         .stdin(std::fs::File::open(&input).unwrap())
         .stdout(
@@ -349,8 +348,8 @@ fn a_signal_mid_write_leaves_the_old_output_and_no_temporary_file() {
         let out_path = dir.path().join("out.npy");
         std::fs::write(&out_path, OLD).unwrap();
         let rcrop = Rcrop::new();
-        let mut child = Command::new(assert_cmd::cargo::cargo_bin!("rcrop"))
-            .env("KERAS_HOME", rcrop.keras_home.path())
+        let mut child = rcrop
+            .std_cmd()
             .args(["-c", "1", "-"])
             .arg(&out_path)
             .stdin(Stdio::piped())

@@ -3,39 +3,8 @@
 
 mod common;
 
-use std::path::Path;
-
 use common::{Rcrop, gradient_rgb8, listing, load_image, npy_bytes, png_claiming, save_image};
 use image::{DynamicImage, GenericImageView, ImageBuffer, Luma, Rgba};
-
-/// Runs rcrop on `input` into `output`; returns the exit code and stderr.
-fn run(rcrop: &Rcrop, args: &[&str], input: &Path, output: &Path) -> (Option<i32>, String) {
-    let out = rcrop
-        .cmd()
-        .args(args)
-        .arg(input)
-        .arg(output)
-        .output()
-        .unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn run_ok(rcrop: &Rcrop, args: &[&str], input: &Path, output: &Path) -> String {
-    let (code, stderr) = run(rcrop, args, input, output);
-    assert_eq!(code, Some(0), "{args:?} {}: {stderr}", input.display());
-    stderr
-}
-
-fn run_fails(rcrop: &Rcrop, args: &[&str], input: &Path, output: &Path) -> String {
-    let (code, stderr) = run(rcrop, args, input, output);
-    assert_eq!(code, Some(1), "{args:?}: {stderr}");
-    assert!(stderr.starts_with("error: "), "{stderr}");
-    assert!(!output.exists(), "a failed run left {}", output.display());
-    stderr
-}
 
 #[test]
 fn png_to_png_crops_pixels_exactly_and_keeps_the_colour_type() {
@@ -49,7 +18,7 @@ fn png_to_png_crops_pixels_exactly_and_keeps_the_colour_type() {
         let input = dir.path().join(format!("{name}.png"));
         let output = dir.path().join(format!("{name}_out.png"));
         save_image(&image, &input);
-        run_ok(&rcrop, &["-c", "1,2:3,0"], &input, &output);
+        rcrop.run_ok(&["-c", "1,2:3,0"], &input, &output);
         let cropped = load_image(&output);
         assert_eq!(cropped.color(), image.color(), "{name}");
         assert_eq!(cropped.dimensions(), (6, 4), "{name}");
@@ -66,18 +35,8 @@ fn an_image_becomes_a_tensor_of_batch_one_in_either_format() {
     save_image(&gradient_rgb8(5, 4), &input);
     let last = dir.path().join("last.npy");
     let first = dir.path().join("first.npy");
-    run_ok(
-        &rcrop,
-        &["-c", "1,0:2,1", "-f", "channels_last"],
-        &input,
-        &last,
-    );
-    run_ok(
-        &rcrop,
-        &["-c", "1,0:2,1", "-f", "channels_first"],
-        &input,
-        &first,
-    );
+    rcrop.run_ok(&["-c", "1,0:2,1", "-f", "channels_last"], &input, &last);
+    rcrop.run_ok(&["-c", "1,0:2,1", "-f", "channels_first"], &input, &first);
     let last = std::fs::read(last).unwrap();
     let first = std::fs::read(first).unwrap();
     assert!(
@@ -110,7 +69,7 @@ fn arrays_go_to_images_and_back_unchanged() {
     let input = dir.path().join("in.npy");
     std::fs::write(&input, &array).unwrap();
     let png = dir.path().join("out.png");
-    run_ok(&rcrop, &["-c", "0", "-f", "channels_first"], &input, &png);
+    rcrop.run_ok(&["-c", "0", "-f", "channels_first"], &input, &png);
     let image = load_image(&png);
     assert_eq!(image.color(), image::ColorType::La16);
     assert_eq!(image.dimensions(), (4, 3));
@@ -125,7 +84,7 @@ fn arrays_go_to_images_and_back_unchanged() {
     }
     assert_eq!(image.as_luma_alpha16().unwrap().as_raw(), &expected);
     let back = dir.path().join("back.npy");
-    run_ok(&rcrop, &["-c", "0", "-f", "channels_last"], &png, &back);
+    rcrop.run_ok(&["-c", "0", "-f", "channels_last"], &png, &back);
     let back = std::fs::read(back).unwrap();
     let le: Vec<u8> = expected.iter().flat_map(|v| v.to_le_bytes()).collect();
     assert!(
@@ -169,8 +128,7 @@ fn arrays_that_are_not_images_are_refused_with_what_they_are() {
     for (header, len, needle) in cases {
         let input = dir.path().join("in.npy");
         std::fs::write(&input, npy_bytes(header, &vec![0; len])).unwrap();
-        let stderr = run_fails(
-            &rcrop,
+        let stderr = rcrop.run_fails(
             &["-c", "0", "-f", "channels_last"],
             &input,
             &dir.path().join("out.png"),
@@ -179,8 +137,7 @@ fn arrays_that_are_not_images_are_refused_with_what_they_are() {
     }
     // TIFF holds float32 RGB.
     let input = dir.path().join("in.npy");
-    run_ok(
-        &rcrop,
+    rcrop.run_ok(
         &["-c", "0", "-f", "channels_last"],
         &input,
         &dir.path().join("out.tif"),
@@ -204,12 +161,12 @@ fn formats_that_cannot_hold_the_pixels_fail_instead_of_converting() {
         ("out.gif", "GIF cannot hold 8-bit RGBA with a partial alpha"),
     ];
     for (name, needle) in cases {
-        let stderr = run_fails(&rcrop, &["-c", "1"], &input, &dir.path().join(name));
+        let stderr = rcrop.run_fails(&["-c", "1"], &input, &dir.path().join(name));
         assert!(stderr.contains(&format!("{name}: {needle}")), "{stderr}");
     }
     let many = dir.path().join("many.png");
     save_image(&gradient_rgb8(40, 40), &many);
-    let stderr = run_fails(&rcrop, &["-c", "1"], &many, &dir.path().join("out.gif"));
+    let stderr = rcrop.run_fails(&["-c", "1"], &many, &dir.path().join("out.gif"));
     assert!(stderr.contains("more than 256 colours"), "{stderr}");
     assert_eq!(listing(dir.path()), ["in.png", "many.png"]);
 }
@@ -235,7 +192,7 @@ fn icc_profiles_are_kept_where_the_format_carries_them() {
     std::fs::write(&input, bytes).unwrap();
     for name in ["out.png", "out.jpg", "out.webp"] {
         let output = dir.path().join(name);
-        let stderr = run_ok(&rcrop, &["-c", "1"], &input, &output);
+        let stderr = rcrop.run_ok(&["-c", "1"], &input, &output);
         assert!(stderr.is_empty(), "{name}: {stderr}");
         let mut decoder = image::ImageReader::open(&output)
             .unwrap()
@@ -252,14 +209,14 @@ fn icc_profiles_are_kept_where_the_format_carries_them() {
     // The image crate writes TIFF's ICC tag (34675) as BYTE and reads back only
     // UNDEFINED, so look for the profile in the file itself.
     let tiff = dir.path().join("out.tif");
-    assert!(run_ok(&rcrop, &["-c", "1"], &input, &tiff).is_empty());
+    assert!(rcrop.run_ok(&["-c", "1"], &input, &tiff).is_empty());
     let bytes = std::fs::read(&tiff).unwrap();
     assert!(
         bytes
             .windows(profile.len())
             .any(|w| w == profile.as_slice())
     );
-    let stderr = run_ok(&rcrop, &["-c", "1"], &input, &dir.path().join("out.bmp"));
+    let stderr = rcrop.run_ok(&["-c", "1"], &input, &dir.path().join("out.bmp"));
     assert!(
         stderr.starts_with("warning: ")
             && stderr.contains("out.bmp: BMP cannot carry an ICC profile"),
@@ -274,7 +231,7 @@ fn a_decompression_bomb_is_refused_before_decoding() {
     let input = dir.path().join("bomb.png");
     std::fs::write(&input, png_claiming(100_000, 100_000)).unwrap();
     let start = std::time::Instant::now();
-    let stderr = run_fails(&rcrop, &["-c", "1"], &input, &dir.path().join("out.png"));
+    let stderr = rcrop.run_fails(&["-c", "1"], &input, &dir.path().join("out.png"));
     assert!(start.elapsed() < std::time::Duration::from_secs(5));
     assert!(
         stderr.contains(
@@ -284,10 +241,9 @@ fn a_decompression_bomb_is_refused_before_decoding() {
     );
     // Raising the limit on purpose gets past the check, to the missing pixel data.
     std::fs::write(&input, png_claiming(20_000, 20_000)).unwrap();
-    let stderr = run_fails(&rcrop, &["-c", "1"], &input, &dir.path().join("out.png"));
+    let stderr = rcrop.run_fails(&["-c", "1"], &input, &dir.path().join("out.png"));
     assert!(stderr.contains("image limit of 1024 MiB"), "{stderr}");
-    let stderr = run_fails(
-        &rcrop,
+    let stderr = rcrop.run_fails(
         &["-c", "1", "--image-limit-mib", "2048"],
         &input,
         &dir.path().join("out.png"),
@@ -304,14 +260,14 @@ fn a_truncated_or_unknown_file_is_exit_1_naming_it() {
     let bytes = std::fs::read(&whole).unwrap();
     let cut = dir.path().join("cut.png");
     std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
-    let stderr = run_fails(&rcrop, &["-c", "1"], &cut, &dir.path().join("out.png"));
+    let stderr = rcrop.run_fails(&["-c", "1"], &cut, &dir.path().join("out.png"));
     assert!(
         stderr.contains("cut.png: cannot decode the PNG image"),
         "{stderr}"
     );
     let text = dir.path().join("notes.txt");
     std::fs::write(&text, "hello, world").unwrap();
-    let stderr = run_fails(&rcrop, &["-c", "1"], &text, &dir.path().join("out.png"));
+    let stderr = rcrop.run_fails(&["-c", "1"], &text, &dir.path().join("out.png"));
     assert!(
         stderr.contains(
             "notes.txt: not a .npy file or an image rcrop reads: it starts with \"hello, world\""
@@ -329,8 +285,8 @@ fn output_is_deterministic_and_options_take_effect() {
     for ext in ["png", "jpg", "tif", "webp", "bmp", "npy"] {
         let a = dir.path().join(format!("a.{ext}"));
         let b = dir.path().join(format!("b.{ext}"));
-        run_ok(&rcrop, &["-c", "2"], &input, &a);
-        run_ok(&rcrop, &["-c", "2"], &input, &b);
+        rcrop.run_ok(&["-c", "2"], &input, &a);
+        rcrop.run_ok(&["-c", "2"], &input, &b);
         assert_eq!(
             std::fs::read(&a).unwrap(),
             std::fs::read(&b).unwrap(),
@@ -339,7 +295,7 @@ fn output_is_deterministic_and_options_take_effect() {
     }
     let size = |args: &[&str], name: &str| {
         let out = dir.path().join(name);
-        run_ok(&rcrop, args, &input, &out);
+        rcrop.run_ok(args, &input, &out);
         std::fs::metadata(out).unwrap().len()
     };
     assert!(size(&["-c", "2", "--quality", "30"], "q30.jpg") < size(&["-c", "2"], "q95.jpg"));

@@ -66,7 +66,7 @@ proptest! {
         let data: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
         match layer.kept_ranges(dims) {
             Ok(kept) => {
-                let plan = StreamPlan::new(dims, kept, itemsize, fortran);
+                let plan = StreamPlan::new(&dims, &kept, itemsize, fortran);
                 let mut out = Vec::new();
                 stream::crop(&plan, &mut data.as_slice(), &mut out).unwrap();
                 prop_assert_eq!(out, reference(dims, itemsize, fortran, &layer, &data));

@@ -18,7 +18,6 @@ fuzz_target!(|data: &[u8]| {
         "the returned header length is not what was consumed"
     );
     let _ = header.data_len();
-    let _ = header.layer_shape();
 
     let bytes = header.to_bytes();
     assert!(!bytes.is_empty(), "to_bytes wrote nothing for {header:?}");

@@ -6,7 +6,8 @@
 //!   6..8 cap each `write` at that many bytes (0: no cap), so that runs
 //!   cross buffer and slice boundaries as they do on pipes.
 //!
-//! For both data formats: read the header, `Header::cropped`, and when that
+//! For both data formats: read the header, the layer's kept ranges and
+//! `Header::cropped`, and when that
 //! is accepted `npy::stream::crop` the rest of the file. Checked:
 //! - nothing panics, hangs or allocates hugely, whatever the header claims;
 //! - the crop succeeds exactly when the file holds as many data bytes as the
@@ -170,7 +171,13 @@ fuzz_target!(|data: &[u8]| {
 
     for format in [DataFormat::ChannelsLast, DataFormat::ChannelsFirst] {
         let layer = Cropping2D::new(cropping, format);
-        let Ok((out_header, plan)) = header.cropped(&layer) else {
+        let Ok(dims) = <[usize; 4]>::try_from(header.shape.as_slice()) else {
+            return;
+        };
+        let Ok(kept) = layer.kept_ranges(dims) else {
+            continue;
+        };
+        let Ok((out_header, plan)) = header.cropped(&kept) else {
             continue;
         };
         let input_len = header

@@ -5,11 +5,9 @@ mod literal;
 pub mod stream;
 
 use std::io::Read;
+use std::ops::Range;
 
 pub use literal::Literal;
-
-use crate::error::Problem;
-use crate::layer::{Cropping2D, Shape};
 use stream::StreamPlan;
 
 /// The six bytes every `.npy` file starts with.
@@ -57,8 +55,6 @@ pub enum NpyError {
          cropped, and rcrop never unpickles"
     )]
     Object(String),
-    #[error("the array has shape {0}; expected a 4D array")]
-    NotFourD(String),
     #[error("shape {shape} of {descr} claims more bytes than a 64-bit size can hold")]
     TooLarge { shape: String, descr: String },
     #[error(
@@ -140,14 +136,6 @@ impl Dtype {
             },
         })?;
         Ok(Self { descr, itemsize })
-    }
-
-    /// A plain dtype from a type string rcrop itself chose, such as `|u1`.
-    pub(crate) fn plain(type_str: &str, itemsize: usize) -> Self {
-        Self {
-            descr: Literal::Str(type_str.into()),
-            itemsize,
-        }
     }
 
     /// Bytes per element.
@@ -386,33 +374,40 @@ impl Header {
         })
     }
 
-    /// The header of the cropped array and the plan that crops the data:
-    /// the same dtype; the same order, except that an output NumPy would see
-    /// as C-contiguous (at most one dimension above 1) is written in C order,
-    /// as `numpy.save` writes it.
-    pub fn cropped(&self, layer: &Cropping2D) -> Result<(Header, StreamPlan), Problem> {
-        let dims: [usize; 4] = self
-            .shape
-            .as_slice()
-            .try_into()
-            .map_err(|_| NpyError::NotFourD(self.shape_repr()))?;
+    /// The header of the cropped array and the plan that crops the data,
+    /// given the index range kept along each axis: the same dtype; the same
+    /// order, except that an output NumPy would see as C-contiguous (at most
+    /// one dimension above 1) is written in C order, as `numpy.save` writes it.
+    pub fn cropped(&self, kept: &[Range<usize>]) -> Result<(Header, StreamPlan), NpyError> {
         self.data_len()?;
-        let kept = layer.kept_ranges(dims)?;
-        let shape: Vec<usize> = kept.iter().map(|r| r.len()).collect();
+        let plan = StreamPlan::new(&self.shape, kept, self.dtype.itemsize, self.fortran_order);
+        let shape: Vec<usize> = self
+            .shape
+            .iter()
+            .zip(kept)
+            .map(|(&d, r)| r.end.min(d).saturating_sub(r.start))
+            .collect();
         let c_contiguous = shape.contains(&0) || shape.iter().filter(|&&d| d > 1).count() <= 1;
         let header = Header {
             dtype: self.dtype.clone(),
             fortran_order: self.fortran_order && !c_contiguous,
             shape,
         };
-        let plan = StreamPlan::new(dims, kept, self.dtype.itemsize, self.fortran_order);
         Ok((header, plan))
     }
 
-    /// The shape as a layer sees it.
-    pub fn layer_shape(&self) -> Option<Shape> {
-        let dims: [usize; 4] = self.shape.as_slice().try_into().ok()?;
-        Some(Shape::known(dims))
+    /// Fails unless `found` bytes follow the header, as many as it promises.
+    pub fn check_data_len(&self, found: u64) -> Result<(), NpyError> {
+        let expected = self.data_len()?;
+        if found == expected {
+            return Ok(());
+        }
+        Err(NpyError::DataLength {
+            shape: self.shape_repr(),
+            descr: self.dtype.descr.to_string(),
+            expected,
+            found,
+        })
     }
 
     /// The shape as Python prints it, e.g. `(2, 3, 4, 5)`.
@@ -470,6 +465,29 @@ pub fn byte_len(itemsize: usize, dims: &[usize]) -> Option<u64> {
     }
     dims.iter()
         .try_fold(itemsize as u64, |acc, &d| acc.checked_mul(d as u64))
+}
+
+/// Reads `len` bytes of data into memory; the caller bounds `len`.
+pub fn read_data(reader: &mut impl Read, len: u64) -> Result<Vec<u8>, ReadError> {
+    let mut data = Vec::new();
+    reader.take(len).read_to_end(&mut data)?;
+    if data.len() as u64 != len {
+        return Err(NpyError::ShortData {
+            expected: len,
+            found: data.len() as u64,
+        }
+        .into());
+    }
+    Ok(data)
+}
+
+/// Fails if anything follows the `len` bytes of data just read.
+pub fn expect_end(reader: &mut impl Read, len: u64) -> Result<(), ReadError> {
+    let mut extra = [0u8; 1];
+    match reader.read(&mut extra)? {
+        0 => Ok(()),
+        _ => Err(NpyError::TrailingData { expected: len }.into()),
+    }
 }
 
 /// The header is read from the file; what went wrong is either the file's

@@ -8,24 +8,34 @@ use std::ops::Range;
 
 use super::NpyError;
 
-/// What to keep of a contiguous 4D array, in storage order (outermost axis first).
+/// What to keep of a contiguous array of any rank, in storage order
+/// (outermost axis first).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StreamPlan {
-    dims: [usize; 4],
-    kept: [Range<usize>; 4],
+    dims: Vec<usize>,
+    kept: Vec<Range<usize>>,
     itemsize: usize,
 }
 
 impl StreamPlan {
     /// A plan for an array of logical shape `dims` keeping `kept` along each
-    /// axis; Fortran-ordered data is stored with its axes reversed.
+    /// axis (an axis with no range, or a range reaching past its axis, keeps
+    /// what there is); Fortran-ordered data is stored with its axes reversed.
     pub fn new(
-        dims: [usize; 4],
-        kept: [Range<usize>; 4],
+        dims: &[usize],
+        kept: &[Range<usize>],
         itemsize: usize,
         fortran_order: bool,
     ) -> Self {
-        let (mut dims, mut kept) = (dims, kept);
+        let mut dims = dims.to_vec();
+        let mut kept: Vec<Range<usize>> = dims
+            .iter()
+            .enumerate()
+            .map(|(axis, &d)| match kept.get(axis) {
+                Some(r) => r.start.min(d)..r.end.clamp(r.start.min(d), d),
+                None => 0..d,
+            })
+            .collect();
         if fortran_order {
             dims.reverse();
             kept.reverse();
@@ -44,13 +54,14 @@ impl StreamPlan {
 
     /// Bytes of output data the plan writes.
     pub fn output_len(&self) -> u64 {
-        super::byte_len(self.itemsize, &self.kept.clone().map(|r| r.len())).unwrap_or(u64::MAX)
+        let shape: Vec<usize> = self.kept.iter().map(|r| r.len()).collect();
+        super::byte_len(self.itemsize, &shape).unwrap_or(u64::MAX)
     }
 
     /// Bytes in each kept run: the kept part of the innermost cropped axis,
     /// with the axes inside it whole (the whole data when nothing is cropped).
     fn kept_run_len(&self) -> u64 {
-        match (0..4).rev().find(|&a| self.kept[a] != (0..self.dims[a])) {
+        match self.last_cropped() {
             None => self.input_len(),
             Some(axis) => self.dims[axis + 1..].iter().fold(
                 self.itemsize as u64 * self.kept[axis].len() as u64,
@@ -59,16 +70,23 @@ impl StreamPlan {
         }
     }
 
+    /// The innermost axis the plan crops, if any.
+    fn last_cropped(&self) -> Option<usize> {
+        (0..self.dims.len())
+            .rev()
+            .find(|&a| self.kept[a] != (0..self.dims[a]))
+    }
+
     /// Calls `ops` with the runs to skip and keep, in storage order, adjacent
     /// skips merged. The innermost cropped axis sets the length of a kept run;
     /// the axes inside it are copied whole.
     fn walk(&self, ops: &mut impl Ops) -> Result<(), StreamError> {
-        let Some(last_cropped) = (0..4).rev().find(|&a| self.kept[a] != (0..self.dims[a])) else {
+        let Some(last_cropped) = self.last_cropped() else {
             return ops.keep(self.input_len());
         };
         // stride[a]: bytes from one index of axis `a` to the next.
-        let mut stride = [self.itemsize as u64; 4];
-        for a in (0..3).rev() {
+        let mut stride = vec![self.itemsize as u64; self.dims.len()];
+        for a in (0..self.dims.len() - 1).rev() {
             stride[a] = stride[a + 1] * self.dims[a + 1] as u64;
         }
         let mut pending_skip = 0u64;
@@ -80,7 +98,7 @@ impl StreamPlan {
         &self,
         axis: usize,
         last_cropped: usize,
-        stride: &[u64; 4],
+        stride: &[u64],
         pending_skip: &mut u64,
         ops: &mut impl Ops,
     ) -> Result<(), StreamError> {
@@ -112,11 +130,9 @@ trait Ops {
 }
 
 /// Bytes asked of the reader at a time, at least, and written at a time:
-/// no smaller than the input's and output's buffers, so that the buffered
-/// reader and writer hand each request straight to the system instead of
-/// copying it through their own buffers.
-const CHUNK: usize = 256 << 10;
-const _: () = assert!(CHUNK >= crate::input::BUFFER_SIZE && CHUNK >= crate::output::BUFFER_SIZE);
+/// a buffered reader or writer whose buffer is no larger hands each request
+/// straight to the system instead of copying it through its own buffer.
+pub const CHUNK: usize = 256 << 10;
 
 /// Most buffers in one vectored read: Linux's `IOV_MAX`.
 const MAX_BUFFERS: usize = 1024;
@@ -454,7 +470,7 @@ mod tests {
     /// way, with kept runs read straight to the output and copied there; all
     /// must give the element-by-element crop.
     fn run(dims: [usize; 4], kept: [Range<usize>; 4], itemsize: usize) {
-        let plan = StreamPlan::new(dims, kept.clone(), itemsize, false);
+        let plan = StreamPlan::new(&dims, &kept, itemsize, false);
         let data = data_for(&plan);
         let expected = reference(dims, &kept, itemsize, &data);
         for scatter in [true, false] {
@@ -522,7 +538,7 @@ mod tests {
     /// writer does too).
     #[test]
     fn reads_and_writes_are_large() {
-        let plan = StreamPlan::new([4, 512, 512, 4], [0..4, 16..496, 16..496, 0..4], 4, false);
+        let plan = StreamPlan::new(&[4, 512, 512, 4], &[0..4, 16..496, 16..496, 0..4], 4, false);
         let data = data_for(&plan);
         for scatter in [true, false] {
             let mut reader = Pipe {
@@ -548,13 +564,13 @@ mod tests {
 
     #[test]
     fn kept_runs_are_measured_along_the_innermost_cropped_axis() {
-        let last = StreamPlan::new([2, 512, 512, 4], [0..2, 16..496, 16..496, 0..4], 4, false);
+        let last = StreamPlan::new(&[2, 512, 512, 4], &[0..2, 16..496, 16..496, 0..4], 4, false);
         assert_eq!(last.kept_run_len(), 480 * 4 * 4);
-        let first = StreamPlan::new([2, 4, 512, 512], [0..2, 0..4, 16..496, 16..496], 4, false);
+        let first = StreamPlan::new(&[2, 4, 512, 512], &[0..2, 0..4, 16..496, 16..496], 4, false);
         assert_eq!(first.kept_run_len(), 480 * 4);
-        let rows = StreamPlan::new([2, 8, 6, 3], [0..2, 1..7, 0..6, 0..3], 2, false);
+        let rows = StreamPlan::new(&[2, 8, 6, 3], &[0..2, 1..7, 0..6, 0..3], 2, false);
         assert_eq!(rows.kept_run_len(), 6 * 6 * 3 * 2);
-        let whole = StreamPlan::new([2, 8, 6, 3], [0..2, 0..8, 0..6, 0..3], 2, false);
+        let whole = StreamPlan::new(&[2, 8, 6, 3], &[0..2, 0..8, 0..6, 0..3], 2, false);
         assert_eq!(whole.kept_run_len(), whole.input_len());
     }
 
@@ -562,15 +578,15 @@ mod tests {
     fn a_shape_with_no_data_is_not_walked() {
         // 2^60 outer indices, each with nothing in it: must return at once.
         let plan = StreamPlan::new(
-            [1 << 30, 1 << 30, 4, 0],
-            [1..2, 0..1 << 30, 1..3, 0..0],
+            &[1 << 30, 1 << 30, 4, 0],
+            &[1..2, 0..1 << 30, 1..3, 0..0],
             8,
             false,
         );
         assert_eq!(crop(&plan, &mut &[][..], &mut Vec::new()).unwrap(), 0);
         let void = StreamPlan::new(
-            [1 << 30, 1 << 30, 4, 4],
-            [1..2, 0..1 << 30, 1..3, 1..3],
+            &[1 << 30, 1 << 30, 4, 4],
+            &[1..2, 0..1 << 30, 1..3, 1..3],
             0,
             true,
         );
@@ -580,14 +596,14 @@ mod tests {
 
     #[test]
     fn fortran_order_reverses_the_axes() {
-        let plan = StreamPlan::new([2, 3, 4, 5], [0..2, 1..2, 0..4, 0..5], 1, true);
+        let plan = StreamPlan::new(&[2, 3, 4, 5], &[0..2, 1..2, 0..4, 0..5], 1, true);
         assert_eq!(plan.dims, [5, 4, 3, 2]);
         assert_eq!(plan.kept[2], 1..2);
     }
 
     #[test]
     fn short_data_says_how_much_arrived() {
-        let plan = StreamPlan::new([1, 4, 4, 1], [0..1, 1..3, 1..3, 0..1], 1, false);
+        let plan = StreamPlan::new(&[1, 4, 4, 1], &[0..1, 1..3, 1..3, 0..1], 1, false);
         let data = [0u8; 10];
         let err = crop(&plan, &mut &data[..], &mut Vec::new()).unwrap_err();
         assert!(
@@ -604,7 +620,7 @@ mod tests {
 
     #[test]
     fn trailing_bytes_are_an_error() {
-        let plan = StreamPlan::new([1, 2, 2, 1], [0..1, 0..2, 0..2, 0..1], 1, false);
+        let plan = StreamPlan::new(&[1, 2, 2, 1], &[0..1, 0..2, 0..2, 0..1], 1, false);
         let data = [0u8; 5];
         let err = crop(&plan, &mut &data[..], &mut Vec::new()).unwrap_err();
         assert!(

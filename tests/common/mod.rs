@@ -21,9 +21,55 @@ impl Rcrop {
     }
 
     pub fn cmd(&self) -> Command {
-        let mut cmd = Command::cargo_bin("rcrop").expect("the rcrop binary");
+        Command::from_std(self.std_cmd())
+    }
+
+    /// The same, as a standard command, for tests that wire its standard
+    /// streams or signal it themselves.
+    pub fn std_cmd(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin!("rcrop"));
         cmd.env("KERAS_HOME", self.keras_home.path());
         cmd
+    }
+
+    /// The binary with no `KERAS_HOME` and `home` as the home folder, so
+    /// that the Keras config is looked for where Keras looks without it.
+    pub fn cmd_with_home(home: &Path) -> Command {
+        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("rcrop"));
+        cmd.env_remove("KERAS_HOME").env("HOME", home);
+        cmd
+    }
+
+    /// Runs rcrop on `input` into `output`; returns the exit code and stderr.
+    pub fn run(&self, args: &[&str], input: &Path, output: &Path) -> (Option<i32>, String) {
+        let out = self
+            .cmd()
+            .args(args)
+            .arg(input)
+            .arg(output)
+            .output()
+            .expect("run rcrop");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// [`Rcrop::run`], which must succeed; returns stderr.
+    pub fn run_ok(&self, args: &[&str], input: &Path, output: &Path) -> String {
+        let (code, stderr) = self.run(args, input, output);
+        assert_eq!(code, Some(0), "{args:?} {}: {stderr}", input.display());
+        stderr
+    }
+
+    /// [`Rcrop::run`], which must fail with exit 1 and an `error:` message,
+    /// leaving no output; returns stderr.
+    pub fn run_fails(&self, args: &[&str], input: &Path, output: &Path) -> String {
+        let (code, stderr) = self.run(args, input, output);
+        assert_eq!(code, Some(1), "{args:?}: {stderr}");
+        assert!(stderr.starts_with("error: "), "{stderr}");
+        assert!(!output.exists(), "a failed run left {}", output.display());
+        stderr
     }
 
     pub fn write_keras_json(&self, text: &str) {
