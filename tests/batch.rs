@@ -443,3 +443,76 @@ fn batch_usage_errors_exit_2() {
         assert!(stderr.contains(needle), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn a_batch_split_into_images_that_collides_with_another_input_is_refused_before_running() {
+    let rcrop = Rcrop::new();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.npy"), u8_npy([2, 4, 4, 3])).unwrap();
+    save_image(&gradient_rgb8(4, 4), &dir.path().join("a_0.png"));
+    let out = dir.path().join("o");
+    let result = rcrop
+        .cmd()
+        .current_dir(dir.path())
+        .args([
+            "-c",
+            "1",
+            "--to",
+            "png",
+            "--out-dir",
+            "o",
+            "a.npy",
+            "a_0.png",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("a.npy and a_0.png would both write o/a_0.png"),
+        "{stderr}"
+    );
+    assert!(!out.exists(), "nothing may be written: {:?}", listing(&out));
+}
+
+#[test]
+fn the_run_the_dry_run_and_the_report_name_outputs_alike() {
+    let rcrop = Rcrop::new();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("batch.npy"), u8_npy([2, 4, 4, 3])).unwrap();
+    save_image(&gradient_rgb8(6, 5), &dir.path().join("pic.PNG"));
+    save_image(&gradient_rgb8(6, 5), &dir.path().join("shot.bmp"));
+    let run = |extra: &[&str]| {
+        let result = rcrop
+            .cmd()
+            .current_dir(dir.path())
+            .args([
+                "-c",
+                "1",
+                "--to",
+                "png",
+                "--out-dir",
+                "o",
+                "--report",
+                "json",
+            ])
+            .args(extra)
+            .args(["batch.npy", "pic.PNG", "shot.bmp"])
+            .output()
+            .unwrap();
+        assert!(result.status.success(), "{result:?}");
+        String::from_utf8(result.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["output"].clone())
+            .collect::<Vec<_>>()
+    };
+    let expected = ["o/batch_*.png", "o/pic.PNG", "o/shot.png"].map(serde_json::Value::from);
+    assert_eq!(run(&["--dry-run"]), expected);
+    assert!(!dir.path().join("o").exists());
+    assert_eq!(run(&[]), expected);
+    assert_eq!(
+        listing(&dir.path().join("o")),
+        ["batch_0.png", "batch_1.png", "pic.PNG", "shot.png"]
+    );
+}
