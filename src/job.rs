@@ -366,16 +366,13 @@ impl Job {
         let output_error = |problem: Problem| Error::file(output, problem);
         let (bytes, warning) = match to {
             FileKind::Npy => (tensor_npy(&cropped, format), None),
-            FileKind::Image(image_format) => {
-                let image = raster::to_image(cropped).map_err(|e| self.input_error(e))?;
-                raster::encode(
-                    &image,
-                    loaded.icc.as_deref(),
-                    image_format,
-                    self.options.encode,
-                )
-                .map_err(|e| output_error(e.into()))?
-            }
+            FileKind::Image(image_format) => raster::encode(
+                cropped,
+                loaded.icc.as_deref(),
+                image_format,
+                self.options.encode,
+            )
+            .map_err(|e| output_error(e.into()))?,
         };
         let mut sink = Sink::create(output)?;
         sink.write_all(&bytes)
@@ -444,10 +441,8 @@ pub(crate) fn read_tensor(
         }
         FileKind::Image(format) => {
             let bytes = read_image_file(input, source, limit)?;
-            let fail = |e| Error::file(input, Problem::Raster(e));
-            let (image, icc) = raster::decode(&bytes, format, limit).map_err(fail)?;
-            drop(bytes);
-            let tensor = raster::to_tensor(image).map_err(fail)?;
+            let (tensor, icc) =
+                raster::decode(&bytes, format, limit).map_err(|e| Error::file(input, e))?;
             Ok(Loaded { tensor, icc })
         }
     }

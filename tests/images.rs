@@ -172,6 +172,78 @@ fn formats_that_cannot_hold_the_pixels_fail_instead_of_converting() {
 }
 
 #[test]
+fn transparent_pixels_of_different_colours_are_not_merged_into_one_gif_colour() {
+    let rcrop = Rcrop::new();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.png");
+    let pixel = |x: u32, y: u32| match (x + y) % 3 {
+        0 => Rgba([255, 0, 0, 0]),
+        1 => Rgba([0, 0, 255, 0]),
+        _ => Rgba([9, 9, 9, 255]),
+    };
+    save_image(
+        &DynamicImage::ImageRgba8(ImageBuffer::from_fn(6, 6, pixel)),
+        &input,
+    );
+    let stderr = rcrop.run_fails(&["-c", "1"], &input, &dir.path().join("out.gif"));
+    assert!(
+        stderr.contains("transparent (alpha 0) pixels of 2 colours, which GIF stores as one"),
+        "{stderr}"
+    );
+    // One transparent colour survives a GIF round trip exactly, or is refused.
+    let one = dir.path().join("one.png");
+    let opaque_or_clear = |x: u32, y: u32| match (x + y) % 2 {
+        0 => Rgba([0, 0, 0, 0]),
+        _ => Rgba([200, 100, 50, 255]),
+    };
+    save_image(
+        &DynamicImage::ImageRgba8(ImageBuffer::from_fn(6, 6, opaque_or_clear)),
+        &one,
+    );
+    let gif = dir.path().join("one.gif");
+    rcrop.run_ok(&["-c", "1"], &one, &gif);
+    let back = load_image(&gif).to_rgba8();
+    assert_eq!(back.get_pixel(0, 0).0, [0, 0, 0, 0]);
+    assert_eq!(back.get_pixel(1, 0).0, [200, 100, 50, 255]);
+}
+
+#[test]
+fn damaged_jpegs_are_exit_1_saying_what_is_wrong() {
+    let rcrop = Rcrop::new();
+    let dir = tempfile::tempdir().unwrap();
+    let whole = std::fs::read(common::fixture("images/rgb.jpg")).unwrap();
+    let sos = whole.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
+    let scan = sos + 2 + usize::from(u16::from_be_bytes([whole[sos + 2], whole[sos + 3]]));
+    let cases = [
+        (
+            "cut14.jpg",
+            whole[..scan + 14].to_vec(),
+            "the scan data ends after 14 bytes",
+        ),
+        (
+            "no_eoi.jpg",
+            whole[..whole.len() - 2].to_vec(),
+            "before the end-of-image marker",
+        ),
+        (
+            "cut_header.jpg",
+            whole[..sos - 20].to_vec(),
+            "the file ends first",
+        ),
+    ];
+    for (name, bytes, needle) in cases {
+        let input = dir.path().join(name);
+        std::fs::write(&input, bytes).unwrap();
+        let stderr = rcrop.run_fails(&["-c", "0"], &input, &dir.path().join("out.npy"));
+        assert!(
+            stderr.contains(&format!("{name}: the JPEG image is damaged: "))
+                && stderr.contains(needle),
+            "{name}: {stderr}"
+        );
+    }
+}
+
+#[test]
 fn icc_profiles_are_kept_where_the_format_carries_them() {
     let rcrop = Rcrop::new();
     let dir = tempfile::tempdir().unwrap();

@@ -18,9 +18,23 @@ use image::{
 
 use crate::tensor::{SampleType, Samples, Tensor};
 
+mod bmp;
+mod guard;
+mod jpeg;
+
 /// What can go wrong between an image file and a tensor.
 #[derive(Debug, thiserror::Error)]
 pub enum RasterError {
+    #[error("the {format} image is damaged: {why}")]
+    Damaged { format: &'static str, why: String },
+    #[error(
+        "the {format} codec failed ({message}); the file is damaged or of a kind rcrop does \
+         not handle"
+    )]
+    Panic {
+        format: &'static str,
+        message: String,
+    },
     #[error("cannot decode the {format} image: {source}")]
     Decode {
         format: &'static str,
@@ -74,7 +88,7 @@ pub fn format_name(format: ImageFormat) -> &'static str {
 
 /// The image's samples as decoded — gray, gray+alpha, RGB or RGBA, at 8 or
 /// 16 bits or float32 — as a tensor.
-pub fn to_tensor(image: DynamicImage) -> Result<Tensor, RasterError> {
+fn to_tensor(image: DynamicImage) -> Result<Tensor, RasterError> {
     let (width, height) = (image.width() as usize, image.height() as usize);
     let (channels, samples) = match image {
         DynamicImage::ImageLuma8(b) => (1, Samples::U8(b.into_raw())),
@@ -100,7 +114,7 @@ pub fn to_tensor(image: DynamicImage) -> Result<Tensor, RasterError> {
 }
 
 /// The tensor as an image of the matching colour type.
-pub fn to_image(tensor: Tensor) -> Result<DynamicImage, RasterError> {
+fn to_image(tensor: Tensor) -> Result<DynamicImage, RasterError> {
     let what = tensor.describe();
     let (w, h) = (tensor.width() as u32, tensor.height() as u32);
     let channels = tensor.channels();
@@ -125,9 +139,26 @@ pub fn to_image(tensor: Tensor) -> Result<DynamicImage, RasterError> {
     })
 }
 
-/// Decodes an image file held in memory, with its ICC profile, refusing
-/// images whose decoded size would pass `limit` bytes before allocating them.
+/// Decodes an image file held in memory into a tensor, with its ICC
+/// profile, refusing images whose decoded size would pass `limit` bytes
+/// before allocating them, and damaged files rather than guessing pixels.
 pub fn decode(
+    bytes: &[u8],
+    format: ImageFormat,
+    limit: u64,
+) -> Result<(Tensor, Option<Vec<u8>>), RasterError> {
+    guard::guarded(format_name(format), || {
+        let (image, icc) = match format {
+            ImageFormat::Jpeg => jpeg::decode(bytes, limit)?,
+            ImageFormat::Bmp => decode_with_image(&bmp::normalize(bytes)?, format, limit)?,
+            _ => decode_with_image(bytes, format, limit)?,
+        };
+        Ok((to_tensor(image)?, icc))
+    })
+}
+
+/// Decodes with the `image` crate's decoder for the format.
+fn decode_with_image(
     bytes: &[u8],
     format: ImageFormat,
     limit: u64,
@@ -170,6 +201,19 @@ pub fn decode(
 /// The tensor an image file would become — height, width, channels and
 /// dtype — read from its header alone, with the same limit as [`decode`].
 pub fn probe(
+    bytes: &[u8],
+    format: ImageFormat,
+    limit: u64,
+) -> Result<(usize, usize, usize, SampleType), RasterError> {
+    let name = format_name(format);
+    let bytes = match format {
+        ImageFormat::Bmp => bmp::normalize(bytes)?,
+        _ => std::borrow::Cow::Borrowed(bytes),
+    };
+    guard::guarded(name, || probe_with_image(&bytes, format, limit))
+}
+
+fn probe_with_image(
     bytes: &[u8],
     format: ImageFormat,
     limit: u64,
@@ -261,6 +305,17 @@ fn holds(format: ImageFormat) -> (&'static [ColorType], &'static str) {
 /// one. Returns the file's bytes and, if the profile had to be dropped, a
 /// warning saying so.
 pub fn encode(
+    tensor: Tensor,
+    icc: Option<&[u8]>,
+    format: ImageFormat,
+    options: EncodeOptions,
+) -> Result<(Vec<u8>, Option<String>), RasterError> {
+    let name = format_name(format);
+    let image = &to_image(tensor)?;
+    guard::guarded(name, || encode_image(image, icc, format, options))
+}
+
+fn encode_image(
     image: &DynamicImage,
     icc: Option<&[u8]>,
     format: ImageFormat,
@@ -319,6 +374,10 @@ pub fn encode(
             .map(|()| icc.is_some()),
     }
     .map_err(fail)?;
+    if format == ImageFormat::Gif {
+        check_gif_round_trip(image, &out)
+            .map_err(|why| cannot_hold(format!("{} with {why}", tensor_name(image))))?;
+    }
     let warning = dropped
         .then(|| format!("{name} cannot carry an ICC profile; the input's profile was dropped"));
     Ok((out, warning))
@@ -382,16 +441,43 @@ fn write_image(
 fn check_gif_palette(image: &DynamicImage) -> Result<(), String> {
     let rgba = image.to_rgba8();
     let mut colours = HashSet::new();
+    let mut transparent = HashSet::new();
     for p in rgba.pixels() {
         let [r, g, b, a] = p.0;
         match a {
-            0 => colours.insert([0, 0, 0, 0]),
-            255 => colours.insert([r, g, b, a]),
+            0 => transparent.insert([r, g, b]),
+            255 => colours.insert([r, g, b]),
             _ => return Err(format!("a partial alpha of {a}")),
         };
-        if colours.len() > 256 {
+        if colours.len() + usize::from(!transparent.is_empty()) > 256 {
             return Err("more than 256 colours".into());
         }
     }
+    if transparent.len() > 1 {
+        return Err(format!(
+            "transparent (alpha 0) pixels of {} colours, which GIF stores as one",
+            transparent.len()
+        ));
+    }
     Ok(())
+}
+
+/// The GIF written must decode to exactly the pixels given: a GIF encoder
+/// is free to remap colours, and rcrop changes none silently.
+fn check_gif_round_trip(image: &DynamicImage, gif: &[u8]) -> Result<(), String> {
+    let back = image::load_from_memory_with_format(gif, ImageFormat::Gif)
+        .map_err(|e| format!("a GIF that does not decode back ({e})"))?;
+    let (want, got) = (image.to_rgba8(), back.to_rgba8());
+    match want.pixels().zip(got.pixels()).position(|(a, b)| a != b) {
+        None if want.dimensions() == got.dimensions() => Ok(()),
+        None => Err("a GIF of another size".into()),
+        Some(i) => {
+            let (x, y) = (i as u32 % want.width(), i as u32 / want.width());
+            Err(format!(
+                "pixels GIF cannot store as they are: ({x}, {y}) is {:?} and would become {:?}",
+                want.get_pixel(x, y).0,
+                got.get_pixel(x, y).0
+            ))
+        }
+    }
 }
