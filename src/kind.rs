@@ -25,6 +25,10 @@ impl FileKind {
         if prefix.starts_with(MAGIC) {
             return Some(FileKind::Npy);
         }
+        // BigTIFF: the TIFF byte-order mark with version 43.
+        if prefix.starts_with(b"II\x2B\x00") || prefix.starts_with(b"MM\x00\x2B") {
+            return Some(FileKind::Image(ImageFormat::Tiff));
+        }
         image::guess_format(prefix)
             .ok()
             .filter(|f| IMAGE_FORMATS.contains(f))

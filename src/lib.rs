@@ -57,4 +57,4 @@ pub use layout::{
 pub use output::{Output, abandon as abandon_outputs};
 pub use spec::{Cropping, SpecError};
 pub use stack::Stack;
-pub use tensor::{ArrayLayout, ByteOrder, SampleType, Samples, Tensor, TensorError};
+pub use tensor::{ArrayLayout, ByteOrder, Element, SampleType, Tensor, TensorError};

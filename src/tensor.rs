@@ -2,8 +2,6 @@
 //! whose samples have one [`SampleType`]. Neither the image code nor the
 //! `.npy` code knows the other; both speak of tensors in these terms.
 
-use std::ops::Range;
-
 use crate::layer::{CropError, Cropping2D, Shape};
 use crate::layout::DataFormat;
 
@@ -12,54 +10,114 @@ use crate::layout::DataFormat;
 pub enum SampleType {
     U8,
     U16,
+    U32,
+    I8,
+    I16,
+    I32,
+    F16,
     F32,
+    F64,
 }
 
 impl SampleType {
+    /// Every sample type, smallest first within each kind.
+    pub const ALL: [SampleType; 9] = [
+        SampleType::U8,
+        SampleType::U16,
+        SampleType::U32,
+        SampleType::I8,
+        SampleType::I16,
+        SampleType::I32,
+        SampleType::F16,
+        SampleType::F32,
+        SampleType::F64,
+    ];
+
     /// The NumPy type string `numpy.save` writes for it, little-endian.
     pub fn descr(self) -> &'static str {
         match self {
             SampleType::U8 => "|u1",
             SampleType::U16 => "<u2",
+            SampleType::U32 => "<u4",
+            SampleType::I8 => "|i1",
+            SampleType::I16 => "<i2",
+            SampleType::I32 => "<i4",
+            SampleType::F16 => "<f2",
             SampleType::F32 => "<f4",
+            SampleType::F64 => "<f8",
         }
     }
 
     /// Bytes per sample.
     pub fn itemsize(self) -> usize {
         match self {
-            SampleType::U8 => 1,
-            SampleType::U16 => 2,
-            SampleType::F32 => 4,
+            SampleType::U8 | SampleType::I8 => 1,
+            SampleType::U16 | SampleType::I16 | SampleType::F16 => 2,
+            SampleType::U32 | SampleType::I32 | SampleType::F32 => 4,
+            SampleType::F64 => 8,
         }
     }
 
-    /// How people name it: `8-bit`, `16-bit`, `float32`.
+    /// How people name it: `8-bit`, `16-bit signed`, `float32`.
     pub fn name(self) -> &'static str {
         match self {
             SampleType::U8 => "8-bit",
             SampleType::U16 => "16-bit",
+            SampleType::U32 => "32-bit",
+            SampleType::I8 => "8-bit signed",
+            SampleType::I16 => "16-bit signed",
+            SampleType::I32 => "32-bit signed",
+            SampleType::F16 => "float16",
             SampleType::F32 => "float32",
+            SampleType::F64 => "float64",
         }
     }
 
     /// The sample type and byte order of a NumPy type string, if an image
-    /// can hold it: `|u1`, `<u2`, `>f4` and the like.
+    /// can hold it: `|u1`, `<u2`, `>f4`, `<i4` and the like.
     pub fn from_type_str(s: &str) -> Option<(Self, ByteOrder)> {
         let (order, body) = match s.split_at_checked(1)? {
             ("<" | "|", body) => (ByteOrder::Little, body),
             (">", body) => (ByteOrder::Big, body),
             _ => return None,
         };
-        let sample = match body {
-            "u1" => SampleType::U8,
-            "u2" => SampleType::U16,
-            "f4" => SampleType::F32,
-            _ => return None,
-        };
+        let sample = Self::ALL.into_iter().find(|t| &t.descr()[1..] == body)?;
         Some((sample, order))
     }
 }
+
+/// A Rust type that holds samples of one [`SampleType`].
+pub trait Element: Copy {
+    const TYPE: SampleType;
+    fn write_le(self, out: &mut Vec<u8>);
+    fn read_le(bytes: &[u8]) -> Self;
+}
+
+macro_rules! element {
+    ($t:ty, $sample:ident) => {
+        impl Element for $t {
+            const TYPE: SampleType = SampleType::$sample;
+            fn write_le(self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&self.to_le_bytes());
+            }
+            fn read_le(bytes: &[u8]) -> Self {
+                const N: usize = std::mem::size_of::<$t>();
+                let mut b = [0; N];
+                b.copy_from_slice(&bytes[..N]);
+                <$t>::from_le_bytes(b)
+            }
+        }
+    };
+}
+
+element!(u8, U8);
+element!(u16, U16);
+element!(u32, U32);
+element!(i8, I8);
+element!(i16, I16);
+element!(i32, I32);
+element!(f32, F32);
+element!(f64, F64);
 
 /// The byte order of samples in an array's bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -80,7 +138,10 @@ pub struct ArrayLayout {
 /// Why an array cannot be an image.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TensorError {
-    #[error("an image needs uint8, uint16 or float32 samples")]
+    #[error(
+        "an image needs samples of one of the types images hold: uint8, uint16, uint32, int8, \
+         int16, int32, float16, float32 or float64"
+    )]
     SampleType,
     #[error("an image needs a 4D array")]
     Rank,
@@ -108,81 +169,61 @@ pub fn image_dims(
     Ok((shape[row_axis], shape[col_axis], channels))
 }
 
-/// The samples of an image in row-major order, channels interleaved.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Samples {
-    U8(Vec<u8>),
-    U16(Vec<u16>),
-    F32(Vec<f32>),
-}
-
-impl Samples {
-    /// Their sample type.
-    pub fn sample_type(&self) -> SampleType {
-        match self {
-            Samples::U8(_) => SampleType::U8,
-            Samples::U16(_) => SampleType::U16,
-            Samples::F32(_) => SampleType::F32,
-        }
-    }
-
-    /// Samples of `sample` type from bytes in `order`.
-    fn from_bytes(sample: SampleType, order: ByteOrder, data: &[u8]) -> Self {
-        let big = order == ByteOrder::Big;
-        match sample {
-            SampleType::U8 => Samples::U8(data.to_vec()),
-            SampleType::U16 => Samples::U16(
-                data.chunks_exact(2)
-                    .map(|b| {
-                        let b = [b[0], b[1]];
-                        if big {
-                            u16::from_be_bytes(b)
-                        } else {
-                            u16::from_le_bytes(b)
-                        }
-                    })
-                    .collect(),
-            ),
-            SampleType::F32 => Samples::F32(
-                data.chunks_exact(4)
-                    .map(|b| {
-                        let b = [b[0], b[1], b[2], b[3]];
-                        if big {
-                            f32::from_be_bytes(b)
-                        } else {
-                            f32::from_le_bytes(b)
-                        }
-                    })
-                    .collect(),
-            ),
-        }
-    }
-}
-
-/// An image as a tensor of batch 1: `height × width × channels` samples.
+/// An image as a tensor of batch 1: `height × width × channels` samples
+/// in row-major order, channels interleaved, held as little-endian bytes.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Tensor {
     height: usize,
     width: usize,
     channels: usize,
-    samples: Samples,
+    sample: SampleType,
+    data: Vec<u8>,
 }
 
 impl Tensor {
-    /// A tensor from samples in row-major order, channels interleaved;
-    /// `None` unless there are `height × width × channels` of them.
-    pub fn new(height: usize, width: usize, channels: usize, samples: Samples) -> Option<Self> {
-        let len = match &samples {
-            Samples::U8(v) => v.len(),
-            Samples::U16(v) => v.len(),
-            Samples::F32(v) => v.len(),
-        };
-        let expected = height.checked_mul(width)?.checked_mul(channels)?;
-        (len == expected).then_some(Self {
+    /// A tensor from little-endian sample bytes; `None` unless there are
+    /// `height × width × channels` samples.
+    pub fn from_le_bytes(
+        height: usize,
+        width: usize,
+        channels: usize,
+        sample: SampleType,
+        data: Vec<u8>,
+    ) -> Option<Self> {
+        let expected = height
+            .checked_mul(width)?
+            .checked_mul(channels)?
+            .checked_mul(sample.itemsize())?;
+        (data.len() == expected).then_some(Self {
             height,
             width,
             channels,
-            samples,
+            sample,
+            data,
+        })
+    }
+
+    /// A tensor from samples held as a Rust type.
+    pub fn from_elements<T: Element>(
+        height: usize,
+        width: usize,
+        channels: usize,
+        values: &[T],
+    ) -> Option<Self> {
+        let mut data = Vec::with_capacity(values.len() * T::TYPE.itemsize());
+        for &v in values {
+            v.write_le(&mut data);
+        }
+        Self::from_le_bytes(height, width, channels, T::TYPE, data)
+    }
+
+    /// The samples as a Rust type, if they are of its sample type.
+    pub fn elements<T: Element>(&self) -> Option<Vec<T>> {
+        (self.sample == T::TYPE).then(|| {
+            self.data
+                .chunks_exact(self.sample.itemsize())
+                .map(T::read_le)
+                .collect()
         })
     }
 
@@ -198,16 +239,18 @@ impl Tensor {
         self.channels
     }
 
-    pub fn samples(&self) -> &Samples {
-        &self.samples
-    }
-
-    pub fn into_samples(self) -> Samples {
-        self.samples
-    }
-
     pub fn sample_type(&self) -> SampleType {
-        self.samples.sample_type()
+        self.sample
+    }
+
+    /// The samples' little-endian bytes, channels interleaved.
+    pub fn as_le_bytes(&self) -> &[u8] {
+        &self.data
+    }
+
+    /// The samples' little-endian bytes, channels interleaved.
+    pub fn into_le_bytes(self) -> Vec<u8> {
+        self.data
     }
 
     /// The tensor's shape in a data format.
@@ -228,7 +271,7 @@ impl Tensor {
         let mut shape = self.dims(format);
         shape[0] = batch;
         ArrayLayout {
-            sample: self.sample_type(),
+            sample: self.sample,
             byte_order: ByteOrder::Little,
             shape,
             fortran_order: false,
@@ -243,7 +286,7 @@ impl Tensor {
             3 => "RGB",
             _ => "RGBA",
         };
-        format!("{} {layout}", self.sample_type().name())
+        format!("{} {layout}", self.sample.name())
     }
 
     /// The crop the layer asks for, done in place: each kept run of a row
@@ -252,57 +295,35 @@ impl Tensor {
         let kept = layer.kept_ranges(self.dims(layer.data_format))?;
         let (row_axis, col_axis) = layer.data_format.spatial_axes();
         let (rows, cols) = (kept[row_axis].clone(), kept[col_axis].clone());
-        let (width, channels) = (self.width, self.channels);
-        let run = cols.len() * channels;
-        fn keep_rows<T: Copy>(
-            data: &mut Vec<T>,
-            rows: Range<usize>,
-            first: usize,
-            width: usize,
-            channels: usize,
-            run: usize,
-        ) {
-            let count = rows.len();
-            for (to, row) in rows.enumerate() {
-                let from = (row * width + first) * channels;
-                data.copy_within(from..from + run, to * run);
-            }
-            data.truncate(count * run);
+        let pixel = self.channels * self.sample.itemsize();
+        let run = cols.len() * pixel;
+        let count = rows.len();
+        for (to, row) in rows.enumerate() {
+            let from = (row * self.width + cols.start) * pixel;
+            self.data.copy_within(from..from + run, to * run);
         }
-        match &mut self.samples {
-            Samples::U8(d) => keep_rows(d, rows.clone(), cols.start, width, channels, run),
-            Samples::U16(d) => keep_rows(d, rows.clone(), cols.start, width, channels, run),
-            Samples::F32(d) => keep_rows(d, rows.clone(), cols.start, width, channels, run),
-        }
-        self.height = rows.len();
+        self.data.truncate(count * run);
+        self.height = count;
         self.width = cols.len();
         Ok(self)
     }
 
     /// The samples in C order of the tensor's shape in `format`, little-endian.
     pub fn to_bytes(&self, format: DataFormat) -> Vec<u8> {
-        let (pixels, channels) = (self.height * self.width, self.channels);
-        // Element `i` of the output in storage order, for either format.
-        let index = |i: usize| match format {
-            DataFormat::ChannelsLast => i,
-            DataFormat::ChannelsFirst => (i % pixels) * channels + i / pixels,
-        };
-        match (&self.samples, format) {
-            // Already in storage order: whole buffers, no index arithmetic.
-            (Samples::U8(d), DataFormat::ChannelsLast) => d.clone(),
-            (Samples::U16(d), DataFormat::ChannelsLast) => {
-                d.iter().flat_map(|v| v.to_le_bytes()).collect()
+        match format {
+            // Already in storage order.
+            DataFormat::ChannelsLast => self.data.clone(),
+            DataFormat::ChannelsFirst => {
+                let size = self.sample.itemsize();
+                let pixel = self.channels * size;
+                let mut out = Vec::with_capacity(self.data.len());
+                for c in 0..self.channels {
+                    for p in self.data.chunks_exact(pixel) {
+                        out.extend_from_slice(&p[c * size..(c + 1) * size]);
+                    }
+                }
+                out
             }
-            (Samples::F32(d), DataFormat::ChannelsLast) => {
-                d.iter().flat_map(|v| v.to_le_bytes()).collect()
-            }
-            (Samples::U8(d), _) => (0..d.len()).map(|i| d[index(i)]).collect(),
-            (Samples::U16(d), _) => (0..d.len())
-                .flat_map(|i| d[index(i)].to_le_bytes())
-                .collect(),
-            (Samples::F32(d), _) => (0..d.len())
-                .flat_map(|i| d[index(i)].to_le_bytes())
-                .collect(),
         }
     }
 
@@ -313,24 +334,30 @@ impl Tensor {
         format: DataFormat,
     ) -> Result<Self, TensorError> {
         let (height, width, channels) = image_dims(layout.shape, format)?;
-        let expected = height * width * channels * layout.sample.itemsize();
+        let size = layout.sample.itemsize();
+        let expected = height * width * channels * size;
         if data.len() != expected {
             return Err(TensorError::DataLength {
                 expected,
                 found: data.len(),
             });
         }
-        let samples = Samples::from_bytes(layout.sample, layout.byte_order, data);
+        let mut data = data.to_vec();
+        if layout.byte_order == ByteOrder::Big {
+            data.chunks_exact_mut(size).for_each(<[u8]>::reverse);
+        }
+        let tensor = |data| Self {
+            height,
+            width,
+            channels,
+            sample: layout.sample,
+            data,
+        };
         // C-ordered channels_last data is already height × width × channels.
         if format == DataFormat::ChannelsLast && !layout.fortran_order {
-            return Ok(Self {
-                height,
-                width,
-                channels,
-                samples,
-            });
+            return Ok(tensor(data));
         }
-        // Strides of the logical axes in storage order.
+        // Strides, in elements, of the logical axes in storage order.
         let mut strides = [0usize; 4];
         let mut step = 1;
         let order: [usize; 4] = if layout.fortran_order {
@@ -344,22 +371,17 @@ impl Tensor {
         }
         let (row_axis, col_axis) = format.spatial_axes();
         let channel_axis = format.channel_axis();
-        let offset = |y: usize, x: usize, c: usize| {
-            y * strides[row_axis] + x * strides[col_axis] + c * strides[channel_axis]
-        };
-        let hwc = (0..height)
-            .flat_map(|y| (0..width).flat_map(move |x| (0..channels).map(move |c| (y, x, c))));
-        let samples = match samples {
-            Samples::U8(d) => Samples::U8(hwc.map(|(y, x, c)| d[offset(y, x, c)]).collect()),
-            Samples::U16(d) => Samples::U16(hwc.map(|(y, x, c)| d[offset(y, x, c)]).collect()),
-            Samples::F32(d) => Samples::F32(hwc.map(|(y, x, c)| d[offset(y, x, c)]).collect()),
-        };
-        Ok(Self {
-            height,
-            width,
-            channels,
-            samples,
-        })
+        let mut hwc = Vec::with_capacity(data.len());
+        for y in 0..height {
+            for x in 0..width {
+                for c in 0..channels {
+                    let at =
+                        y * strides[row_axis] + x * strides[col_axis] + c * strides[channel_axis];
+                    hwc.extend_from_slice(&data[at * size..(at + 1) * size]);
+                }
+            }
+        }
+        Ok(tensor(hwc))
     }
 }
 
@@ -377,14 +399,20 @@ mod tests {
             SampleType::from_type_str(">f4"),
             Some((SampleType::F32, ByteOrder::Big))
         );
-        assert_eq!(SampleType::from_type_str("<f8"), None);
+        assert_eq!(
+            SampleType::from_type_str("<i2"),
+            Some((SampleType::I16, ByteOrder::Little))
+        );
+        assert_eq!(SampleType::from_type_str("<f16"), None);
+        assert_eq!(SampleType::from_type_str("<c8"), None);
         assert_eq!(SampleType::from_type_str(""), None);
         assert_eq!(SampleType::from_type_str("u1"), None);
     }
 
     #[test]
     fn channels_first_bytes_round_trip() {
-        let t = Tensor::new(2, 3, 2, Samples::U16((0..12).collect())).unwrap();
+        let values: Vec<u16> = (0..12).collect();
+        let t = Tensor::from_elements(2, 3, 2, &values).unwrap();
         let format = DataFormat::ChannelsFirst;
         let bytes = t.to_bytes(format);
         let back = Tensor::from_bytes(&t.layout(format, 1), &bytes, format).unwrap();

@@ -100,9 +100,14 @@ fn arrays_that_are_not_images_are_refused_with_what_they_are() {
     let dir = tempfile::tempdir().unwrap();
     let cases = [
         (
+            "{'descr': '<c8', 'fortran_order': False, 'shape': (1, 2, 2, 3), }",
+            96,
+            "is (1, 2, 2, 3) '<c8'; an image needs samples of one of the types images hold",
+        ),
+        (
             "{'descr': '<i4', 'fortran_order': False, 'shape': (1, 2, 2, 3), }",
             48,
-            "is (1, 2, 2, 3) '<i4'; an image needs uint8, uint16 or float32",
+            "PNG cannot hold 32-bit signed RGB",
         ),
         (
             "{'descr': '|u1', 'fortran_order': False, 'shape': (2, 2, 2, 3), }",
@@ -117,7 +122,7 @@ fn arrays_that_are_not_images_are_refused_with_what_they_are() {
         (
             "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2, 2, 1), }",
             16,
-            "no image type holds float32 gray",
+            "PNG cannot hold float32 gray",
         ),
         (
             "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2, 2, 3), }",

@@ -1,7 +1,8 @@
 //! BMP headers as other readers take them, rewritten in memory before the
 //! `image` crate's decoder sees the file: an OS/2 2.x header becomes the
-//! Windows header it extends, and a pixel-data offset that points inside
-//! the palette is moved to the palette's end.
+//! Windows header it extends; a pixel-data offset that points at the start
+//! of the palette is moved to its end, as Pillow moves it; and a palette
+//! cut short by the pixel-data offset is declared as short as it is.
 
 use std::borrow::Cow;
 
@@ -11,8 +12,9 @@ use super::RasterError;
 const FILE_HEADER: usize = 14;
 /// The Windows `BITMAPINFOHEADER`.
 const INFO_HEADER: usize = 40;
-/// The largest OS/2 2.x header; shorter ones omit trailing fields.
-const OS2_V2_MAX: usize = 64;
+/// The OS/2 2.x header. Shorter forms, which omit trailing fields, are
+/// refused, as Pillow refuses them: no reader at hand confirms their pixels.
+const OS2_V2: usize = 64;
 
 fn u16_at(bytes: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_le_bytes(bytes.get(at..at + 2)?.try_into().ok()?))
@@ -31,22 +33,28 @@ pub(super) fn normalize(bytes: &[u8]) -> Result<Cow<'_, [u8]>, RasterError> {
     };
     let mut header_len = header_len as usize;
     let mut bytes = Cow::Borrowed(bytes);
-    if (16..=OS2_V2_MAX).contains(&header_len) && !matches!(header_len, 40 | 52 | 56) {
+    if header_len == OS2_V2 {
         bytes = Cow::Owned(os2_to_windows(&bytes, header_len)?);
         header_len = INFO_HEADER;
     }
     let offset = u32_at(&bytes, 10).unwrap_or(0) as usize;
-    if let Some(palette_end) = palette_end(&bytes, header_len)
-        && offset < palette_end
-        && palette_end <= bytes.len()
-    {
+    let palette_start = FILE_HEADER + header_len;
+    let Some((palette_end, entry)) = palette_end(&bytes, header_len) else {
+        return Ok(bytes);
+    };
+    if offset == palette_start && palette_end <= bytes.len() {
         bytes.to_mut()[10..14].copy_from_slice(&(palette_end as u32).to_le_bytes());
+    } else if entry == 4 && (palette_start + entry..palette_end).contains(&offset) {
+        let stored = ((offset - palette_start) / entry) as u32;
+        let colours_used = FILE_HEADER + 32;
+        bytes.to_mut()[colours_used..colours_used + 4].copy_from_slice(&stored.to_le_bytes());
     }
     Ok(bytes)
 }
 
-/// Where the palette of a paletted image ends, for headers that have one.
-fn palette_end(bytes: &[u8], header_len: usize) -> Option<usize> {
+/// Where the palette of a paletted image ends, and the bytes of one entry,
+/// for headers that have one.
+fn palette_end(bytes: &[u8], header_len: usize) -> Option<(usize, usize)> {
     let (bit_count, colours_used, entry) = if header_len == 12 {
         (u16_at(bytes, FILE_HEADER + 10)?, 0, 3)
     } else {
@@ -63,7 +71,7 @@ fn palette_end(bytes: &[u8], header_len: usize) -> Option<usize> {
         0 => 1usize << bit_count,
         n => (n as usize).min(1 << bit_count),
     };
-    Some(FILE_HEADER + header_len + colours * entry)
+    Some((FILE_HEADER + header_len + colours * entry, entry))
 }
 
 /// An OS/2 2.x file rewritten with a `BITMAPINFOHEADER`: its first fields
@@ -124,26 +132,32 @@ mod tests {
     }
 
     #[test]
-    fn an_offset_inside_the_palette_moves_to_its_end() {
-        let inside = bmp(40, -6);
-        let fixed = normalize(&inside).unwrap();
+    fn an_offset_at_the_palette_start_moves_to_its_end() {
+        let at_start = bmp(40, -8);
+        let fixed = normalize(&at_start).unwrap();
         assert_eq!(u32_at(&fixed, 10), Some(14 + 40 + 8));
         let right = bmp(40, 0);
         assert!(matches!(normalize(&right).unwrap(), Cow::Borrowed(_)));
     }
 
     #[test]
+    fn an_offset_inside_the_palette_makes_it_short() {
+        let inside = bmp(40, -4);
+        let fixed = normalize(&inside).unwrap();
+        assert_eq!(u32_at(&fixed, 10), u32_at(&inside, 10));
+        assert_eq!(u32_at(&fixed, 14 + 32), Some(1));
+    }
+
+    #[test]
     fn os2_v2_headers_become_windows_headers() {
-        for len in [16, 64] {
-            let os2 = bmp(len, 0);
-            let fixed = normalize(&os2).unwrap();
-            assert_eq!(u32_at(&fixed, 14), Some(40));
-            assert_eq!(u32_at(&fixed, 10), Some(14 + 40 + 8));
-            assert_eq!(fixed.len(), os2.len() + 40 - len);
-            let image = image::load_from_memory_with_format(&fixed, image::ImageFormat::Bmp)
-                .unwrap()
-                .to_rgb8();
-            assert_eq!(image.as_raw(), &[0, 0, 0, 255, 255, 255]);
-        }
+        let os2 = bmp(OS2_V2, 0);
+        let fixed = normalize(&os2).unwrap();
+        assert_eq!(u32_at(&fixed, 14), Some(40));
+        assert_eq!(u32_at(&fixed, 10), Some(14 + 40 + 8));
+        assert_eq!(fixed.len(), os2.len() + 40 - OS2_V2);
+        let image = image::load_from_memory_with_format(&fixed, image::ImageFormat::Bmp)
+            .unwrap()
+            .to_rgb8();
+        assert_eq!(image.as_raw(), &[0, 0, 0, 255, 255, 255]);
     }
 }

@@ -8,7 +8,6 @@ use std::io::Cursor;
 use image::codecs::bmp::BmpEncoder;
 use image::codecs::gif::GifEncoder;
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
-use image::codecs::tiff::TiffEncoder;
 use image::codecs::webp::WebPEncoder;
 use image::error::LimitErrorKind;
 use image::{
@@ -16,11 +15,12 @@ use image::{
     ImageReader, Limits,
 };
 
-use crate::tensor::{SampleType, Samples, Tensor};
+use crate::tensor::{SampleType, Tensor};
 
 mod bmp;
 mod guard;
 mod jpeg;
+mod tiff;
 
 /// What can go wrong between an image file and a tensor.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +35,10 @@ pub enum RasterError {
         format: &'static str,
         message: String,
     },
+    #[error("the TIFF image cannot be read: {why}")]
+    Tiff { why: String },
+    #[error("{0}")]
+    GifChanged(String),
     #[error("cannot decode the {format} image: {source}")]
     Decode {
         format: &'static str,
@@ -89,18 +93,20 @@ pub fn format_name(format: ImageFormat) -> &'static str {
 /// The image's samples as decoded — gray, gray+alpha, RGB or RGBA, at 8 or
 /// 16 bits or float32 — as a tensor.
 fn to_tensor(image: DynamicImage) -> Result<Tensor, RasterError> {
-    let (width, height) = (image.width() as usize, image.height() as usize);
-    let (channels, samples) = match image {
-        DynamicImage::ImageLuma8(b) => (1, Samples::U8(b.into_raw())),
-        DynamicImage::ImageLumaA8(b) => (2, Samples::U8(b.into_raw())),
-        DynamicImage::ImageRgb8(b) => (3, Samples::U8(b.into_raw())),
-        DynamicImage::ImageRgba8(b) => (4, Samples::U8(b.into_raw())),
-        DynamicImage::ImageLuma16(b) => (1, Samples::U16(b.into_raw())),
-        DynamicImage::ImageLumaA16(b) => (2, Samples::U16(b.into_raw())),
-        DynamicImage::ImageRgb16(b) => (3, Samples::U16(b.into_raw())),
-        DynamicImage::ImageRgba16(b) => (4, Samples::U16(b.into_raw())),
-        DynamicImage::ImageRgb32F(b) => (3, Samples::F32(b.into_raw())),
-        DynamicImage::ImageRgba32F(b) => (4, Samples::F32(b.into_raw())),
+    let (w, h) = (image.width() as usize, image.height() as usize);
+    let tensor = match image {
+        DynamicImage::ImageLuma8(b) => Tensor::from_le_bytes(h, w, 1, SampleType::U8, b.into_raw()),
+        DynamicImage::ImageLumaA8(b) => {
+            Tensor::from_le_bytes(h, w, 2, SampleType::U8, b.into_raw())
+        }
+        DynamicImage::ImageRgb8(b) => Tensor::from_le_bytes(h, w, 3, SampleType::U8, b.into_raw()),
+        DynamicImage::ImageRgba8(b) => Tensor::from_le_bytes(h, w, 4, SampleType::U8, b.into_raw()),
+        DynamicImage::ImageLuma16(b) => Tensor::from_elements(h, w, 1, b.as_raw()),
+        DynamicImage::ImageLumaA16(b) => Tensor::from_elements(h, w, 2, b.as_raw()),
+        DynamicImage::ImageRgb16(b) => Tensor::from_elements(h, w, 3, b.as_raw()),
+        DynamicImage::ImageRgba16(b) => Tensor::from_elements(h, w, 4, b.as_raw()),
+        DynamicImage::ImageRgb32F(b) => Tensor::from_elements(h, w, 3, b.as_raw()),
+        DynamicImage::ImageRgba32F(b) => Tensor::from_elements(h, w, 4, b.as_raw()),
         other => {
             return Err(RasterError::NotAnImage(format!(
                 "the decoded colour type {:?} has no tensor form",
@@ -108,34 +114,31 @@ fn to_tensor(image: DynamicImage) -> Result<Tensor, RasterError> {
             )));
         }
     };
-    Tensor::new(height, width, channels, samples).ok_or_else(|| {
+    tensor.ok_or_else(|| {
         RasterError::NotAnImage("the decoded image has fewer samples than its size".into())
     })
 }
 
-/// The tensor as an image of the matching colour type.
-fn to_image(tensor: Tensor) -> Result<DynamicImage, RasterError> {
-    let what = tensor.describe();
+/// The tensor as an image of the matching colour type, if the `image`
+/// crate has one.
+fn to_image(tensor: &Tensor) -> Option<DynamicImage> {
+    use DynamicImage as D;
     let (w, h) = (tensor.width() as u32, tensor.height() as u32);
-    let channels = tensor.channels();
-    let image = match (tensor.into_samples(), channels) {
-        (Samples::U8(v), 1) => ImageBuffer::from_raw(w, h, v).map(DynamicImage::ImageLuma8),
-        (Samples::U8(v), 2) => ImageBuffer::from_raw(w, h, v).map(DynamicImage::ImageLumaA8),
-        (Samples::U8(v), 3) => ImageBuffer::from_raw(w, h, v).map(DynamicImage::ImageRgb8),
-        (Samples::U8(v), 4) => ImageBuffer::from_raw(w, h, v).map(DynamicImage::ImageRgba8),
-        (Samples::U16(v), 1) => ImageBuffer::from_raw(w, h, v).map(DynamicImage::ImageLuma16),
-        (Samples::U16(v), 2) => ImageBuffer::from_raw(w, h, v).map(DynamicImage::ImageLumaA16),
-        (Samples::U16(v), 3) => ImageBuffer::from_raw(w, h, v).map(DynamicImage::ImageRgb16),
-        (Samples::U16(v), 4) => ImageBuffer::from_raw(w, h, v).map(DynamicImage::ImageRgba16),
-        (Samples::F32(v), 3) => ImageBuffer::from_raw(w, h, v).map(DynamicImage::ImageRgb32F),
-        (Samples::F32(v), 4) => ImageBuffer::from_raw(w, h, v).map(DynamicImage::ImageRgba32F),
-        _ => None,
-    };
-    image.ok_or_else(|| {
-        RasterError::NotAnImage(format!(
-            "no image type holds {what}; images hold 8- or 16-bit samples with 1 to 4 channels, \
-             or float32 RGB or RGBA"
-        ))
+    let u8s = || Some(tensor.as_le_bytes().to_vec());
+    let u16s = || tensor.elements::<u16>();
+    let f32s = || tensor.elements::<f32>();
+    Some(match (tensor.sample_type(), tensor.channels()) {
+        (SampleType::U8, 1) => D::ImageLuma8(ImageBuffer::from_raw(w, h, u8s()?)?),
+        (SampleType::U8, 2) => D::ImageLumaA8(ImageBuffer::from_raw(w, h, u8s()?)?),
+        (SampleType::U8, 3) => D::ImageRgb8(ImageBuffer::from_raw(w, h, u8s()?)?),
+        (SampleType::U8, 4) => D::ImageRgba8(ImageBuffer::from_raw(w, h, u8s()?)?),
+        (SampleType::U16, 1) => D::ImageLuma16(ImageBuffer::from_raw(w, h, u16s()?)?),
+        (SampleType::U16, 2) => D::ImageLumaA16(ImageBuffer::from_raw(w, h, u16s()?)?),
+        (SampleType::U16, 3) => D::ImageRgb16(ImageBuffer::from_raw(w, h, u16s()?)?),
+        (SampleType::U16, 4) => D::ImageRgba16(ImageBuffer::from_raw(w, h, u16s()?)?),
+        (SampleType::F32, 3) => D::ImageRgb32F(ImageBuffer::from_raw(w, h, f32s()?)?),
+        (SampleType::F32, 4) => D::ImageRgba32F(ImageBuffer::from_raw(w, h, f32s()?)?),
+        _ => return None,
     })
 }
 
@@ -149,6 +152,7 @@ pub fn decode(
 ) -> Result<(Tensor, Option<Vec<u8>>), RasterError> {
     guard::guarded(format_name(format), || {
         let (image, icc) = match format {
+            ImageFormat::Tiff => return tiff::decode(bytes, limit),
             ImageFormat::Jpeg => jpeg::decode(bytes, limit)?,
             ImageFormat::Bmp => decode_with_image(&bmp::normalize(bytes)?, format, limit)?,
             _ => decode_with_image(bytes, format, limit)?,
@@ -210,7 +214,10 @@ pub fn probe(
         ImageFormat::Bmp => bmp::normalize(bytes)?,
         _ => std::borrow::Cow::Borrowed(bytes),
     };
-    guard::guarded(name, || probe_with_image(&bytes, format, limit))
+    guard::guarded(name, || match format {
+        ImageFormat::Tiff => tiff::probe(&bytes, limit),
+        _ => probe_with_image(&bytes, format, limit),
+    })
 }
 
 fn probe_with_image(
@@ -284,10 +291,7 @@ fn holds(format: ImageFormat) -> (&'static [ColorType], &'static str) {
             "8- or 16-bit gray, gray+alpha, RGB or RGBA",
         ),
         ImageFormat::Jpeg => (&[L8, Rgb8], "8-bit gray or RGB"),
-        ImageFormat::Tiff => (
-            &[L8, Rgb8, Rgba8, L16, Rgb16, Rgba16, Rgb32F, Rgba32F],
-            "8- or 16-bit gray, RGB or RGBA, or float32 RGB or RGBA (no gray+alpha)",
-        ),
+        ImageFormat::Tiff => (&[], tiff::HOLDS),
         ImageFormat::Bmp => (&[L8, Rgb8, Rgba8], "8-bit gray, RGB or RGBA"),
         ImageFormat::WebP => (
             &[L8, La8, Rgb8, Rgba8],
@@ -311,8 +315,29 @@ pub fn encode(
     options: EncodeOptions,
 ) -> Result<(Vec<u8>, Option<String>), RasterError> {
     let name = format_name(format);
-    let image = &to_image(tensor)?;
-    guard::guarded(name, || encode_image(image, icc, format, options))
+    let (colours, holds_text) = holds(format);
+    let described = tensor.describe();
+    let cannot_hold = |found: String| RasterError::CannotHold {
+        format: name,
+        found,
+        holds: holds_text,
+    };
+    if format == ImageFormat::Tiff {
+        let written = guard::guarded(name, || tiff::encode(&tensor, icc))?;
+        return written
+            .map(|bytes| (bytes, None))
+            .ok_or_else(|| cannot_hold(described));
+    }
+    let image = to_image(&tensor)
+        .filter(|image| colours.contains(&image.color()))
+        .ok_or_else(|| cannot_hold(described.clone()))?;
+    if format == ImageFormat::Gif {
+        check_gif_palette(&image).map_err(|why| cannot_hold(format!("{described} with {why}")))?;
+    }
+    guard::guarded(name, || encode_image(&image, icc, format, options)).map_err(|e| match e {
+        RasterError::GifChanged(why) => cannot_hold(format!("{described} with {why}")),
+        e => e,
+    })
 }
 
 fn encode_image(
@@ -322,24 +347,6 @@ fn encode_image(
     options: EncodeOptions,
 ) -> Result<(Vec<u8>, Option<String>), RasterError> {
     let name = format_name(format);
-    let (colours, holds_text) = holds(format);
-    let cannot_hold = |found: String| RasterError::CannotHold {
-        format: name,
-        found,
-        holds: holds_text,
-    };
-    let tensor_name = |img: &DynamicImage| {
-        to_tensor(img.clone())
-            .map(|t| t.describe())
-            .unwrap_or_default()
-    };
-    if !colours.contains(&image.color()) {
-        return Err(cannot_hold(tensor_name(image)));
-    }
-    if format == ImageFormat::Gif {
-        check_gif_palette(image)
-            .map_err(|why| cannot_hold(format!("{} with {why}", tensor_name(image))))?;
-    }
     let mut out = Vec::new();
     let fail = |source| RasterError::Encode {
         format: name,
@@ -361,7 +368,6 @@ fn encode_image(
         ImageFormat::Jpeg => {
             encode_jpeg(&mut out, image, icc, options.jpeg_quality).map(|()| false)
         }
-        ImageFormat::Tiff => write_image(TiffEncoder::new(Cursor::new(&mut out)), image, icc),
         ImageFormat::Bmp => write_image(BmpEncoder::new(&mut out), image, icc),
         ImageFormat::WebP => write_image(WebPEncoder::new_lossless(&mut out), image, icc),
         _ => GifEncoder::new(&mut out)
@@ -375,8 +381,7 @@ fn encode_image(
     }
     .map_err(fail)?;
     if format == ImageFormat::Gif {
-        check_gif_round_trip(image, &out)
-            .map_err(|why| cannot_hold(format!("{} with {why}", tensor_name(image))))?;
+        check_gif_round_trip(image, &out).map_err(RasterError::GifChanged)?;
     }
     let warning = dropped
         .then(|| format!("{name} cannot carry an ICC profile; the input's profile was dropped"));
