@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use rcrop::raster::{EncodeOptions, PngCompression};
+use rcrop::raster::{EncodeOptions, JpegCrop, PngCompression};
 use rcrop::{
     Cropping, Cropping2D, DataFormat, Destination, Error, FileKind, Found, Input, Job, Options,
     Outcome, Output, Problem, Settings, Shape, Stack, find_inputs, find_layer, keras_default,
@@ -69,9 +69,22 @@ pub struct Cli {
     #[arg(long, value_name = "KIND", value_parser = parse_kind)]
     to: Option<FileKind>,
 
-    /// JPEG output quality, 1 to 100.
-    #[arg(long, value_name = "N", default_value_t = 95, value_parser = clap::value_parser!(u8).range(1..=100))]
-    quality: u8,
+    /// JPEG output quality, 1 to 100 (default 95). For a JPEG going to a
+    /// JPEG it means re-encoding, as --reencode does.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=100))]
+    quality: Option<u8>,
+
+    /// JPEG to JPEG: crop in the DCT domain, without re-encoding, or fail
+    /// when the crop's top or left offset is off the block grid (naming
+    /// the nearest crops on it). Without it, a crop on the grid is lossless
+    /// and one off it is re-encoded.
+    #[arg(long, conflicts_with_all = ["reencode", "quality"])]
+    lossless: bool,
+
+    /// JPEG to JPEG: decode, crop and re-encode even when the crop keeps
+    /// the block grid and could be lossless.
+    #[arg(long)]
+    reencode: bool,
 
     /// PNG output compression: fast, default or best.
     #[arg(long, value_name = "LEVEL", value_enum, default_value_t = PngLevel::Default)]
@@ -284,7 +297,14 @@ impl Cli {
         Options {
             to,
             encode: EncodeOptions {
-                jpeg_quality: self.quality,
+                jpeg_quality: self.quality.unwrap_or(95),
+                jpeg_crop: if self.lossless {
+                    JpegCrop::Lossless
+                } else if self.reencode || self.quality.is_some() {
+                    JpegCrop::Reencode
+                } else {
+                    JpegCrop::Auto
+                },
                 png_compression: match self.png_compression {
                     PngLevel::Fast => PngCompression::Fast,
                     PngLevel::Default => PngCompression::Default,

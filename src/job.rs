@@ -8,9 +8,12 @@ use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
+use image::ImageFormat;
+
 use crate::error::{Error, Problem};
 use crate::input::{self, Input, Source};
 use crate::kind::FileKind;
+use crate::lossless;
 use crate::layer::{Cropping2D, Shape};
 use crate::layout::DataFormat;
 use crate::npy::stream::{self, StreamError};
@@ -18,6 +21,8 @@ use crate::npy::{self, Dtype, Header, Literal, ReadError};
 use crate::output::{self, Output, Sink};
 use crate::raster::{self, EncodeOptions};
 use crate::tensor::{self, ArrayLayout, SampleType, Tensor, TensorError};
+
+const JPEG: FileKind = FileKind::Image(ImageFormat::Jpeg);
 
 // The stream's requests must pass the input's and output's buffers by.
 const _: () = assert!(stream::CHUNK >= input::BUFFER_SIZE && stream::CHUNK >= output::BUFFER_SIZE);
@@ -165,6 +170,15 @@ impl Job {
         }
         if (kind, to) == (FileKind::Npy, FileKind::Npy) {
             return self.npy_to_npy(source, &output);
+        }
+        if (kind, to) == (JPEG, JPEG) {
+            let bytes = read_image_file(&self.input, &mut source, self.options.image_limit)?;
+            if let Some(summary) = lossless::crop(self, &bytes, &output)? {
+                return Ok(summary);
+            }
+            let (tensor, icc) = raster::decode(&bytes, ImageFormat::Jpeg, self.options.image_limit)
+                .map_err(|e| self.input_error(e))?;
+            return self.finish(Loaded { tensor, icc }, to, &output);
         }
         let loaded = read_tensor(&self.input, &mut source, kind, self.layer, &self.options)?;
         self.finish(loaded, to, &output)

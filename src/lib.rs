@@ -32,6 +32,7 @@ mod job;
 mod kind;
 mod layer;
 mod layout;
+mod lossless;
 pub mod npy;
 mod output;
 pub mod raster;

@@ -22,6 +22,8 @@ mod guard;
 mod jpeg;
 mod tiff;
 
+pub use jpeg::{Grid, JpegCrop, Region, crop_lossless as crop_jpeg_lossless, grid as jpeg_grid};
+
 /// What can go wrong between an image file and a tensor.
 #[derive(Debug, thiserror::Error)]
 pub enum RasterError {
@@ -60,6 +62,8 @@ pub enum RasterError {
     },
     #[error("{0}")]
     NotAnImage(String),
+    #[error("cannot crop it losslessly: {0}")]
+    NotLossless(String),
     #[error("cannot encode the {format} image: {source}")]
     Encode {
         format: &'static str,
@@ -216,6 +220,7 @@ pub fn probe(
     };
     guard::guarded(name, || match format {
         ImageFormat::Tiff => tiff::probe(&bytes, limit),
+        ImageFormat::Jpeg => jpeg::probe(&bytes, limit).map(|(h, w, c)| (h, w, c, SampleType::U8)),
         _ => probe_with_image(&bytes, format, limit),
     })
 }
@@ -271,6 +276,8 @@ pub struct EncodeOptions {
     pub jpeg_quality: u8,
     /// PNG compression effort. Default: [`PngCompression::Default`].
     pub png_compression: PngCompression,
+    /// How a JPEG is cropped into a JPEG. Default: [`JpegCrop::Auto`].
+    pub jpeg_crop: JpegCrop,
 }
 
 impl Default for EncodeOptions {
@@ -278,6 +285,7 @@ impl Default for EncodeOptions {
         Self {
             jpeg_quality: 95,
             png_compression: PngCompression::Default,
+            jpeg_crop: JpegCrop::Auto,
         }
     }
 }
@@ -388,38 +396,23 @@ fn encode_image(
     Ok((out, warning))
 }
 
-/// JPEG with the SIMD encoder of `jpeg-encoder`, 4:2:0 chroma subsampling
-/// as libjpeg uses by default, and the ICC profile in APP2 segments.
+/// JPEG with libjpeg-turbo at libjpeg's settings: 4:2:0 chroma
+/// subsampling, and the ICC profile in APP2 segments.
 fn encode_jpeg(
     out: &mut Vec<u8>,
     image: &DynamicImage,
     icc: Option<&[u8]>,
     quality: u8,
 ) -> Result<(), ImageError> {
-    let fail = |e: jpeg_encoder::EncodingError| {
+    let channels = usize::from(image.color().channel_count());
+    let (w, h) = (image.width() as usize, image.height() as usize);
+    *out = jpeg::encode(image.as_bytes(), w, h, channels, quality, icc).map_err(|why| {
         ImageError::Encoding(image::error::EncodingError::new(
             ImageFormat::Jpeg.into(),
-            e,
+            why,
         ))
-    };
-    let (Ok(width), Ok(height)) = (u16::try_from(image.width()), u16::try_from(image.height()))
-    else {
-        return Err(ImageError::Limits(image::error::LimitError::from_kind(
-            LimitErrorKind::DimensionError,
-        )));
-    };
-    let colour = match image.color() {
-        ColorType::L8 => jpeg_encoder::ColorType::Luma,
-        _ => jpeg_encoder::ColorType::Rgb,
-    };
-    let mut encoder = jpeg_encoder::Encoder::new(out, quality);
-    encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::F_2_2);
-    if let Some(profile) = icc {
-        encoder.add_icc_profile(profile).map_err(fail)?;
-    }
-    encoder
-        .encode(image.as_bytes(), width, height, colour)
-        .map_err(fail)
+    })?;
+    Ok(())
 }
 
 /// Writes the image; returns whether an ICC profile had to be dropped.
