@@ -267,7 +267,14 @@ fn icc_profiles_are_kept_where_the_format_carries_them() {
     )
     .unwrap();
     std::fs::write(&input, bytes).unwrap();
-    for name in ["out.png", "out.jpg", "out.webp"] {
+    // JPEG: one APP2 segment, "ICC_PROFILE", chunk 1 of 1, then the profile.
+    let jpeg = dir.path().join("out.jpg");
+    assert!(rcrop.run_ok(&["-c", "1"], &input, &jpeg).is_empty());
+    let mut app2 = b"ICC_PROFILE\0\x01\x01".to_vec();
+    app2.extend_from_slice(&profile);
+    let bytes = std::fs::read(&jpeg).unwrap();
+    assert!(bytes.windows(app2.len()).any(|w| w == app2.as_slice()));
+    for name in ["out.png", "out.webp"] {
         let output = dir.path().join(name);
         let stderr = rcrop.run_ok(&["-c", "1"], &input, &output);
         assert!(stderr.is_empty(), "{name}: {stderr}");

@@ -169,7 +169,7 @@ pub(super) fn decode(
             limit_mib: limit >> 20,
         });
     }
-    let icc = icc_profile(&handle).map_err(damaged)?;
+    let icc = icc_profile(&handle);
     let mut pixels = vec![0u8; header.width * header.height * channels];
     // SAFETY: `pixels` holds width × height pixels of `pixel_format`, rows
     // packed (pitch 0), as the headers just read describe the image.
@@ -215,13 +215,13 @@ pub(super) fn probe(bytes: &[u8], limit: u64) -> Result<(usize, usize, usize), R
     Ok((header.height, header.width, channels))
 }
 
-/// The ICC profile the headers carry, if any.
-fn icc_profile(handle: &Handle) -> Result<Option<Vec<u8>>, String> {
+/// The ICC profile the headers carry, if any (the library reports "no
+/// profile" as an error, which is no profile).
+fn icc_profile(handle: &Handle) -> Option<Vec<u8>> {
     let mut icc = TjBuffer::empty();
     // SAFETY: the handle has read the headers; the buffer is freed on drop.
     let status = unsafe { tj::tj3GetICCProfile(handle.0, &mut icc.data, &mut icc.len) };
-    handle.check(status)?;
-    Ok((!icc.data.is_null() && icc.len > 0).then(|| icc.to_vec()))
+    (status == 0 && !icc.data.is_null() && icc.len > 0).then(|| icc.to_vec())
 }
 
 /// Whether the file has an Adobe APP14 segment before its first scan:
