@@ -81,11 +81,8 @@ fn check(rcrop: &Rcrop, case: &Case, dir: &Path) -> Result<(), String> {
     let back = dir.join(format!("{}_back.npy", case.name));
     crop(rcrop, case, &case.crop, &case.input, &image)?;
     crop(rcrop, case, "0", &image, &back)?;
-    same_npy(
-        &std::fs::read(&back).map_err(|e| e.to_string())?,
-        &expected,
-    )
-    .map_err(|e| format!("image round trip: {e}"))?;
+    same_npy(&std::fs::read(&back).map_err(|e| e.to_string())?, &expected)
+        .map_err(|e| format!("image round trip: {e}"))?;
     // The expected tensor as a PNG, then back.
     let png = dir.join(format!("{}_from_npy.png", case.name));
     let again = dir.join(format!("{}_again.npy", case.name));

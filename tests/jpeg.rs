@@ -78,10 +78,15 @@ fn every_jpeg_kind_decodes_to_exactly_pillows_pixels() {
         .iter()
         .filter_map(|case| {
             let out = dir.path().join(format!("{}.npy", case.name));
-            run(&rcrop, &["-c", "0", "-f", "channels_last"], &case.input, &out)
-                .and_then(|()| same_file(&out, &case.expected))
-                .err()
-                .map(|e| format!("{}: {e}", case.name))
+            run(
+                &rcrop,
+                &["-c", "0", "-f", "channels_last"],
+                &case.input,
+                &out,
+            )
+            .and_then(|()| same_file(&out, &case.expected))
+            .err()
+            .map(|e| format!("{}: {e}", case.name))
         })
         .collect();
     assert_no_failures(&failures);
@@ -142,14 +147,20 @@ fn a_lossless_crop_keeps_every_marker_and_the_inside_pixels() {
     let kept = app_segments(&cropped);
     assert_eq!(kept, app_segments(&source));
     assert!(kept.iter().any(|s| s[1] == 0xE2), "no ICC profile kept");
-    assert!(kept.iter().any(|s| s[4..].starts_with(b"Exif")), "no EXIF kept");
+    assert!(
+        kept.iter().any(|s| s[4..].starts_with(b"Exif")),
+        "no EXIF kept"
+    );
     // Without subsampling, every pixel of the crop is the input's pixel.
     let (whole, part) = (dir.path().join("whole.npy"), dir.path().join("part.npy"));
     let input = fixture("jpeg/pillow_444.jpg");
     rcrop.run_ok(&["-c", "8,8:8,1", "-f", "channels_last"], &input, &whole);
     rcrop.run_ok(&["-c", "8,8:8,1"], &input, &out);
     rcrop.run_ok(&["-c", "0", "-f", "channels_last"], &out, &part);
-    assert_eq!(std::fs::read(&whole).unwrap(), std::fs::read(&part).unwrap());
+    assert_eq!(
+        std::fs::read(&whole).unwrap(),
+        std::fs::read(&part).unwrap()
+    );
 }
 
 #[test]
@@ -160,8 +171,16 @@ fn quality_or_reencode_re_encodes_and_lossless_refuses_crops_off_the_grid() {
     let out = |name: &str| dir.path().join(name);
     let bytes = |name: &str| std::fs::read(out(name)).unwrap();
     rcrop.run_ok(&["-c", "16:16,5"], &input, &out("lossless.jpg"));
-    rcrop.run_ok(&["-c", "16:16,5", "--reencode"], &input, &out("reencoded.jpg"));
-    rcrop.run_ok(&["-c", "16:16,5", "--quality", "95"], &input, &out("q95.jpg"));
+    rcrop.run_ok(
+        &["-c", "16:16,5", "--reencode"],
+        &input,
+        &out("reencoded.jpg"),
+    );
+    rcrop.run_ok(
+        &["-c", "16:16,5", "--quality", "95"],
+        &input,
+        &out("q95.jpg"),
+    );
     assert_ne!(bytes("lossless.jpg"), bytes("reencoded.jpg"));
     assert_eq!(bytes("reencoded.jpg"), bytes("q95.jpg"));
     // Off the grid, the default re-encodes and --lossless refuses.

@@ -62,7 +62,9 @@ impl Handle {
     /// Reads the headers of `bytes`: width, height, and what they hold.
     fn read_header(&self, bytes: &[u8]) -> Result<Header, String> {
         // SAFETY: the pointer and length describe `bytes`.
-        self.check(unsafe { tj::tj3DecompressHeader(self.0, bytes.as_ptr(), bytes.len() as tj::size_t) })?;
+        self.check(unsafe {
+            tj::tj3DecompressHeader(self.0, bytes.as_ptr(), bytes.len() as tj::size_t)
+        })?;
         let dimension = |param| usize::try_from(self.get(param)).unwrap_or(0);
         Ok(Header {
             width: dimension(tj::TJPARAM_TJPARAM_JPEGWIDTH),
@@ -190,8 +192,7 @@ pub(super) fn decode(
         3 => ImageBuffer::from_raw(w, h, pixels).map(DynamicImage::ImageRgb8),
         _ => {
             let inverted = has_adobe_marker(bytes);
-            ImageBuffer::from_raw(w, h, cmyk_to_rgb(&pixels, inverted))
-                .map(DynamicImage::ImageRgb8)
+            ImageBuffer::from_raw(w, h, cmyk_to_rgb(&pixels, inverted)).map(DynamicImage::ImageRgb8)
         }
     };
     let image = image.ok_or_else(|| damaged("fewer pixels than its size".into()))?;
@@ -295,8 +296,13 @@ pub(super) fn encode(
     handle.set(tj::TJPARAM_TJPARAM_SUBSAMP, subsampling as c_int)?;
     if let Some(profile) = icc {
         // SAFETY: the library copies the profile; it does not write to it.
-        let status =
-            unsafe { tj::tj3SetICCProfile(handle.0, profile.as_ptr().cast_mut(), profile.len() as tj::size_t) };
+        let status = unsafe {
+            tj::tj3SetICCProfile(
+                handle.0,
+                profile.as_ptr().cast_mut(),
+                profile.len() as tj::size_t,
+            )
+        };
         handle.check(status)?;
     }
     let mut out = TjBuffer::empty();
@@ -361,7 +367,7 @@ pub fn grid(bytes: &[u8], region: Region) -> Result<Grid, RasterError> {
     let Some((mcu_w, mcu_h)) = header.mcu() else {
         return Ok(Grid::Unknown);
     };
-    if region.left % mcu_w == 0 && region.top % mcu_h == 0 {
+    if region.left.is_multiple_of(mcu_w) && region.top.is_multiple_of(mcu_h) {
         return Ok(Grid::On);
     }
     let choices = |at: usize, len: usize, step: usize, total: usize| {
