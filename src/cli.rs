@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use rcrop::raster::{EncodeOptions, JpegCrop, PngCompression};
+use rcrop::raster::{ColorMode, EncodeOptions, JpegCrop, PngCompression};
 use rcrop::{
     Cropping, Cropping2D, DataFormat, Destination, Error, FileKind, Found, Input, Job, Options,
     Outcome, Output, Problem, Settings, Shape, Stack, find_inputs, find_layer, keras_default,
@@ -85,6 +85,12 @@ pub struct Cli {
     /// the block grid and could be lossless.
     #[arg(long)]
     reencode: bool,
+
+    /// Convert images as Keras' load_img(color_mode=...) does (Pillow's
+    /// convert): grayscale, rgb or rgba. Default: the channels the file
+    /// holds. Arrays (.npy) are taken as they are.
+    #[arg(long, value_name = "MODE", value_enum, conflicts_with = "lossless")]
+    color_mode: Option<ColourArg>,
 
     /// PNG output compression: fast, default or best.
     #[arg(long, value_name = "LEVEL", value_enum, default_value_t = PngLevel::Default)]
@@ -189,6 +195,13 @@ enum PngLevel {
     Fast,
     Default,
     Best,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ColourArg {
+    Grayscale,
+    Rgb,
+    Rgba,
 }
 
 fn parse_kind(value: &str) -> Result<FileKind, String> {
@@ -313,6 +326,11 @@ impl Cli {
             },
             image_limit: self.image_limit_mib << 20,
             no_clobber: self.no_clobber,
+            color_mode: self.color_mode.map(|mode| match mode {
+                ColourArg::Grayscale => ColorMode::Grayscale,
+                ColourArg::Rgb => ColorMode::Rgb,
+                ColourArg::Rgba => ColorMode::Rgba,
+            }),
         }
     }
 

@@ -19,7 +19,7 @@ use crate::lossless;
 use crate::npy::stream::{self, StreamError};
 use crate::npy::{self, Dtype, Header, Literal, ReadError};
 use crate::output::{self, Output, Sink};
-use crate::raster::{self, EncodeOptions};
+use crate::raster::{self, ColorMode, EncodeOptions};
 use crate::tensor::{self, ArrayLayout, SampleType, Tensor, TensorError};
 
 const JPEG: FileKind = FileKind::Image(ImageFormat::Jpeg);
@@ -60,6 +60,9 @@ pub struct Options {
     pub image_limit: u64,
     /// Leave outputs that already exist alone. Default: `false`.
     pub no_clobber: bool,
+    /// Convert images as Keras' `load_img(color_mode=...)` does; `None`
+    /// keeps the channels the file holds. Default: `None`.
+    pub color_mode: Option<ColorMode>,
 }
 
 impl Default for Options {
@@ -69,6 +72,7 @@ impl Default for Options {
             encode: EncodeOptions::default(),
             image_limit: 1 << 30,
             no_clobber: false,
+            color_mode: None,
         }
     }
 }
@@ -176,8 +180,8 @@ impl Job {
             if let Some(summary) = lossless::crop(self, &bytes, &output)? {
                 return Ok(summary);
             }
-            let (tensor, icc) = raster::decode(&bytes, ImageFormat::Jpeg, self.options.image_limit)
-                .map_err(|e| self.input_error(e))?;
+            let (tensor, icc) =
+                decode_image(&self.input, &bytes, ImageFormat::Jpeg, &self.options)?;
             return self.finish(Loaded { tensor, icc }, to, &output);
         }
         let loaded = read_tensor(&self.input, &mut source, kind, self.layer, &self.options)?;
@@ -206,6 +210,7 @@ impl Job {
                 let bytes = read_image_file(&self.input, &mut source, self.options.image_limit)?;
                 let (h, w, c, sample) = raster::probe(&bytes, format, self.options.image_limit)
                     .map_err(|e| self.input_error(e))?;
+                let c = self.options.color_mode.map_or(c, ColorMode::channels);
                 let dims = match self.layer.data_format {
                     DataFormat::ChannelsLast => [1, h, w, c],
                     DataFormat::ChannelsFirst => [1, c, h, w],
@@ -455,10 +460,24 @@ pub(crate) fn read_tensor(
         }
         FileKind::Image(format) => {
             let bytes = read_image_file(input, source, limit)?;
-            let (tensor, icc) =
-                raster::decode(&bytes, format, limit).map_err(|e| Error::file(input, e))?;
+            let (tensor, icc) = decode_image(input, &bytes, format, options)?;
             Ok(Loaded { tensor, icc })
         }
+    }
+}
+
+/// Decodes an image file, converted to the colour mode asked for.
+fn decode_image(
+    input: &Input,
+    bytes: &[u8],
+    format: ImageFormat,
+    options: &Options,
+) -> Result<(Tensor, Option<Vec<u8>>), Error> {
+    let fail = |e| Error::file(input, e);
+    let (tensor, icc) = raster::decode(bytes, format, options.image_limit).map_err(fail)?;
+    match options.color_mode {
+        Some(mode) => Ok((raster::convert_colour(tensor, mode).map_err(fail)?, icc)),
+        None => Ok((tensor, icc)),
     }
 }
 

@@ -14,10 +14,11 @@ use std::io::Write;
 
 /// Crops the JPEG `bytes` into a JPEG at `output` without decoding it, if
 /// the job allows it and the crop keeps the block grid. `Ok(None)` means
-/// the caller re-encodes; with `--lossless`, a crop off the grid is an error.
+/// the caller re-encodes (as it does for a colour mode); with `--lossless`,
+/// a crop off the grid is an error.
 pub(crate) fn crop(job: &Job, bytes: &[u8], output: &Output) -> Result<Option<Summary>, Error> {
     let mode = job.options.encode.jpeg_crop;
-    if mode == JpegCrop::Reencode {
+    if mode == JpegCrop::Reencode || job.options.color_mode.is_some() {
         return Ok(None);
     }
     let input_error = |e: RasterError| Error::file(&job.input, e);

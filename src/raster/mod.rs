@@ -18,10 +18,12 @@ use image::{
 use crate::tensor::{SampleType, Tensor};
 
 mod bmp;
+mod colour;
 mod guard;
 mod jpeg;
 mod tiff;
 
+pub use colour::{ColorMode, convert as convert_colour};
 pub use jpeg::{Grid, JpegCrop, Region, crop_lossless as crop_jpeg_lossless, grid as jpeg_grid};
 
 /// What can go wrong between an image file and a tensor.
@@ -64,6 +66,10 @@ pub enum RasterError {
     NotAnImage(String),
     #[error("cannot crop it losslessly: {0}")]
     NotLossless(String),
+    #[error(
+        "--color-mode {mode} converts 8-bit images as Keras' load_img does; this image is {found}"
+    )]
+    ColourMode { mode: &'static str, found: String },
     #[error("cannot encode the {format} image: {source}")]
     Encode {
         format: &'static str,
