@@ -21,6 +21,7 @@ mod bmp;
 mod colour;
 mod guard;
 mod jpeg;
+mod png;
 mod tiff;
 
 pub use colour::{ColorMode, convert as convert_colour};
@@ -165,6 +166,10 @@ pub fn decode(
             ImageFormat::Tiff => return tiff::decode(bytes, limit),
             ImageFormat::Jpeg => jpeg::decode(bytes, limit)?,
             ImageFormat::Bmp => decode_with_image(&bmp::normalize(bytes)?, format, limit)?,
+            ImageFormat::Png => {
+                png::check_palette(bytes)?;
+                decode_with_image(bytes, format, limit)?
+            }
             _ => decode_with_image(bytes, format, limit)?,
         };
         Ok((to_tensor(image)?, icc))
