@@ -374,7 +374,7 @@ pub fn grid(bytes: &[u8], region: Region) -> Result<Grid, RasterError> {
         let down = at / step * step;
         let up = down + step;
         let mut out = vec![(down, len + (at - down))];
-        if up < at + len {
+        if down != at && up < at + len {
             out.push((up, len - (up - at)));
         }
         out.retain(|&(start, len)| len > 0 && start + len <= total);
