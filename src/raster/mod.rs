@@ -347,6 +347,26 @@ pub fn encode(
             .map(|bytes| (bytes, None))
             .ok_or_else(|| cannot_hold(described));
     }
+    if format == ImageFormat::Jpeg
+        && tensor.sample_type() == SampleType::U8
+        && matches!(tensor.channels(), 1 | 3)
+    {
+        // Straight from the tensor's samples, without an image copy.
+        let (w, h, c) = (tensor.width(), tensor.height(), tensor.channels());
+        let quality = options.jpeg_quality;
+        return guard::guarded(name, || {
+            jpeg::encode(tensor.as_le_bytes(), w, h, c, quality, icc).map_err(|why| {
+                RasterError::Encode {
+                    format: name,
+                    source: ImageError::Encoding(image::error::EncodingError::new(
+                        ImageFormat::Jpeg.into(),
+                        why,
+                    )),
+                }
+            })
+        })
+        .map(|bytes| (bytes, None));
+    }
     let image = to_image(&tensor)
         .filter(|image| colours.contains(&image.color()))
         .ok_or_else(|| cannot_hold(described.clone()))?;
