@@ -15,6 +15,7 @@ use rcrop::{
     parse_list, run_batch, thread_pool, to_python_json,
 };
 
+use crate::generate::{self, Generate};
 use crate::{fail, report};
 
 const EXAMPLES: &str = "\
@@ -52,7 +53,7 @@ pub struct Cli {
         long,
         value_name = "SPEC",
         allow_hyphen_values = true,
-        required_unless_present = "config"
+        required_unless_present_any = ["config", "generate"]
     )]
     crop: Option<Cropping>,
 
@@ -159,6 +160,12 @@ pub struct Cli {
     /// run would give, and write nothing.
     #[arg(long)]
     dry_run: bool,
+
+    /// Print a shell completion script (complete-bash, complete-zsh,
+    /// complete-fish, complete-powershell, complete-elvish) or the man page
+    /// in roff (man) to standard output, and exit.
+    #[arg(long, value_name = "KIND", value_enum, exclusive = true)]
+    generate: Option<Generate>,
 
     /// INPUT OUTPUT; or, with --out-dir, --stack or -o, only inputs. A .npy
     /// file or an image; - for standard input or output.
@@ -418,6 +425,9 @@ impl Cli {
 
     /// Runs what the command line asks for and says how it went.
     pub fn run(&self) -> ExitCode {
+        if let Some(kind) = self.generate {
+            return generate::print(kind);
+        }
         match self.plan() {
             Ok(Plan::Jobs(jobs)) => self.run_jobs(&jobs),
             Ok(Plan::Stack(stack)) => self.run_stack(&stack),
