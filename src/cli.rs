@@ -37,7 +37,8 @@ cannot be written (in a batch: any input failed); 2 the command line is wrong.";
 /// Apply the Keras Cropping2D layer to .npy files and images, exactly as Keras would.
 ///
 /// The input is a 4D .npy array, or an image (PNG, JPEG, TIFF, BMP, WebP,
-/// GIF) seen as a tensor of batch 1; rows and columns are cropped, batch and
+/// GIF, TGA, QOI, ICO, farbfeld, Radiance HDR, OpenEXR) seen as a tensor of
+/// batch 1; rows and columns are cropped, batch and
 /// channels kept. A .npy output has the input's dtype, byte order and memory
 /// order; an image output keeps the colour type, bit depth and ICC profile.
 /// Outputs are written under a temporary name and renamed into place, so a
@@ -64,7 +65,8 @@ pub struct Cli {
     #[arg(short, long, value_name = "FORMAT", value_parser = parse_format)]
     format: Option<DataFormat>,
 
-    /// What to write: npy, png, jpeg, tiff, bmp, webp or gif. Default: from
+    /// What to write: npy, png, jpeg, tiff, bmp, webp, gif, tga, qoi, ico,
+    /// ff (farbfeld), hdr or exr. Default: from
     /// the output's extension; for standard output (or no extension), the
     /// input's own kind.
     #[arg(long, value_name = "KIND", value_parser = parse_kind)]
@@ -279,7 +281,7 @@ impl Cli {
             Some(ext) => FileKind::from_path(path).map(Some).ok_or_else(|| {
                 Error::Usage(format!(
                     "{}: unknown output extension {:?}; expected .npy, .png, .jpg, .jpeg, .tif, .tiff, \
-                     .bmp, .webp or .gif, or --to KIND",
+                     .bmp, .webp, .gif, .tga, .qoi, .ico, .ff, .hdr or .exr, or --to KIND",
                     path.display(),
                     ext.to_string_lossy()
                 ))

@@ -412,7 +412,11 @@ pub(crate) struct Loaded {
 
 /// What an opened input holds, from its first bytes.
 pub(crate) fn sniff(input: &Input, source: &Source) -> Result<FileKind, Error> {
-    FileKind::sniff(&source.prefix).ok_or_else(|| {
+    let named = match input {
+        Input::Path(path) => Some(path.as_path()),
+        Input::Stdin => None,
+    };
+    FileKind::sniff_named(&source.prefix, named).ok_or_else(|| {
         let shown = format!("{:?}", source.prefix.escape_ascii().to_string());
         Error::file(input, Problem::UnknownKind(shown))
     })

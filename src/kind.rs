@@ -35,6 +35,15 @@ impl FileKind {
             .map(FileKind::Image)
     }
 
+    /// The kind of a file from its first bytes or, for formats that have no
+    /// signature (TGA), from the extension of its name.
+    pub fn sniff_named(prefix: &[u8], path: Option<&Path>) -> Option<Self> {
+        Self::sniff(prefix).or_else(|| {
+            path.and_then(Self::from_path)
+                .filter(|&kind| kind == FileKind::Image(ImageFormat::Tga))
+        })
+    }
+
     /// The kind an output path asks for by its extension.
     pub fn from_path(path: &Path) -> Option<Self> {
         path.extension()?
@@ -56,7 +65,8 @@ impl FileKind {
 /// A `--to` value or extension that names no kind rcrop writes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown output format {0:?}; expected one of npy, png, jpeg (jpg), tiff (tif), bmp, webp, gif"
+    "unknown output format {0:?}; expected one of npy, png, jpeg (jpg), tiff (tif), bmp, webp, \
+     gif, tga, qoi, ico, ff (farbfeld), hdr, exr"
 )]
 pub struct UnknownKind(pub String);
 
@@ -108,5 +118,43 @@ mod tests {
         assert_eq!(FileKind::from_path(Path::new("b.xyz")), None);
         assert_eq!(FileKind::from_path(Path::new("noext")), None);
         assert_eq!("jpg".parse::<FileKind>().unwrap().extension(), "jpg");
+        for (ext, format) in [
+            ("tga", ImageFormat::Tga),
+            ("qoi", ImageFormat::Qoi),
+            ("ico", ImageFormat::Ico),
+            ("ff", ImageFormat::Farbfeld),
+            ("hdr", ImageFormat::Hdr),
+            ("exr", ImageFormat::OpenExr),
+        ] {
+            let kind = FileKind::Image(format);
+            assert_eq!(ext.parse::<FileKind>(), Ok(kind));
+            assert_eq!(kind.extension(), ext);
+        }
+        assert_eq!(
+            FileKind::sniff(b"qoif\0\0\0\x01"),
+            Some(FileKind::Image(ImageFormat::Qoi))
+        );
+        assert_eq!(
+            FileKind::sniff(b"farbfeld\0\0"),
+            Some(FileKind::Image(ImageFormat::Farbfeld))
+        );
+        assert_eq!(
+            FileKind::sniff(b"#?RADIANCE\n"),
+            Some(FileKind::Image(ImageFormat::Hdr))
+        );
+        assert_eq!(
+            FileKind::sniff(b"\x76\x2f\x31\x01\x02\0\0\0"),
+            Some(FileKind::Image(ImageFormat::OpenExr))
+        );
+        let tga = Path::new("a.TGA");
+        assert_eq!(
+            FileKind::sniff_named(b"\0\0\x02\0", Some(tga)),
+            Some(FileKind::Image(ImageFormat::Tga))
+        );
+        assert_eq!(
+            FileKind::sniff_named(b"\0\0\x02\0", Some(Path::new("a.png"))),
+            None
+        );
+        assert_eq!(FileKind::sniff_named(b"\0\0\x02\0", None), None);
     }
 }
