@@ -65,12 +65,18 @@ pub struct Cli {
     #[arg(short, long, value_name = "FORMAT", value_parser = parse_format)]
     format: Option<DataFormat>,
 
-    /// What to write: npy, png, jpeg, tiff, bmp, webp, gif, tga, qoi, ico,
+    /// What to write: npy, npz, png, jpeg, tiff, bmp, webp, gif, tga, qoi, ico,
     /// ff (farbfeld), hdr or exr. Default: from
     /// the output's extension; for standard output (or no extension), the
     /// input's own kind.
     #[arg(long, value_name = "KIND", value_parser = parse_kind)]
     to: Option<FileKind>,
+
+    /// With a .npz archive: crop only the member with this key (x for
+    /// x.npy), copying the others; repeat for more. With one --key and a
+    /// .npy output, that member alone is written, cropped.
+    #[arg(short, long = "key", value_name = "NAME")]
+    key: Vec<String>,
 
     /// JPEG output quality, 1 to 100.
     #[arg(long, value_name = "N", default_value_t = 95, value_parser = clap::value_parser!(u8).range(1..=100))]
@@ -280,7 +286,7 @@ impl Cli {
             None => Ok(None),
             Some(ext) => FileKind::from_path(path).map(Some).ok_or_else(|| {
                 Error::Usage(format!(
-                    "{}: unknown output extension {:?}; expected .npy, .png, .jpg, .jpeg, .tif, .tiff, \
+                    "{}: unknown output extension {:?}; expected .npy, .npz, .png, .jpg, .jpeg, .tif, .tiff, \
                      .bmp, .webp, .gif, .tga, .qoi, .ico, .ff, .hdr or .exr, or --to KIND",
                     path.display(),
                     ext.to_string_lossy()
@@ -302,6 +308,7 @@ impl Cli {
             },
             image_limit: self.image_limit_mib << 20,
             no_clobber: self.no_clobber,
+            keys: self.key.clone(),
         }
     }
 
@@ -508,6 +515,9 @@ impl Cli {
         for (job, outcome) in jobs.iter().zip(&outcomes) {
             match outcome {
                 _ if self.report.is_some() => println!("{}", report::job_line(job, outcome)),
+                Outcome::Done(s) if self.dry_run && !s.members.is_empty() => {
+                    report::print_members(job, s)
+                }
                 Outcome::Done(s) if self.dry_run => {
                     println!("{}: {} -> {}", job.input, s.input_shape, s.output_shape)
                 }

@@ -8,6 +8,7 @@ use crate::config::ConfigError;
 use crate::layer::{CropError, Shape};
 use crate::layout::KerasConfigError;
 use crate::npy::NpyError;
+use crate::npz::NpzError;
 use crate::raster::RasterError;
 use crate::tensor::TensorError;
 
@@ -50,11 +51,14 @@ pub enum Problem {
     Crop(#[from] CropError),
     #[error(transparent)]
     Raster(#[from] RasterError),
+    #[error(transparent)]
+    Npz(#[from] NpzError),
     #[error("the array is {array}; {why}")]
     NotAnImage { array: String, why: TensorError },
     #[error(
-        "not a .npy file or an image rcrop reads: it starts with {0}; expected the .npy magic \
-         string or a PNG, JPEG, TIFF, BMP, WebP or GIF signature"
+        "not a .npy file, .npz archive or image rcrop reads: it starts with {0}; expected the \
+         .npy magic string, a zip signature or an image signature (PNG, JPEG, TIFF, BMP, WebP, \
+         GIF, QOI, ICO, farbfeld, Radiance HDR, OpenEXR; TGA by its .tga extension)"
     )]
     UnknownKind(String),
     #[error(

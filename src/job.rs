@@ -15,9 +15,14 @@ use crate::layer::{Cropping2D, Shape};
 use crate::layout::DataFormat;
 use crate::npy::stream::{self, StreamError};
 use crate::npy::{self, Dtype, Header, Literal, ReadError};
+use crate::npz;
 use crate::output::{self, Output, Sink};
 use crate::raster::{self, EncodeOptions};
 use crate::tensor::{self, ArrayLayout, SampleType, Tensor, TensorError};
+
+mod archive;
+
+pub use archive::MemberSummary;
 
 // The stream's requests must pass the input's and output's buffers by.
 const _: () = assert!(stream::CHUNK >= input::BUFFER_SIZE && stream::CHUNK >= output::BUFFER_SIZE);
@@ -55,6 +60,9 @@ pub struct Options {
     pub image_limit: u64,
     /// Leave outputs that already exist alone. Default: `false`.
     pub no_clobber: bool,
+    /// The `.npz` members to crop, by key (`x` for `x.npy`); empty for every
+    /// 4D member. Default: empty.
+    pub keys: Vec<String>,
 }
 
 impl Default for Options {
@@ -64,6 +72,7 @@ impl Default for Options {
             encode: EncodeOptions::default(),
             image_limit: 1 << 30,
             no_clobber: false,
+            keys: Vec::new(),
         }
     }
 }
@@ -81,6 +90,8 @@ pub struct Summary {
     pub skipped: bool,
     /// Things the user should know that did not stop the job.
     pub warnings: Vec<String>,
+    /// For a `.npz` archive, what became of each member, in archive order.
+    pub members: Vec<MemberSummary>,
 }
 
 /// Which of a job's results an output name is for.
@@ -156,6 +167,10 @@ impl Job {
         let mut source = self.input.open()?;
         let kind = self.sniff(&source)?;
         let to = self.options.to.unwrap_or(kind);
+        self.check_archive(kind, to)?;
+        if kind == FileKind::Npz {
+            return self.npz(to, false);
+        }
         if self.splits(kind, to) {
             return self.split(source, to);
         }
@@ -176,6 +191,10 @@ impl Job {
         let mut source = self.input.open()?;
         let kind = self.sniff(&source)?;
         let to = self.options.to.unwrap_or(kind);
+        self.check_archive(kind, to)?;
+        if kind == FileKind::Npz {
+            return self.npz(to, true);
+        }
         let split = self.splits(kind, to);
         let (input_shape, dtype) = match kind {
             FileKind::Npy => {
@@ -188,6 +207,7 @@ impl Job {
                 }
                 (Shape::known(dims), header.dtype.descr().to_string())
             }
+            FileKind::Npz => return self.npz(to, true),
             FileKind::Image(format) => {
                 let bytes = read_image_file(&self.input, &mut source, self.options.image_limit)?;
                 let (h, w, c, sample) = raster::probe(&bytes, format, self.options.image_limit)
@@ -211,6 +231,7 @@ impl Job {
             output: self.output_name(part).to_string(),
             skipped: false,
             warnings: Vec::new(),
+            members: Vec::new(),
         })
     }
 
@@ -220,6 +241,23 @@ impl Job {
         kind == FileKind::Npy
             && matches!(to, FileKind::Image(_))
             && matches!(self.destination, Destination::Folder { .. })
+    }
+
+    /// `--key` and a `.npz` output are for `.npz` inputs only.
+    fn check_archive(&self, kind: FileKind, to: FileKind) -> Result<(), Error> {
+        if kind == FileKind::Npz {
+            return Ok(());
+        }
+        if !self.options.keys.is_empty() {
+            return Err(Error::Usage(format!(
+                "{}: --key names members of a .npz archive; this input is {kind}",
+                self.input
+            )));
+        }
+        if to == FileKind::Npz {
+            return Err(self.input_error(not_an_archive(kind)));
+        }
+        Ok(())
     }
 
     fn exists_already(&self, output: &Output) -> bool {
@@ -296,6 +334,7 @@ impl Job {
             output: output.to_string(),
             skipped: false,
             warnings: Vec::new(),
+            members: Vec::new(),
         })
     }
 
@@ -346,6 +385,7 @@ impl Job {
             output: self.output_name(Part::Samples).to_string(),
             skipped: false,
             warnings,
+            members: Vec::new(),
         })
     }
 
@@ -366,6 +406,7 @@ impl Job {
         let output_error = |problem: Problem| Error::file(output, problem);
         let (bytes, warning) = match to {
             FileKind::Npy => (tensor_npy(&cropped, format), None),
+            FileKind::Npz => return Err(output_error(not_an_archive(FileKind::Npy))),
             FileKind::Image(image_format) => raster::encode(
                 cropped,
                 loaded.icc.as_deref(),
@@ -388,6 +429,7 @@ impl Job {
                 .map(|w| format!("{output}: {w}"))
                 .into_iter()
                 .collect(),
+            members: Vec::new(),
         })
     }
 }
@@ -401,6 +443,7 @@ fn skipped(output: &Output) -> Summary {
         output: output.to_string(),
         skipped: true,
         warnings: Vec::new(),
+        members: Vec::new(),
     }
 }
 
@@ -408,6 +451,13 @@ fn skipped(output: &Output) -> Summary {
 pub(crate) struct Loaded {
     pub tensor: Tensor,
     pub icc: Option<Vec<u8>>,
+}
+
+/// The refusal to make an archive of something else.
+fn not_an_archive(kind: FileKind) -> Problem {
+    Problem::Npz(npz::NpzError::Refused(format!(
+        "only a .npz archive can become a .npz; this input is {kind}"
+    )))
 }
 
 /// What an opened input holds, from its first bytes.
@@ -443,6 +493,12 @@ pub(crate) fn read_tensor(
                 .map_err(|why| not_an_image(input, &header, why))?;
             Ok(Loaded { tensor, icc: None })
         }
+        FileKind::Npz => Err(Error::file(
+            input,
+            Problem::Npz(npz::NpzError::Refused(
+                "an archive is not one array; extract a member with --key NAME first".into(),
+            )),
+        )),
         FileKind::Image(format) => {
             let bytes = read_image_file(input, source, limit)?;
             let (tensor, icc) =

@@ -10,12 +10,15 @@ use std::str::FromStr;
 use image::ImageFormat;
 
 use crate::npy::MAGIC;
+use crate::npz;
 use crate::raster::{IMAGE_FORMATS, format_name};
 
 /// What a file holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum FileKind {
     Npy,
+    /// A NumPy `.npz` archive of `.npy` members.
+    Npz,
     Image(ImageFormat),
 }
 
@@ -24,6 +27,10 @@ impl FileKind {
     pub fn sniff(prefix: &[u8]) -> Option<Self> {
         if prefix.starts_with(MAGIC) {
             return Some(FileKind::Npy);
+        }
+        // A zip archive; an empty one is only its end record.
+        if prefix.starts_with(npz::MAGIC) || prefix.starts_with(b"PK\x05\x06") {
+            return Some(FileKind::Npz);
         }
         // BigTIFF: the TIFF byte-order mark with version 43.
         if prefix.starts_with(b"II\x2B\x00") || prefix.starts_with(b"MM\x00\x2B") {
@@ -57,6 +64,7 @@ impl FileKind {
     pub fn extension(self) -> &'static str {
         match self {
             FileKind::Npy => "npy",
+            FileKind::Npz => "npz",
             FileKind::Image(f) => f.extensions_str().first().copied().unwrap_or("img"),
         }
     }
@@ -65,7 +73,7 @@ impl FileKind {
 /// A `--to` value or extension that names no kind rcrop writes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown output format {0:?}; expected one of npy, png, jpeg (jpg), tiff (tif), bmp, webp, \
+    "unknown output format {0:?}; expected one of npy, npz, png, jpeg (jpg), tiff (tif), bmp, webp, \
      gif, tga, qoi, ico, ff (farbfeld), hdr, exr"
 )]
 pub struct UnknownKind(pub String);
@@ -74,8 +82,10 @@ impl FromStr for FileKind {
     type Err = UnknownKind;
 
     fn from_str(s: &str) -> Result<Self, UnknownKind> {
-        if s == "npy" {
-            return Ok(FileKind::Npy);
+        match s {
+            "npy" => return Ok(FileKind::Npy),
+            "npz" => return Ok(FileKind::Npz),
+            _ => {}
         }
         IMAGE_FORMATS
             .into_iter()
@@ -89,6 +99,7 @@ impl fmt::Display for FileKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             FileKind::Npy => f.write_str(".npy"),
+            FileKind::Npz => f.write_str(".npz"),
             FileKind::Image(format) => f.write_str(format_name(*format)),
         }
     }
@@ -115,6 +126,8 @@ mod tests {
             Some(FileKind::Image(ImageFormat::Tiff))
         );
         assert_eq!(FileKind::from_path(Path::new("b.npy")), Some(FileKind::Npy));
+        assert_eq!(FileKind::from_path(Path::new("b.npz")), Some(FileKind::Npz));
+        assert_eq!(FileKind::sniff(b"PK\x03\x04\x14\0"), Some(FileKind::Npz));
         assert_eq!(FileKind::from_path(Path::new("b.xyz")), None);
         assert_eq!(FileKind::from_path(Path::new("noext")), None);
         assert_eq!("jpg".parse::<FileKind>().unwrap().extension(), "jpg");

@@ -9,6 +9,7 @@
 //! - [`Cropping2D`] is the layer: output shapes, the "leave one row" rule, and a
 //!   zero-copy crop of an `ndarray` view; [`LayerConfig`] is its Keras config;
 //! - [`npy`] reads and writes `.npy` headers and crops the data as a stream;
+//! - [`npz`] reads `.npz` archives and rewrites them, member by member;
 //! - [`raster`] turns image files into [`Tensor`]s and back;
 //! - [`Job`] runs one crop from an [`Input`] to an [`Output`], writing files
 //!   atomically; [`run_batch`] runs many, and [`Stack`] makes one batch of many.
@@ -33,6 +34,7 @@ mod kind;
 mod layer;
 mod layout;
 pub mod npy;
+pub mod npz;
 mod output;
 pub mod raster;
 mod spec;
@@ -47,7 +49,7 @@ pub use config::{
 };
 pub use error::{Error, Problem};
 pub use input::Input;
-pub use job::{Destination, Job, Options, Part, Summary};
+pub use job::{Destination, Job, MemberSummary, Options, Part, Summary};
 pub use kind::{FileKind, UnknownKind};
 pub use layer::{CropError, Cropping2D, Shape, SpatialAxis};
 pub use layout::{

@@ -71,6 +71,7 @@ impl Stack {
             output: self.output.to_string(),
             skipped: false,
             warnings: Vec::new(),
+            members: Vec::new(),
         })
     }
 
