@@ -36,7 +36,8 @@ cannot be written (in a batch: any input failed); 2 the command line is wrong.";
 
 /// Apply the Keras Cropping2D layer to .npy files and images, exactly as Keras would.
 ///
-/// The input is a 4D .npy array, or an image (PNG, JPEG, TIFF, BMP, WebP,
+/// The input is a 4D .npy array, a .npz archive (its 4D members cropped),
+/// or an image (PNG, JPEG, TIFF, BMP, WebP,
 /// GIF, TGA, QOI, ICO, farbfeld, Radiance HDR, OpenEXR) seen as a tensor of
 /// batch 1; rows and columns are cropped, batch and
 /// channels kept. A .npy output has the input's dtype, byte order and memory

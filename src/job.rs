@@ -249,10 +249,11 @@ impl Job {
             return Ok(());
         }
         if !self.options.keys.is_empty() {
-            return Err(Error::Usage(format!(
-                "{}: --key names members of a .npz archive; this input is {kind}",
-                self.input
-            )));
+            return Err(
+                self.input_error(Problem::Npz(npz::NpzError::Refused(format!(
+                    "--key names members of a .npz archive; this input is {kind}"
+                )))),
+            );
         }
         if to == FileKind::Npz {
             return Err(self.input_error(not_an_archive(kind)));

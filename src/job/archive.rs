@@ -128,11 +128,12 @@ impl Job {
     /// The member a `.npy` output takes: the one `--key` names.
     fn extracted(&self, members: &[Member]) -> Result<usize, Error> {
         let [key] = self.options.keys.as_slice() else {
-            return Err(Error::Usage(format!(
-                "{}: an archive becomes a .npy only with exactly one --key NAME (found {} keys)",
-                self.input,
-                self.options.keys.len()
-            )));
+            return Err(
+                self.input_error(Problem::Npz(crate::npz::NpzError::Refused(format!(
+                    "an archive becomes a .npy only with exactly one --key NAME (found {} keys)",
+                    self.options.keys.len()
+                )))),
+            );
         };
         Ok(members
             .iter()
@@ -148,7 +149,9 @@ impl Job {
         output: &Output,
     ) -> Result<(), Error> {
         let Action::Crop { header, plan } = action else {
-            return Err(Error::Usage(format!("{}: nothing to crop", self.input)));
+            return Err(self.input_error(Problem::Npz(crate::npz::NpzError::Refused(
+                "the member is not cropped".into(),
+            ))));
         };
         let mut sink = Sink::create(output)?;
         archive

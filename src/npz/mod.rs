@@ -30,7 +30,7 @@ const ZIP64_FROM: u64 = 0xF000_0000;
 pub enum NpzError {
     #[error("not a readable zip archive: {0}")]
     Zip(String),
-    #[error("the archive holds two members named {0:?}")]
+    #[error("the archive holds two members of one name: {0}")]
     Duplicate(String),
     #[error("member {0:?} is encrypted; rcrop reads only plain archives")]
     Encrypted(String),
@@ -120,6 +120,11 @@ impl<R: Read + Seek> Archive<R> {
     /// Reads the directory and every member's `.npy` header.
     pub fn open(reader: R) -> Result<Self, NpzError> {
         let mut zip = ZipArchive::new(reader).map_err(|e| NpzError::Zip(e.to_string()))?;
+        if zip.has_duplicate_names() {
+            return Err(NpzError::Duplicate(
+                "its central directory lists a member name twice".into(),
+            ));
+        }
         let mut names = HashSet::new();
         let mut members = Vec::with_capacity(zip.len());
         for index in 0..zip.len() {
@@ -151,7 +156,7 @@ impl<R: Read + Seek> Archive<R> {
             };
             let (name, compression, size, modified) = member;
             if !names.insert(name.clone()) {
-                return Err(NpzError::Duplicate(name));
+                return Err(NpzError::Duplicate(format!("{name:?}")));
             }
             let header = read_member_header(&mut zip, index, &name, size)?;
             members.push(Member {
@@ -161,11 +166,6 @@ impl<R: Read + Seek> Archive<R> {
                 size,
                 modified,
             });
-        }
-        if zip.has_duplicate_names() {
-            return Err(NpzError::Zip(
-                "its central directory lists a name twice".into(),
-            ));
         }
         Ok(Self { zip, members })
     }
@@ -363,5 +363,25 @@ impl<R: Read> Read for Exact<R> {
         }
         self.seen += n as u64;
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_all(data: &[u8], declared: u64) -> io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        Exact::new(data, declared).read_to_end(&mut out)?;
+        Ok(out)
+    }
+
+    #[test]
+    fn a_member_must_inflate_to_exactly_its_declared_size() {
+        assert_eq!(read_all(b"abcdef", 6).unwrap(), b"abcdef");
+        let past = read_all(b"abcdefg", 6).unwrap_err().to_string();
+        assert!(past.contains("inflates past the 6 bytes"), "{past}");
+        let short = read_all(b"abc", 6).unwrap_err().to_string();
+        assert!(short.contains("ends after 3 of the 6 bytes"), "{short}");
     }
 }
