@@ -27,6 +27,7 @@ mod bmp;
 mod guard;
 mod ico;
 mod jpeg;
+mod png;
 mod tiff;
 
 /// What can go wrong between an image file and a tensor.
@@ -175,6 +176,10 @@ pub fn decode(
             ImageFormat::Jpeg => jpeg::decode(bytes, limit)?,
             ImageFormat::Bmp => decode_with_image(&bmp::normalize(bytes)?, format, limit)?,
             ImageFormat::Ico => decode_with_image(&ico::largest_entry(bytes)?, format, limit)?,
+            ImageFormat::Png => {
+                png::check_palette(bytes)?;
+                decode_with_image(bytes, format, limit)?
+            }
             _ => decode_with_image(bytes, format, limit)?,
         };
         Ok((to_tensor(image)?, icc))
