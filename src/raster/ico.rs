@@ -96,6 +96,14 @@ pub(super) fn largest_entry(bytes: &[u8]) -> Result<Cow<'_, [u8]>, RasterError> 
     Ok(Cow::Owned(out))
 }
 
+/// The PNG file of a one-entry ICO made by [`largest_entry`], if its entry is one.
+pub(super) fn png_entry(one: &[u8]) -> Option<&[u8]> {
+    let offset = one.get(18..22)?;
+    let offset = u32::from_le_bytes(offset.try_into().ok()?) as usize;
+    one.get(offset..)
+        .filter(|data| data.starts_with(b"\x89PNG\r\n\x1a\n"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,6 +128,11 @@ mod tests {
         assert_eq!(&one[6..8], &[32, 32]);
         assert_eq!(&one[12..14], &8u16.to_le_bytes());
         assert_eq!(&one[22..], b"bb");
+        assert_eq!(png_entry(&one), None);
+        let mut png = one.into_owned();
+        png.truncate(22);
+        png.extend_from_slice(b"\x89PNG\r\n\x1a\nrest");
+        assert_eq!(png_entry(&png), Some(&png[22..]));
     }
 
     #[test]

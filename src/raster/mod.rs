@@ -175,7 +175,13 @@ pub fn decode(
             ImageFormat::Tiff => return tiff::decode(bytes, limit),
             ImageFormat::Jpeg => jpeg::decode(bytes, limit)?,
             ImageFormat::Bmp => decode_with_image(&bmp::normalize(bytes)?, format, limit)?,
-            ImageFormat::Ico => decode_with_image(&ico::largest_entry(bytes)?, format, limit)?,
+            ImageFormat::Ico => {
+                let one = ico::largest_entry(bytes)?;
+                if let Some(entry) = ico::png_entry(&one) {
+                    png::check_palette(entry)?;
+                }
+                decode_with_image(&one, format, limit)?
+            }
             ImageFormat::Png => {
                 png::check_palette(bytes)?;
                 decode_with_image(bytes, format, limit)?
