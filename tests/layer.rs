@@ -58,7 +58,7 @@ fn input_shape_errors_are_those_of_a_real_run() {
         stderr.contains("removes 4 of the 4 rows of shape (None, 4, 28, 3)"),
         "{stderr}"
     );
-    for bad in ["1,2,3", "None,x,3,3", "1,2,3,4,5"] {
+    for bad in ["1,2", "None,x,3,3", "1,2,3,4,5,6"] {
         let out = rcrop
             .cmd()
             .args(["-c", "1", "--input-shape", bad])
@@ -216,20 +216,25 @@ fn bad_configs_name_the_file_and_the_problem() {
         (
             model,
             None,
-            "holds several Cropping2D layers (a, b); choose one with --layer NAME",
+            "holds several cropping layers (a, b); choose one with --layer NAME",
         ),
         (
             model,
             Some("c"),
-            "holds no Cropping2D layer named \"c\"; it holds a, b",
+            "holds no cropping layer named \"c\"; it holds a, b",
         ),
         (
             r#"{"class_name": "Sequential", "config": {"layers": []}}"#,
             None,
-            "holds no Cropping2D layer",
+            "holds no cropping layer",
         ),
         ("{not json", None, "not valid JSON"),
         (r#"{"cropping": [1, -2]}"#, None, "is not valid"),
+        (
+            r#"{"cropping": [1, 2, 3, 4], "data_format": null}"#,
+            None,
+            "Cropping2D refuses cropping=(1, 2, 3, 4)",
+        ),
     ];
     for (text, layer, needle) in cases {
         let config = dir.path().join("model.json");
