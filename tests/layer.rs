@@ -1,9 +1,94 @@
-//! The layer's handles: --input-shape, --dry-run, --print-config, --config
-//! and --layer.
+//! The layers and their handles: every case of fixtures/layers/cases.tsv
+//! (Cropping1D, Cropping3D, CenterCrop and the layer that follows the rank,
+//! made by Keras 3), --input-shape, --dry-run, --print-config, --config and
+//! --layer.
 
 mod common;
 
-use common::{Rcrop, fixture, listing, u8_npy};
+use std::path::Path;
+use std::process::Output;
+
+use common::{Rcrop, assert_no_failures, fixture, listing, u8_npy};
+
+/// Runs rcrop with `args`, the inputs, and (unless the args print) an
+/// output `out`: `--stack -o OUT` for a stack, else OUT after the inputs.
+fn run_case(rcrop: &Rcrop, args: &[String], inputs: &[&str], out: &Path) -> Output {
+    let dir = fixture("layers");
+    let mut cmd = rcrop.cmd();
+    // Config files are named relative to the fixtures.
+    cmd.current_dir(&dir).args(args);
+    cmd.args(inputs.iter().map(|i| dir.join(i)));
+    if !inputs.is_empty() {
+        if args.iter().any(|a| a == "--stack") {
+            cmd.arg("-o");
+        }
+        cmd.arg(out);
+    }
+    cmd.output().unwrap()
+}
+
+/// One golden case; `None` when it holds.
+fn check_case(rcrop: &Rcrop, tmp: &Path, line: &str) -> Option<String> {
+    let [name, args, inputs, expected] = line.split('\t').collect::<Vec<_>>()[..] else {
+        return Some(format!("bad manifest line {line:?}"));
+    };
+    let args: Vec<String> = serde_json::from_str(args).unwrap();
+    let inputs: Vec<&str> = inputs.split(' ').filter(|i| *i != "-").collect();
+    let out = tmp.join(format!("{name}.npy"));
+    let got = run_case(rcrop, &args, &inputs, &out);
+    let stderr = String::from_utf8_lossy(&got.stderr);
+    let dir = fixture("layers");
+    let (kind, value) = expected.split_once(':').unwrap();
+    let problem = match kind {
+        "exit" => {
+            let code: i32 = value.parse().unwrap();
+            // A bad input is named; a spec no layer takes is wrong for every input.
+            let names_input = code == 2 || inputs.first().is_none_or(|i| stderr.contains(i));
+            (got.status.code() != Some(code) || out.exists() || !names_input).then(|| {
+                format!(
+                    "expected exit {code} naming the input, got {:?}: {stderr}",
+                    got.status
+                )
+            })
+        }
+        _ if !got.status.success() => Some(format!("failed: {stderr}")),
+        "out" => {
+            let want = std::fs::read(dir.join(value)).unwrap();
+            (std::fs::read(&out).ok() != Some(want)).then(|| "output differs".to_owned())
+        }
+        "stdout" => {
+            let want = std::fs::read_to_string(dir.join(value)).unwrap();
+            let printed = String::from_utf8_lossy(&got.stdout);
+            (printed.trim_end() != want.trim_end()).then(|| format!("printed {printed}"))
+        }
+        "same" => {
+            let same_args: Vec<String> = serde_json::from_str(value).unwrap();
+            let reference = tmp.join(format!("{name}_reference.npy"));
+            let made = run_case(rcrop, &same_args, &inputs, &reference);
+            let (a, b) = (std::fs::read(&out).ok(), std::fs::read(&reference).ok());
+            (!made.status.success() || a.is_none() || a != b)
+                .then(|| "differs from the same region cropped with --crop".to_owned())
+        }
+        other => Some(format!("unknown expectation {other}")),
+    };
+    problem.map(|p| format!("{name} {args:?}: {p}"))
+}
+
+#[test]
+fn every_keras_layer_case_matches_byte_for_byte() {
+    let rcrop = Rcrop::new();
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(fixture("layers/cases.tsv")).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("name\targs\tinputs\texpected"));
+    let lines: Vec<&str> = lines.filter(|l| !l.is_empty()).collect();
+    assert!(lines.len() >= 90, "only {} cases", lines.len());
+    let failures: Vec<String> = lines
+        .iter()
+        .filter_map(|line| check_case(&rcrop, tmp.path(), line))
+        .collect();
+    assert_no_failures(&failures);
+}
 
 fn stdout_of(rcrop: &Rcrop, args: &[&str]) -> String {
     let out = rcrop.cmd().args(args).output().unwrap();
