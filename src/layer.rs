@@ -660,11 +660,6 @@ impl LayerChoice {
             }
         }
     }
-
-    /// The layer for images, which are 4D.
-    pub fn for_images(&self) -> Result<Layer, ChoiceError> {
-        self.for_shape(&Shape::unknown(4))
-    }
 }
 
 #[cfg(test)]

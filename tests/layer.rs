@@ -350,3 +350,85 @@ fn bad_configs_name_the_file_and_the_problem() {
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "(1, 5, 5, 1)\n");
 }
+
+#[test]
+fn contradictory_layer_flags_are_usage_errors() {
+    let rcrop = Rcrop::new();
+    let png = fixture("layers/rgb_9x12.png");
+    let cases: [(&[&str], &str); 7] = [
+        (
+            &["--center-crop", "3,3", "--crop", "1"],
+            "cannot be used with",
+        ),
+        (&["--center-crop", "0,3"], "a target of 0"),
+        (&["--center-crop", "3"], "expected H,W"),
+        (
+            &["--layer", "Cropping4D", "--crop", "1"],
+            "unknown layer \"Cropping4D\"",
+        ),
+        (&["--layer", "CenterCrop", "--crop", "1"], "needs its size"),
+        (
+            &["--layer", "Cropping2D", "--center-crop", "2,2"],
+            "not --layer Cropping2D",
+        ),
+        (
+            &["--layer", "Cropping1D", "-c", "1", "-f", "channels_last"],
+            "no data format",
+        ),
+    ];
+    for (args, needle) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("o.npy");
+        let got = rcrop.cmd().args(args).arg(&png).arg(&out).output().unwrap();
+        let stderr = String::from_utf8_lossy(&got.stderr);
+        assert_eq!(got.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+        assert!(!out.exists());
+    }
+}
+
+#[test]
+fn a_spec_one_rank_refuses_fails_a_batch_with_exit_2() {
+    let rcrop = Rcrop::new();
+    let dir = tempfile::tempdir().unwrap();
+    let got = rcrop
+        .cmd()
+        .args(["--crop", "1,2,3", "--keep-going", "--out-dir"])
+        .arg(dir.path())
+        .arg(fixture("layers/vol_u1.npy"))
+        .arg(fixture("layers/img_u1.npy"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&got.stderr);
+    assert_eq!(got.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("img_u1.npy: Cropping2D refuses cropping=(1, 2, 3)"),
+        "{stderr}"
+    );
+    assert_eq!(listing(dir.path()), ["vol_u1.npy"]);
+}
+
+#[test]
+fn a_dry_run_shows_each_image_centred_on_its_own() {
+    let rcrop = Rcrop::new();
+    let stdout = stdout_of(
+        &rcrop,
+        &[
+            "--center-crop",
+            "4,5",
+            "--dry-run",
+            "--out-dir",
+            "unused",
+            fixture("layers/rgb_9x12.png").to_str().unwrap(),
+            fixture("layers/rgb_10x13.png").to_str().unwrap(),
+        ],
+    );
+    assert!(
+        stdout.contains("rgb_9x12.png: (1, 9, 12, 3) -> (1, 4, 5, 3)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("rgb_10x13.png: (1, 10, 13, 3) -> (1, 4, 5, 3)"),
+        "{stdout}"
+    );
+}
