@@ -59,7 +59,6 @@ pub struct Cli {
         long,
         value_name = "SPEC",
         allow_hyphen_values = true,
-        required_unless_present_any = ["config", "center_crop"],
         value_parser = parse_crop
     )]
     crop: Option<(String, CropSpec)>,
@@ -275,10 +274,11 @@ impl Cli {
                 CenterCrop::new(height, width, format).into(),
             ));
         }
-        let (text, spec) = self
-            .crop
-            .clone()
-            .unwrap_or(("0".to_owned(), CropSpec::Int(0)));
+        let Some((text, spec)) = self.crop.clone() else {
+            return Err(Error::Usage(
+                "the crop is missing: give --crop SPEC, --center-crop H,W or --config FILE".into(),
+            ));
+        };
         let usage = |e: rcrop::SpecError| Error::Usage(e.to_string());
         match class {
             Some(LayerClass::CenterCrop) => Err(Error::Usage(
