@@ -360,6 +360,24 @@ mod tests {
     }
 
     #[test]
+    fn every_printed_config_reads_back_to_its_layer() {
+        let first = DataFormat::ChannelsFirst;
+        let sides = [Sides::new(1, 0), Sides::new(0, 2), Sides::new(3, 3)];
+        let layers: [Layer; 4] = [
+            Cropping1D::new(Sides::new(2, 0)).into(),
+            Cropping2D::new(Cropping::from_groups((1, 2), (0, 3)), first).into(),
+            Cropping3D::new(sides, first).into(),
+            CenterCrop::new(7, 2, first).into(),
+        ];
+        for layer in layers {
+            let text = to_python_json(&layer.get_config());
+            let found = find_layer(&text, None).unwrap();
+            assert_eq!(found.name, layer.class().default_name());
+            assert_eq!(found.resolve(DataFormat::ChannelsLast), layer, "{text}");
+        }
+    }
+
+    #[test]
     fn ambiguous_missing_and_invalid_layers_are_explained() {
         assert_eq!(
             find_layer(MODEL, None).unwrap_err().to_string(),
