@@ -9,7 +9,7 @@ use super::{Job, Summary, skipped};
 use crate::error::{Error, Problem};
 use crate::input::Input;
 use crate::kind::FileKind;
-use crate::layer::Shape;
+use crate::layer::{ChoiceError, LayerChoice, Shape};
 use crate::npz::{Action, Archive, Member};
 use crate::output::{Output, Sink};
 
@@ -96,25 +96,28 @@ impl Job {
         Ok(())
     }
 
-    /// Crop each 4D member (only those named by `--key`, when given); copy the rest.
+    /// Crop each member whose rank the layer takes (only those named by
+    /// `--key`, when given); copy the rest.
     fn actions(&self, members: &[Member]) -> Result<Vec<Action>, Error> {
         members
             .iter()
             .map(|m| {
                 let named = self.options.keys.iter().any(|k| k == m.key());
                 let wanted = self.options.keys.is_empty() || named;
-                let Ok(dims) = <[usize; 4]>::try_from(m.header.shape.as_slice()) else {
-                    if named {
-                        return Err(self.member_error(m, Problem::NotFourD(m.header.shape_repr())));
-                    }
-                    return Ok(Action::Copy);
+                let shape = Shape::known(&m.header.shape);
+                let fits = match &self.layer {
+                    LayerChoice::Fixed(layer) => layer.class().rank() == shape.rank(),
+                    choice => choice.for_shape(&shape).is_ok(),
                 };
-                if !wanted {
+                if !wanted || !(fits || named) {
                     return Ok(Action::Copy);
                 }
-                let kept = self
-                    .layer
-                    .kept_ranges(dims)
+                let layer = self.layer.for_shape(&shape).map_err(|e| match e {
+                    ChoiceError::Spec(e) => Error::Usage(format!("{}: {e}", self.member_name(m))),
+                    rank => self.member_error(m, rank.into()),
+                })?;
+                let kept = layer
+                    .kept_ranges(&m.header.shape)
                     .map_err(|e| self.member_error(m, e.into()))?;
                 let (header, plan) = m
                     .header
@@ -165,21 +168,24 @@ impl Job {
             .map_err(|e| Error::file(output, Problem::Write(e)))
     }
 
-    fn member_error(&self, member: &Member, problem: Problem) -> Error {
-        Error::file(format!("{} (member {})", self.input, member.name), problem)
+    fn member_name(&self, member: &Member) -> String {
+        format!("{} (member {})", self.input, member.name)
     }
 
-    /// The archive's summary: shapes of the one member extracted, or none.
+    fn member_error(&self, member: &Member, problem: Problem) -> Error {
+        Error::file(self.member_name(member), problem)
+    }
+
+    /// The archive's summary: the shapes of its one member (or the one
+    /// extracted), else none.
     fn summary(&self, members: Vec<MemberSummary>, output: &Output) -> Summary {
-        let four =
-            |dims: &[usize]| <[usize; 4]>::try_from(dims).map_or(Shape([None; 4]), Shape::known);
         let (input_shape, output_shape, dtype) = match members.as_slice() {
             [one] => (
-                four(&one.input_shape),
-                four(&one.output_shape),
+                Shape::known(&one.input_shape),
+                Shape::known(&one.output_shape),
                 one.dtype.clone(),
             ),
-            _ => (Shape([None; 4]), Shape([None; 4]), String::new()),
+            _ => (Shape::unknown(0), Shape::unknown(0), String::new()),
         };
         Summary {
             input_shape,
