@@ -477,7 +477,7 @@ fn image_layout(
     let (sample, byte_order) = header
         .dtype
         .type_str()
-        .and_then(SampleType::from_type_str)
+        .and_then(|s| SampleType::from_type_str(&s))
         .ok_or_else(|| refuse(TensorError::SampleType))?;
     let mut shape: [usize; 4] = header
         .shape
@@ -576,7 +576,7 @@ mod tests {
             };
             let header = npy_header(&layout);
             assert_eq!(header.dtype.itemsize(), sample.itemsize());
-            assert_eq!(header.dtype.type_str(), Some(sample.descr()));
+            assert_eq!(header.dtype.type_str().as_deref(), Some(sample.descr()));
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The `.npy` format: the header ([`Header`], its [`Version`] and [`Dtype`])
 //! and the streaming crop of the data that follows it ([`stream`]).
 
+mod dtype;
 mod literal;
 pub mod stream;
 
@@ -116,26 +117,32 @@ impl Version {
     }
 }
 
-/// A fixed-size NumPy dtype: its description as the header spells it, and
-/// its size in bytes.
+/// A fixed-size NumPy dtype, read from any spelling `numpy.load` accepts,
+/// with the description `numpy.save` writes for it and its size in bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Dtype {
+    model: dtype::Model,
     descr: Literal,
     itemsize: usize,
 }
 
 impl Dtype {
-    /// Reads a header's `descr`: a type string such as `'<f4'`, or a list of
-    /// fields for a structured dtype. Object dtypes are refused.
+    /// Reads a header's `descr` as `numpy.load` does: a type string such as
+    /// `'<f4'`, `'f4'` or `'float32'`, a list of fields for a record, or a
+    /// `(dtype, shape)` tuple. Object dtypes are refused.
     pub fn from_descr(descr: Literal) -> Result<Self, NpyError> {
-        let itemsize = descr_size(&descr, 0).map_err(|e| match e {
-            DescrError::Object => NpyError::Object(descr.to_string()),
-            DescrError::Invalid(reason) => NpyError::Dtype {
+        let model = dtype::Model::from_descr(&descr).map_err(|e| match e {
+            dtype::DescrError::Object => NpyError::Object(descr.to_string()),
+            dtype::DescrError::Invalid(reason) => NpyError::Dtype {
                 descr: descr.to_string(),
                 reason,
             },
         })?;
-        Ok(Self { descr, itemsize })
+        Ok(Self {
+            descr: model.descr(),
+            itemsize: model.itemsize(),
+            model,
+        })
     }
 
     /// Bytes per element.
@@ -143,139 +150,15 @@ impl Dtype {
         self.itemsize
     }
 
-    /// The description as a Python literal, e.g. `'<f4'`.
+    /// The description as `numpy.save` writes it, e.g. `'<f4'` or
+    /// `[('a', '|u1'), ('', '|V3'), ('b', '<i4')]`.
     pub fn descr(&self) -> &Literal {
         &self.descr
     }
 
     /// The type string of a plain (non-structured) dtype, e.g. `<u2`.
-    pub fn type_str(&self) -> Option<&str> {
-        match &self.descr {
-            Literal::Str(s) => Some(s),
-            _ => None,
-        }
-    }
-}
-
-enum DescrError {
-    Object,
-    Invalid(String),
-}
-
-fn invalid(reason: impl Into<String>) -> DescrError {
-    DescrError::Invalid(reason.into())
-}
-
-fn descr_size(descr: &Literal, depth: usize) -> Result<usize, DescrError> {
-    match descr {
-        Literal::Str(s) => type_str_size(s),
-        Literal::List(fields) if depth < 16 => fields.iter().try_fold(0usize, |total, field| {
-            let size = field_size(field, depth)?;
-            total
-                .checked_add(size)
-                .ok_or_else(|| invalid("the record is too large"))
-        }),
-        Literal::List(_) => Err(invalid("records nested too deeply")),
-        other => Err(invalid(format!(
-            "{other} is neither a type string nor a list of fields"
-        ))),
-    }
-}
-
-/// One field of a structured dtype: `(name, descr)` or `(name, descr, shape)`.
-fn field_size(field: &Literal, depth: usize) -> Result<usize, DescrError> {
-    let Literal::Tuple(parts) = field else {
-        return Err(invalid(format!("the field {field} is not a tuple")));
-    };
-    let (name, sub, shape) = match parts.as_slice() {
-        [name, sub] => (name, sub, None),
-        [name, sub, shape] => (name, sub, Some(shape)),
-        _ => {
-            return Err(invalid(format!(
-                "the field {field} has {} parts",
-                parts.len()
-            )));
-        }
-    };
-    let name_ok = match name {
-        Literal::Str(_) => true,
-        Literal::Tuple(t) => matches!(t.as_slice(), [_, Literal::Str(_)]),
-        _ => false,
-    };
-    if !name_ok {
-        return Err(invalid(format!("the field name {name} is not a string")));
-    }
-    let size = descr_size(sub, depth + 1)?;
-    let count = match shape {
-        None => 1,
-        Some(Literal::Int(n)) => {
-            usize::try_from(*n).map_err(|_| invalid("a negative field shape"))?
-        }
-        Some(Literal::Tuple(dims)) => dims.iter().try_fold(1usize, |acc, d| match d {
-            Literal::Int(n) => usize::try_from(*n)
-                .ok()
-                .and_then(|n| acc.checked_mul(n))
-                .ok_or_else(|| {
-                    invalid(format!(
-                        "the field shape {} is invalid",
-                        Literal::Tuple(dims.clone())
-                    ))
-                }),
-            _ => Err(invalid(format!(
-                "the field shape {} is invalid",
-                Literal::Tuple(dims.clone())
-            ))),
-        })?,
-        Some(other) => return Err(invalid(format!("the field shape {other} is invalid"))),
-    };
-    size.checked_mul(count)
-        .ok_or_else(|| invalid("the field is too large"))
-}
-
-/// The size of a type string such as `<f4`, `|b1`, `|S10`, `<U3` or `<M8[ns]`.
-fn type_str_size(s: &str) -> Result<usize, DescrError> {
-    let body = s.strip_prefix(['<', '>', '|', '=']).unwrap_or(s);
-    let mut chars = body.chars();
-    let kind = chars
-        .next()
-        .ok_or_else(|| invalid("an empty type string"))?;
-    if kind == 'O' {
-        return Err(DescrError::Object);
-    }
-    let rest = chars.as_str();
-    let (digits, unit) = match rest.find('[') {
-        Some(i) => (&rest[..i], Some(&rest[i..])),
-        None => (rest, None),
-    };
-    let size: usize = digits
-        .parse()
-        .map_err(|_| invalid(format!("{s:?} does not give a size in bytes")))?;
-    let unit_ok = match unit {
-        None => true,
-        Some(u) => {
-            matches!(kind, 'M' | 'm')
-                && u.ends_with(']')
-                && u[1..u.len() - 1].bytes().all(|b| b.is_ascii_alphanumeric())
-        }
-    };
-    let size_ok = match kind {
-        'b' => size == 1,
-        'i' | 'u' => matches!(size, 1 | 2 | 4 | 8),
-        'f' => matches!(size, 2 | 4 | 8 | 12 | 16),
-        'c' => matches!(size, 8 | 16 | 24 | 32),
-        'M' | 'm' => size == 8,
-        'S' | 'a' | 'V' => true,
-        'U' => {
-            return size
-                .checked_mul(4)
-                .ok_or_else(|| invalid("the string type is too large"));
-        }
-        _ => return Err(invalid(format!("unknown type code {kind:?} in {s:?}"))),
-    };
-    if size_ok && unit_ok {
-        Ok(size)
-    } else {
-        Err(invalid(format!("{s:?} is not a valid type string")))
+    pub fn type_str(&self) -> Option<String> {
+        self.model.type_str()
     }
 }
 
@@ -335,23 +218,24 @@ impl Header {
         let Literal::Dict(entries) = &dict else {
             return Err(NpyError::Keys(dict.to_string()));
         };
+        // As in a Python dict, a key given twice takes its last value; the
+        // keys must be these three and no other.
         let get = |key: &str| {
-            let mut found = entries
+            entries
                 .iter()
-                .filter(|(k, _)| *k == Literal::Str(key.into()));
-            match (found.next(), found.next()) {
-                (Some((_, v)), None) => Some(v),
-                _ => None,
-            }
+                .rev()
+                .find(|(k, _)| *k == Literal::Str(key.into()))
+                .map(|(_, v)| v)
         };
-        let (Some(descr), Some(order), Some(shape)) =
-            (get("descr"), get("fortran_order"), get("shape"))
+        let known = ["descr", "fortran_order", "shape"];
+        let only_known = entries
+            .iter()
+            .all(|(k, _)| matches!(k, Literal::Str(k) if known.contains(&k.as_str())));
+        let (Some(descr), Some(order), Some(shape), true) =
+            (get("descr"), get("fortran_order"), get("shape"), only_known)
         else {
             return Err(NpyError::Keys(dict.to_string()));
         };
-        if entries.len() != 3 {
-            return Err(NpyError::Keys(dict.to_string()));
-        }
         let fortran_order = match order {
             Literal::Bool(b) => *b,
             other => return Err(NpyError::FortranOrder(other.to_string())),
@@ -364,6 +248,8 @@ impl Header {
             .iter()
             .map(|d| match d {
                 Literal::Int(n) => usize::try_from(*n).map_err(|_| bad_shape()),
+                // Python's bools are ints, and NumPy takes them as 0 and 1.
+                Literal::Bool(b) => Ok(usize::from(*b)),
                 _ => Err(bad_shape()),
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -636,11 +522,17 @@ mod tests {
             "{'descr': '<f4', 'fortran_order': False, 'shape': (1, -2)}",
             "{'descr': '<f4', 'fortran_order': False, 'shape': [1]}",
             "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'x': 1}",
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 1: 1}",
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (1.5,)}",
             "[1, 2]",
         ];
         for text in bad {
             assert!(Header::from_text(text).is_err(), "{text}");
         }
+        let twice = "{'descr': '<i2', 'fortran_order': True, 'descr': 'f4', 'shape': (True, 2)}";
+        let h = Header::from_text(twice).unwrap();
+        assert_eq!(h.dtype.descr().to_string(), "'<f4'");
+        assert_eq!(h.shape, [1, 2]);
     }
 
     #[test]
