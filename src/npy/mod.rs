@@ -3,12 +3,14 @@
 
 mod dtype;
 mod literal;
+pub mod reorder;
 pub mod stream;
 
 use std::io::Read;
 use std::ops::Range;
 
 pub use literal::Literal;
+use reorder::{Order, ReorderPlan};
 use stream::StreamPlan;
 
 /// The six bytes every `.npy` file starts with.
@@ -267,19 +269,56 @@ impl Header {
     pub fn cropped(&self, kept: &[Range<usize>]) -> Result<(Header, StreamPlan), NpyError> {
         self.data_len()?;
         let plan = StreamPlan::new(&self.shape, kept, self.dtype.itemsize, self.fortran_order);
-        let shape: Vec<usize> = self
-            .shape
-            .iter()
-            .zip(kept)
-            .map(|(&d, r)| r.end.min(d).saturating_sub(r.start))
-            .collect();
-        let c_contiguous = shape.contains(&0) || shape.iter().filter(|&&d| d > 1).count() <= 1;
-        let header = Header {
-            dtype: self.dtype.clone(),
-            fortran_order: self.fortran_order && !c_contiguous,
-            shape,
+        let header = self.cropped_header(kept, Order::Keep);
+        Ok((header, plan))
+    }
+
+    /// The header of the cropped array written in `order`, and the plan that
+    /// crops the data: one sequential pass when the output keeps the input's
+    /// order (or both orders give the same bytes), else a reordering pass
+    /// that reads the input at any offset.
+    pub fn cropped_in(
+        &self,
+        kept: &[Range<usize>],
+        order: Order,
+    ) -> Result<(Header, CropPlan), NpyError> {
+        self.data_len()?;
+        let header = self.cropped_header(kept, order);
+        let c_contiguous =
+            header.shape.contains(&0) || header.shape.iter().filter(|&&d| d > 1).count() <= 1;
+        let plan = if c_contiguous || header.fortran_order == self.fortran_order {
+            CropPlan::Stream(StreamPlan::new(
+                &self.shape,
+                kept,
+                self.dtype.itemsize,
+                self.fortran_order,
+            ))
+        } else {
+            CropPlan::Reorder(ReorderPlan::new(
+                &self.shape,
+                kept,
+                self.dtype.itemsize,
+                self.fortran_order,
+            ))
         };
         Ok((header, plan))
+    }
+
+    fn cropped_header(&self, kept: &[Range<usize>], order: Order) -> Header {
+        let kept: Vec<Range<usize>> = self
+            .shape
+            .iter()
+            .enumerate()
+            .map(|(axis, &d)| match kept.get(axis) {
+                Some(r) => r.start.min(d)..r.end.clamp(r.start.min(d), d),
+                None => 0..d,
+            })
+            .collect();
+        Header {
+            dtype: self.dtype.clone(),
+            fortran_order: reorder::writes_fortran(order, self.fortran_order, &self.shape, &kept),
+            shape: kept.iter().map(|r| r.len()).collect(),
+        }
     }
 
     /// Fails unless `found` bytes follow the header, as many as it promises.
@@ -341,6 +380,16 @@ impl Header {
             None => wrap_v2(text.as_bytes(), Version::V3),
         }
     }
+}
+
+/// How the data of a cropped array is produced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CropPlan {
+    /// In the input's order, in one sequential pass ([`stream::crop`]).
+    Stream(StreamPlan),
+    /// In the other order, reading the input at any offset
+    /// ([`reorder::crop_reordered`]).
+    Reorder(ReorderPlan),
 }
 
 /// Bytes of `dims` elements of `itemsize` bytes, if it fits in 64 bits: zero
