@@ -99,32 +99,15 @@ fn invalid(reason: impl Into<String>) -> DescrError {
 
 impl Model {
     /// Reads a header's `descr` as `numpy.lib.format.descr_to_dtype` does.
-    /// A subarray cannot be the dtype of a whole array: `numpy.load` gives
-    /// back the array of its base only when it holds one element.
+    /// A subarray dtype for the whole array (`'(2,3)f4'`) is read as its
+    /// base, as `numpy.load` reads it from a file: `numpy.fromfile` counts
+    /// the elements of the base, and the array takes the header's shape.
     pub(super) fn from_descr(descr: &Literal) -> Result<Self, DescrError> {
-        match from_descr(descr, 0)? {
-            Model::Subarray { base, shape } if shape.iter().product::<usize>() == 1 => {
-                Self::from_top_subarray(*base)
-            }
-            Model::Subarray { .. } => Err(invalid(
-                "a subarray dtype for a whole array, which numpy.load cannot shape into \
-                 the array the header describes",
-            )),
-            model => Ok(model),
+        let mut model = from_descr(descr, 0)?;
+        while let Model::Subarray { base, .. } = model {
+            model = *base;
         }
-    }
-
-    fn from_top_subarray(base: Model) -> Result<Self, DescrError> {
-        match base {
-            Model::Subarray { base, shape } if shape.iter().product::<usize>() == 1 => {
-                Self::from_top_subarray(*base)
-            }
-            Model::Subarray { .. } => Err(invalid(
-                "a subarray dtype for a whole array, which numpy.load cannot shape into \
-                 the array the header describes",
-            )),
-            model => Ok(model),
-        }
+        Ok(model)
     }
 
     /// Bytes per element.
@@ -753,6 +736,9 @@ mod tests {
             ("'f8,(2,3)f4'", "[('f0', '<f8'), ('f1', '<f4', (2, 3))]"),
             ("'float32,int8'", "[('f0', '<f4'), ('f1', '|i1')]"),
             ("('<f8', (1,), 'x')", "'<f8'"),
+            ("'(2,3)f8'", "'<f8'"),
+            ("('<f8', (2,))", "'<f8'"),
+            ("([('a', '>i2')], (2,))", "[('a', '>i2')]"),
             (
                 "[('c', ('<f8', (5,)), (2,))]",
                 "[('c', ('<f8', (5,)), (2,))]",
@@ -809,8 +795,6 @@ mod tests {
             "'float96'",
             "'int0'",
             "'(2)i4'",
-            "'(2,3)f8'",
-            "('<f8', (2,))",
             "('<f8', {})",
             "[('', '<i4'), ('', '<f8')]",
             "[(1, '<i4')]",

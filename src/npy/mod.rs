@@ -210,13 +210,25 @@ impl Header {
         if chars > MAX_HEADER_CHARS {
             return Err(NpyError::HeaderTooLong(chars).into());
         }
-        let header = Self::from_text(&text)?;
+        let header = Self::from_literal_text(&text, !version.is_utf8())?;
         Ok((header, (8 + version.length_bytes() + len) as u64))
     }
 
-    /// Reads the header dict itself, checking its keys and values as `numpy.load` does.
+    /// Reads the header dict itself, checking its keys and values as
+    /// `numpy.load` does for format versions 1.0 and 2.0.
     pub fn from_text(text: &str) -> Result<Self, NpyError> {
-        let dict = literal::parse(text).map_err(NpyError::Syntax)?;
+        Self::from_literal_text(text, true)
+    }
+
+    /// Reads the header dict; Python 2's long integers (`3L`) are read only
+    /// in versions 1.0 and 2.0, which Python 2 wrote.
+    fn from_literal_text(text: &str, longs: bool) -> Result<Self, NpyError> {
+        let parse = if longs {
+            literal::parse_with_longs
+        } else {
+            literal::parse
+        };
+        let dict = parse(text).map_err(NpyError::Syntax)?;
         let Literal::Dict(entries) = &dict else {
             return Err(NpyError::Keys(dict.to_string()));
         };
@@ -250,8 +262,6 @@ impl Header {
             .iter()
             .map(|d| match d {
                 Literal::Int(n) => usize::try_from(*n).map_err(|_| bad_shape()),
-                // Python's bools are ints, and NumPy takes them as 0 and 1.
-                Literal::Bool(b) => Ok(usize::from(*b)),
                 _ => Err(bad_shape()),
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -578,10 +588,13 @@ mod tests {
         for text in bad {
             assert!(Header::from_text(text).is_err(), "{text}");
         }
-        let twice = "{'descr': '<i2', 'fortran_order': True, 'descr': 'f4', 'shape': (True, 2)}";
+        let twice = "{'descr': '<i2', 'fortran_order': True, 'descr': 'f4', 'shape': (1, 2)}";
         let h = Header::from_text(twice).unwrap();
         assert_eq!(h.dtype.descr().to_string(), "'<f4'");
-        assert_eq!(h.shape, [1, 2]);
+        assert!(
+            Header::from_text("{'descr': '<f4', 'fortran_order': False, 'shape': (True, 2)}")
+                .is_err()
+        );
     }
 
     #[test]
