@@ -311,8 +311,8 @@ impl Job {
             .map_err(write_error)?;
         match pass {
             Pass::Stream(plan) => stream::crop(&plan, &mut source.reader, &mut sink),
-            Pass::Reorder(plan, mut file) => {
-                reorder::crop_reordered(&plan, &mut file, header_len, &mut sink)
+            Pass::Reorder(plan, file) => {
+                reorder::crop_reordered_file(&plan, &file, header_len, &mut sink)
             }
         }
         .map_err(|e| match e {

@@ -9,8 +9,11 @@
 //! in the input's own order, through a window of [`WINDOW`] bytes; skipped
 //! stretches longer than the window are seeked over.
 
+use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::ops::Range;
+
+use memmap2::{Mmap, MmapOptions};
 
 use super::NpyError;
 use super::stream::StreamError;
@@ -110,6 +113,11 @@ impl ReorderPlan {
         }
     }
 
+    /// Bytes of input data the plan reads from.
+    pub fn input_len(&self) -> u64 {
+        super::byte_len(self.itemsize, &self.dims).unwrap_or(u64::MAX)
+    }
+
     /// Bytes of output data the plan writes.
     pub fn output_len(&self) -> u64 {
         let shape: Vec<usize> = self.kept.iter().map(|r| r.len()).collect();
@@ -200,8 +208,19 @@ impl Iterator for Blocks {
     }
 }
 
-/// Reads input bytes at increasing offsets through a window, seeking over
-/// stretches it does not need.
+/// Input bytes at data offsets, asked for at increasing offsets within a
+/// block: a window on the input that moves forward as needed.
+trait Fetch {
+    /// `len` bytes (at most the window's size) at data offset `offset`,
+    /// taking up to `until` (a data offset) ahead when the window moves.
+    fn get(&mut self, offset: u64, len: usize, until: u64) -> Result<&[u8], StreamError>;
+
+    /// The most bytes one call may ask for.
+    fn size(&self) -> usize;
+}
+
+/// Reads input bytes through a buffer, seeking over stretches it does not
+/// need: for any reader that can seek.
 struct Window<'a, R> {
     reader: &'a mut R,
     buf: Vec<u8>,
@@ -217,9 +236,11 @@ struct Window<'a, R> {
     size: usize,
 }
 
-impl<R: Read + Seek> Window<'_, R> {
-    /// `len` bytes (at most the window's size) at data offset `offset`, reading up
-    /// to `until` (a data offset) ahead when the window must move.
+impl<R: Read + Seek> Fetch for Window<'_, R> {
+    fn size(&self) -> usize {
+        self.size
+    }
+
     fn get(&mut self, offset: u64, len: usize, until: u64) -> Result<&[u8], StreamError> {
         let inside = offset >= self.start && offset + len as u64 <= self.start + self.len as u64;
         if !inside {
@@ -249,6 +270,60 @@ impl<R: Read + Seek> Window<'_, R> {
     }
 }
 
+/// Maps the input file a window at a time: the kernel fills the pages a
+/// block touches, and the rest of a window is never copied. Each window is
+/// unmapped before the next is mapped, so memory stays bounded.
+struct MapWindow<'a> {
+    file: &'a File,
+    map: Option<Mmap>,
+    /// Data offset of the map's first byte.
+    start: u64,
+    data_start: u64,
+    data_len: u64,
+    size: usize,
+}
+
+impl Fetch for MapWindow<'_> {
+    fn size(&self) -> usize {
+        self.size
+    }
+
+    fn get(&mut self, offset: u64, len: usize, until: u64) -> Result<&[u8], StreamError> {
+        let mapped = self.map.as_ref().map_or(0, |m| m.len());
+        if offset < self.start || offset + len as u64 > self.start + mapped as u64 {
+            self.map = None;
+            let want = (until.max(offset + len as u64) - offset).min(self.size.max(len) as u64);
+            let end = self.data_start + offset + want;
+            // A file cut short since its length was checked is an error, not
+            // a fault on a page past its end.
+            let file_len = self.file.metadata().map_err(StreamError::Read)?.len();
+            if file_len < end {
+                return Err(StreamError::Data(NpyError::ShortData {
+                    expected: self.data_len,
+                    found: file_len.saturating_sub(self.data_start),
+                }));
+            }
+            // SAFETY: the map is read-only and private to this reader, and
+            // the file was checked to hold every byte mapped. Like any
+            // reader of a file, rcrop assumes nobody truncates its input
+            // while it runs; were that to happen between the check above and
+            // a read of the map, the system would stop the process.
+            let map = unsafe {
+                MmapOptions::new()
+                    .offset(self.data_start + offset)
+                    .len(want as usize)
+                    .populate()
+                    .map(self.file)
+            }
+            .map_err(StreamError::Read)?;
+            self.map = Some(map);
+            self.start = offset;
+        }
+        let from = (offset - self.start) as usize;
+        Ok(&self.map.as_ref().map_or(&[][..], |m| &m[..])[from..from + len])
+    }
+}
+
 /// `read_exact`, tried again when a signal interrupts it.
 fn read_full(reader: &mut impl Read, mut buf: &mut [u8]) -> io::Result<()> {
     while !buf.is_empty() {
@@ -263,18 +338,15 @@ fn read_full(reader: &mut impl Read, mut buf: &mut [u8]) -> io::Result<()> {
 }
 
 /// Crops the data of a `.npy` file that starts at `data_start` of `reader`
-/// into `writer`, in the order opposite to the input's. The caller has
-/// checked the file's length against the header. Returns the bytes written.
+/// into `writer`, in the order opposite to the input's, reading through a
+/// buffer. The caller has checked the length against the header. Returns
+/// the bytes written.
 pub fn crop_reordered<R: Read + Seek>(
     plan: &ReorderPlan,
     reader: &mut R,
     data_start: u64,
     writer: &mut impl Write,
 ) -> Result<u64, StreamError> {
-    let total = plan.output_len();
-    if total == 0 {
-        return Ok(0);
-    }
     let mut window = Window {
         reader,
         buf: Vec::new(),
@@ -282,17 +354,49 @@ pub fn crop_reordered<R: Read + Seek>(
         len: 0,
         pos: u64::MAX,
         data_start,
-        data_len: super::byte_len(plan.itemsize, &plan.dims).unwrap_or(u64::MAX),
+        data_len: plan.input_len(),
         size: plan.window,
     };
+    reorder_with(plan, &mut window, writer)
+}
+
+/// [`crop_reordered`] for a file, read through mapped windows: the pages a
+/// block needs are mapped, not copied, which is what makes a change of
+/// order cost a few passes over memory rather than over the whole file.
+pub fn crop_reordered_file(
+    plan: &ReorderPlan,
+    file: &File,
+    data_start: u64,
+    writer: &mut impl Write,
+) -> Result<u64, StreamError> {
+    let mut window = MapWindow {
+        file,
+        map: None,
+        start: 0,
+        data_start,
+        data_len: plan.input_len(),
+        size: plan.window,
+    };
+    reorder_with(plan, &mut window, writer)
+}
+
+fn reorder_with(
+    plan: &ReorderPlan,
+    window: &mut impl Fetch,
+    writer: &mut impl Write,
+) -> Result<u64, StreamError> {
+    let total = plan.output_len();
+    if total == 0 {
+        return Ok(0);
+    }
     let strides = plan.input_strides();
     let mut out = Vec::new();
     for block in plan.blocks() {
-        if plan.itemsize > plan.window {
-            copy_large_elements(plan, &block, &strides, &mut window, writer)?;
+        if plan.itemsize > window.size() {
+            copy_large_elements(plan, &block, &strides, window, writer)?;
             continue;
         }
-        fill_block(plan, &block, &strides, &mut window, &mut out)?;
+        fill_block(plan, &block, &strides, window, &mut out)?;
         writer.write_all(&out).map_err(StreamError::Write)?;
     }
     Ok(total)
@@ -300,11 +404,11 @@ pub fn crop_reordered<R: Read + Seek>(
 
 /// Elements larger than the window (records of many bytes) are copied one
 /// at a time, each in window-sized pieces, in output order.
-fn copy_large_elements<R: Read + Seek>(
+fn copy_large_elements(
     plan: &ReorderPlan,
     block: &[Range<usize>],
     strides: &[u64],
-    window: &mut Window<'_, R>,
+    window: &mut impl Fetch,
     writer: &mut impl Write,
 ) -> Result<(), StreamError> {
     let n = block.len();
@@ -340,11 +444,11 @@ fn copy_large_elements<R: Read + Seek>(
 /// Fills `out` with one block in output order, reading its elements in
 /// input order: along the input's innermost axis the kept elements are one
 /// run, each element of which lands a block stride apart in `out`.
-fn fill_block<R: Read + Seek>(
+fn fill_block(
     plan: &ReorderPlan,
     block: &[Range<usize>],
     strides: &[u64],
-    window: &mut Window<'_, R>,
+    window: &mut impl Fetch,
     out: &mut Vec<u8>,
 ) -> Result<(), StreamError> {
     let n = block.len();
@@ -493,6 +597,14 @@ mod tests {
         let mut out = Vec::new();
         let written = crop_reordered(&plan, &mut Cursor::new(&file), 13, &mut out).unwrap();
         assert_eq!(written as usize, out.len());
+        let mut on_disk = tempfile::tempfile().unwrap();
+        on_disk.write_all(&file).unwrap();
+        let mut mapped = Vec::new();
+        crop_reordered_file(&plan, &on_disk, 13, &mut mapped).unwrap();
+        assert!(
+            mapped == out,
+            "mapped: {dims:?} {kept:?} block {block} window {window}"
+        );
         let expected = reference(dims, kept, item, fortran, &data, !fortran);
         assert!(
             out == expected,
@@ -515,6 +627,24 @@ mod tests {
             );
             check(&[4, 4], &[1..3, 0..4], 16, fortran);
         }
+    }
+
+    #[test]
+    fn a_file_cut_short_is_an_error() {
+        let plan = ReorderPlan::new(&[2, 3, 4, 5], &[0..2, 1..3, 0..4, 1..4], 4, true);
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(&[1u8; 100]).unwrap();
+        let err = crop_reordered_file(&plan, &file, 0, &mut Vec::new()).unwrap_err();
+        assert!(
+            matches!(err, StreamError::Data(NpyError::ShortData { .. })),
+            "{err:?}"
+        );
+        let err = crop_reordered(&plan, &mut Cursor::new(vec![1u8; 100]), 0, &mut Vec::new())
+            .unwrap_err();
+        assert!(
+            matches!(err, StreamError::Data(NpyError::ShortData { .. })),
+            "{err:?}"
+        );
     }
 
     #[test]
