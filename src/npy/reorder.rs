@@ -441,9 +441,17 @@ fn copy_large_elements(
     }
 }
 
-/// Fills `out` with one block in output order, reading its elements in
-/// input order: along the input's innermost axis the kept elements are one
-/// run, each element of which lands a block stride apart in `out`.
+/// Runs gathered at once: their input offsets and output places are kept
+/// in a small table, so that the element at each position of a run can be
+/// copied for all of them in turn.
+const TILE_RUNS: usize = 4096;
+
+/// Fills `out` with one block in output order, reading it in input order.
+/// Along the input's innermost axis the kept elements are a run; the
+/// output's outermost axis is that same axis, so consecutive elements of a
+/// run land a whole output row apart. Runs are therefore taken a tile at a
+/// time, and the tile is copied position by position: all first elements,
+/// then all second elements, and so on, each pass writing close together.
 fn fill_block(
     plan: &ReorderPlan,
     block: &[Range<usize>],
@@ -470,55 +478,126 @@ fn fill_block(
     let last: Vec<usize> = block.iter().map(|r| r.len() - 1).collect();
     let until = offset_of(&last) + item as u64;
     let run = block[n - 1].len();
+    let run_bytes = (run * item) as u64;
     let step = ostride[n - 1];
-    let per_window = (plan.window / item).max(1);
     let mut index = vec![0usize; n];
-    loop {
-        let base = offset_of(&index);
-        let out_at: usize = (0..n - 1).map(|k| index[k] * ostride[k]).sum();
-        let mut done = 0;
-        while done < run {
-            let count = (run - done).min(per_window);
-            let bytes = window.get(base + (done * item) as u64, count * item, until)?;
-            scatter(bytes, item, &mut out[out_at + done * step..], step);
-            done += count;
-        }
-        // Next run: the odometer over every input axis but the innermost.
-        let mut k = n - 1;
+    let mut tile: Vec<(usize, usize)> = Vec::with_capacity(TILE_RUNS);
+    let mut more = true;
+    while more {
+        // Gather runs while they fit the window together.
+        tile.clear();
+        let first = offset_of(&index);
         loop {
-            if k == 0 {
-                return Ok(());
-            }
-            k -= 1;
-            index[k] += 1;
-            if index[k] < block[k].len() {
+            let base = offset_of(&index);
+            let fits = base + run_bytes - first <= window.size() as u64;
+            if !tile.is_empty() && (!fits || tile.len() == TILE_RUNS) {
                 break;
             }
-            index[k] = 0;
+            if !fits {
+                // One run longer than the window: copied in pieces.
+                let out_at: usize = (0..n - 1).map(|k| index[k] * ostride[k]).sum();
+                copy_long_run(window, base, run, item, until, &mut out[out_at..], step)?;
+            } else {
+                let out_at = (0..n - 1).map(|k| index[k] * ostride[k]).sum();
+                tile.push(((base - first) as usize, out_at));
+            }
+            more = advance(&mut index, block);
+            if !more {
+                break;
+            }
         }
+        let Some(&(last_rel, _)) = tile.last() else {
+            continue;
+        };
+        let bytes = window.get(first, last_rel + run_bytes as usize, until)?;
+        copy_tile(bytes, &tile, item, run, out, step);
     }
+    Ok(())
 }
 
-/// Copies each `item`-byte element of `from` to `to`, `step` bytes apart.
-fn scatter(from: &[u8], item: usize, to: &mut [u8], step: usize) {
+/// The next run in input order: the odometer over every input axis but
+/// the innermost. False when every run has been visited.
+fn advance(index: &mut [usize], block: &[Range<usize>]) -> bool {
+    let mut k = index.len() - 1;
+    while k > 0 {
+        k -= 1;
+        index[k] += 1;
+        if index[k] < block[k].len() {
+            return true;
+        }
+        index[k] = 0;
+    }
+    false
+}
+
+/// A run longer than the window, read a window at a time.
+fn copy_long_run(
+    window: &mut impl Fetch,
+    base: u64,
+    run: usize,
+    item: usize,
+    until: u64,
+    out: &mut [u8],
+    step: usize,
+) -> Result<(), StreamError> {
+    let per_window = (window.size() / item).max(1);
+    let mut done = 0;
+    while done < run {
+        let count = (run - done).min(per_window);
+        let bytes = window.get(base + (done * item) as u64, count * item, until)?;
+        for (i, element) in bytes.chunks_exact(item).enumerate() {
+            let at = (done + i) * step;
+            out[at..at + item].copy_from_slice(element);
+        }
+        done += count;
+    }
+    Ok(())
+}
+
+/// Copies a tile of runs: for each position in a run, the element of every
+/// run, from `bytes` (at each run's offset) to `out` (at each run's place,
+/// `step` bytes further for each position).
+fn copy_tile(
+    bytes: &[u8],
+    tile: &[(usize, usize)],
+    item: usize,
+    run: usize,
+    out: &mut [u8],
+    step: usize,
+) {
     match item {
-        1 => scatter_n::<1>(from, to, step),
-        2 => scatter_n::<2>(from, to, step),
-        4 => scatter_n::<4>(from, to, step),
-        8 => scatter_n::<8>(from, to, step),
-        16 => scatter_n::<16>(from, to, step),
+        1 => copy_tile_n::<1>(bytes, tile, run, out, step),
+        2 => copy_tile_n::<2>(bytes, tile, run, out, step),
+        4 => copy_tile_n::<4>(bytes, tile, run, out, step),
+        8 => copy_tile_n::<8>(bytes, tile, run, out, step),
+        16 => copy_tile_n::<16>(bytes, tile, run, out, step),
         _ => {
-            for (i, element) in from.chunks_exact(item).enumerate() {
-                to[i * step..i * step + item].copy_from_slice(element);
+            for position in 0..run {
+                let (from, to) = (position * item, position * step);
+                for &(rel, at) in tile {
+                    out[at + to..at + to + item]
+                        .copy_from_slice(&bytes[rel + from..rel + from + item]);
+                }
             }
         }
     }
 }
 
-fn scatter_n<const N: usize>(from: &[u8], to: &mut [u8], step: usize) {
-    for (i, element) in from.chunks_exact(N).enumerate() {
-        let at = i * step;
-        to[at..at + N].copy_from_slice(element);
+fn copy_tile_n<const N: usize>(
+    bytes: &[u8],
+    tile: &[(usize, usize)],
+    run: usize,
+    out: &mut [u8],
+    step: usize,
+) {
+    for position in 0..run {
+        let (from, to) = (position * N, position * step);
+        for &(rel, at) in tile {
+            let src: [u8; N] = bytes[rel + from..rel + from + N]
+                .try_into()
+                .unwrap_or([0; N]);
+            out[at + to..at + to + N].copy_from_slice(&src);
+        }
     }
 }
 
