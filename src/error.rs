@@ -5,7 +5,7 @@
 use std::io;
 
 use crate::config::ConfigError;
-use crate::layer::{CropError, Shape};
+use crate::layer::{ChoiceError, CropError, Shape};
 use crate::layout::KerasConfigError;
 use crate::npy::NpyError;
 use crate::raster::RasterError;
@@ -44,10 +44,10 @@ pub enum Problem {
     IsDirectory,
     #[error(transparent)]
     Npy(#[from] NpyError),
-    #[error("the array has shape {0}; expected a 4D array")]
-    NotFourD(String),
     #[error(transparent)]
     Crop(#[from] CropError),
+    #[error(transparent)]
+    Choice(#[from] ChoiceError),
     #[error(transparent)]
     Raster(#[from] RasterError),
     #[error("the array is {array}; {why}")]

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Problem};
 use crate::input::{self, Input, Source};
 use crate::kind::FileKind;
-use crate::layer::{Cropping2D, Shape};
+use crate::layer::{ChoiceError, Layer, LayerChoice, Shape};
 use crate::layout::DataFormat;
 use crate::npy::reorder::{self, Order, ReorderPlan};
 use crate::npy::stream::{self, StreamError};
@@ -39,7 +39,8 @@ pub enum Destination {
 pub struct Job {
     pub input: Input,
     pub destination: Destination,
-    pub layer: Cropping2D,
+    /// The layer, or how to choose it by the input's rank.
+    pub layer: LayerChoice,
     pub options: Options,
 }
 
@@ -148,7 +149,7 @@ impl Job {
             return Ok(vec![self.output_name(Part::Whole)]);
         }
         let (header, _) = self.read_header(&mut source)?;
-        let count = self.four_d(&header)?[0];
+        let count = header.shape.first().copied().unwrap_or(1);
         Ok((0..count)
             .map(|index| self.output_name(Part::Sample { index, count }))
             .collect())
@@ -170,8 +171,9 @@ impl Job {
         if (kind, to) == (FileKind::Npy, FileKind::Npy) {
             return self.npy_to_npy(source, &output);
         }
-        let loaded = read_tensor(&self.input, &mut source, kind, self.layer, &self.options)?;
-        self.finish(loaded, to, &output)
+        let layer = self.image_layer()?;
+        let loaded = read_tensor(&self.input, &mut source, kind, &layer, &self.options)?;
+        self.finish(loaded, &layer, to, &output)
     }
 
     /// What [`Job::run`] would do, from the input's header alone: its shape
@@ -181,33 +183,34 @@ impl Job {
         let kind = self.sniff(&source)?;
         let to = self.options.to.unwrap_or(kind);
         let split = self.splits(kind, to);
-        let (input_shape, dtype) = match kind {
+        let (input_shape, dtype, layer) = match kind {
             FileKind::Npy => {
                 let (header, header_len) = self.read_header(&mut source)?;
-                let dims = self.four_d(&header)?;
-                if let (_, CropPlan::Reorder(_)) = self.crop_plan(&header, dims)? {
+                let layer = self.layer_for(&header.shape)?;
+                if let (_, CropPlan::Reorder(_)) = self.crop_plan(&header, &layer)? {
                     self.seekable(&source, &header)?;
                 }
                 self.check_len(&source, &header, header_len)?;
                 if let FileKind::Image(_) = to {
-                    self.image_layout(&header, split)?;
+                    self.image_layout(&header, &layer, split)?;
                 }
-                (Shape::known(dims), header.dtype.descr().to_string())
+                let shape = Shape::known(&header.shape);
+                (shape, header.dtype.descr().to_string(), layer)
             }
             FileKind::Image(format) => {
+                let layer = self.image_layer()?;
                 let bytes = read_image_file(&self.input, &mut source, self.options.image_limit)?;
                 let (h, w, c, sample) = raster::probe(&bytes, format, self.options.image_limit)
                     .map_err(|e| self.input_error(e))?;
-                let dims = match self.layer.data_format {
+                let dims = match image_format(&layer) {
                     DataFormat::ChannelsLast => [1, h, w, c],
                     DataFormat::ChannelsFirst => [1, c, h, w],
                 };
-                (Shape::known(dims), format!("'{}'", sample.descr()))
+                (Shape::known(dims), format!("'{}'", sample.descr()), layer)
             }
         };
-        let output_shape = self
-            .layer
-            .compute_output_shape(input_shape)
+        let output_shape = layer
+            .compute_output_shape(&input_shape)
             .map_err(|e| self.input_error(e))?;
         let part = if split { Part::Samples } else { Part::Whole };
         Ok(Summary {
@@ -244,19 +247,19 @@ impl Job {
         read_header(&self.input, source)
     }
 
-    /// The dimensions of an array the layer crops.
-    fn four_d(&self, header: &Header) -> Result<[usize; 4], Error> {
-        header
-            .shape
-            .as_slice()
-            .try_into()
-            .map_err(|_| self.input_error(Problem::NotFourD(header.shape_repr())))
+    /// The layer that crops an array of this shape.
+    fn layer_for(&self, dims: &[usize]) -> Result<Layer, Error> {
+        choose(&self.input, &self.layer, &Shape::known(dims))
     }
 
-    fn crop_plan(&self, header: &Header, dims: [usize; 4]) -> Result<(Header, CropPlan), Error> {
-        let kept = self
-            .layer
-            .kept_ranges(dims)
+    /// The layer that crops images, which are 4D.
+    fn image_layer(&self) -> Result<Layer, Error> {
+        choose(&self.input, &self.layer, &Shape::unknown(4))
+    }
+
+    fn crop_plan(&self, header: &Header, layer: &Layer) -> Result<(Header, CropPlan), Error> {
+        let kept = layer
+            .kept_ranges(&header.shape)
             .map_err(|e| self.input_error(e))?;
         header
             .cropped_in(&kept, self.options.order)
@@ -285,8 +288,13 @@ impl Job {
     }
 
     /// How a `.npy` array (or, for a split, each of its samples) holds an image.
-    fn image_layout(&self, header: &Header, split: bool) -> Result<ArrayLayout, Error> {
-        let mut layout = image_layout(&self.input, header, self.layer.data_format, split)?;
+    fn image_layout(
+        &self,
+        header: &Header,
+        layer: &Layer,
+        split: bool,
+    ) -> Result<ArrayLayout, Error> {
+        let mut layout = image_layout(&self.input, header, image_format(layer), split)?;
         if split {
             layout.shape[0] = 1;
         }
@@ -296,8 +304,8 @@ impl Job {
     /// `.npy` to `.npy`: one sequential pass, never the whole array in memory.
     fn npy_to_npy(&self, mut source: Source, output: &Output) -> Result<Summary, Error> {
         let (header, header_len) = self.read_header(&mut source)?;
-        let dims = self.four_d(&header)?;
-        let (out_header, plan) = self.crop_plan(&header, dims)?;
+        let layer = self.layer_for(&header.shape)?;
+        let (out_header, plan) = self.crop_plan(&header, &layer)?;
         self.check_len(&source, &header, header_len)?;
         // Either the input's own reader, front to back, or the file opened
         // again for reads at any offset: checked before the output is created.
@@ -321,10 +329,9 @@ impl Job {
             StreamError::Write(e) => write_error(e),
         })?;
         sink.commit().map_err(write_error)?;
-        let out_dims: [usize; 4] = out_header.shape.as_slice().try_into().unwrap_or_default();
         Ok(Summary {
-            input_shape: Shape::known(dims),
-            output_shape: Shape::known(out_dims),
+            input_shape: Shape::known(&header.shape),
+            output_shape: Shape::known(&out_header.shape),
             dtype: header.dtype.descr().to_string(),
             output: output.to_string(),
             skipped: false,
@@ -337,15 +344,14 @@ impl Job {
     /// interleave, is read whole within the image limit.
     fn split(&self, mut source: Source, to: FileKind) -> Result<Summary, Error> {
         let (header, header_len) = self.read_header(&mut source)?;
-        let dims = self.four_d(&header)?;
+        let layer = self.layer_for(&header.shape)?;
         let data_len = header.data_len().map_err(|e| self.input_error(e))?;
         self.check_len(&source, &header, header_len)?;
-        let layout = self.image_layout(&header, true)?;
-        let out_shape = self
-            .layer
-            .compute_output_shape(Shape::known(dims))
+        let out_shape = layer
+            .compute_output_shape(&Shape::known(&header.shape))
             .map_err(|e| self.input_error(e))?;
-        let count = dims[0];
+        let layout = self.image_layout(&header, &layer, true)?;
+        let count = header.shape[0];
         let limit = self.options.image_limit;
         let sample_len = data_len / count.max(1) as u64;
         let whole = if header.fortran_order && count > 1 {
@@ -363,17 +369,17 @@ impl Job {
             if self.exists_already(&output) {
                 continue;
             }
-            let tensor = Tensor::from_bytes(&layout, &data, self.layer.data_format)
+            let tensor = Tensor::from_bytes(&layout, &data, image_format(&layer))
                 .map_err(|why| self.not_an_image(&header, why))?;
             let loaded = Loaded { tensor, icc: None };
-            warnings.extend(self.finish(loaded, to, &output)?.warnings);
+            warnings.extend(self.finish(loaded, &layer, to, &output)?.warnings);
         }
         if whole.is_none() {
             npy::expect_end(&mut source.reader, data_len)
                 .map_err(|e| read_error(&self.input, e))?;
         }
         Ok(Summary {
-            input_shape: Shape::known(dims),
+            input_shape: Shape::known(&header.shape),
             output_shape: out_shape,
             dtype: header.dtype.descr().to_string(),
             output: self.output_name(Part::Samples).to_string(),
@@ -387,13 +393,16 @@ impl Job {
     }
 
     /// Crops a tensor and writes it as `.npy` or as an image, then commits.
-    fn finish(&self, loaded: Loaded, to: FileKind, output: &Output) -> Result<Summary, Error> {
-        let format = self.layer.data_format;
+    fn finish(
+        &self,
+        loaded: Loaded,
+        layer: &Layer,
+        to: FileKind,
+        output: &Output,
+    ) -> Result<Summary, Error> {
+        let format = image_format(layer);
         let input_shape = loaded.tensor.shape(format);
-        let cropped = loaded
-            .tensor
-            .crop(&self.layer)
-            .map_err(|e| self.input_error(e))?;
+        let cropped = loaded.tensor.crop(layer).map_err(|e| self.input_error(e))?;
         let output_shape = cropped.shape(format);
         let dtype = format!("'{}'", cropped.sample_type().descr());
         let output_error = |problem: Problem| Error::file(output, problem);
@@ -435,8 +444,8 @@ enum Pass {
 /// What a job that left an existing output alone reports.
 fn skipped(output: &Output) -> Summary {
     Summary {
-        input_shape: Shape([None; 4]),
-        output_shape: Shape([None; 4]),
+        input_shape: Shape::unknown(4),
+        output_shape: Shape::unknown(4),
         dtype: String::new(),
         output: output.to_string(),
         skipped: true,
@@ -458,24 +467,40 @@ pub(crate) fn sniff(input: &Input, source: &Source) -> Result<FileKind, Error> {
     })
 }
 
+/// The layer of a choice for an input of this shape: a crop spec the
+/// layer refuses is a usage error, a rank no layer takes an input error.
+pub(crate) fn choose(input: &Input, choice: &LayerChoice, shape: &Shape) -> Result<Layer, Error> {
+    choice.for_shape(shape).map_err(|e| match e {
+        ChoiceError::Spec(e) => Error::Usage(format!("{input}: {e}")),
+        rank @ ChoiceError::Rank(_) => Error::file(input, rank),
+    })
+}
+
+/// The data format images are laid out in for a layer: its own, or
+/// `channels_last` for `Cropping1D`, which has none (and crops no image).
+pub(crate) fn image_format(layer: &Layer) -> DataFormat {
+    layer.data_format().unwrap_or_default()
+}
+
 /// Reads a tensor: an image decoded, or a `.npy` array of batch 1 that can be an image.
 pub(crate) fn read_tensor(
     input: &Input,
     source: &mut Source,
     kind: FileKind,
-    layer: Cropping2D,
+    layer: &Layer,
     options: &Options,
 ) -> Result<Loaded, Error> {
+    let format = image_format(layer);
     let limit = options.image_limit;
     match kind {
         FileKind::Npy => {
             let (header, header_len) = read_header(input, source)?;
             let data_len = header.data_len().map_err(|e| Error::file(input, e))?;
-            let layout = image_layout(input, &header, layer.data_format, false)?;
+            let layout = image_layout(input, &header, format, false)?;
             check_len(input, source, &header, header_len)?;
             let data = read_data(input, source, data_len, limit)?;
             npy::expect_end(&mut source.reader, data_len).map_err(|e| read_error(input, e))?;
-            let tensor = Tensor::from_bytes(&layout, &data, layer.data_format)
+            let tensor = Tensor::from_bytes(&layout, &data, format)
                 .map_err(|why| not_an_image(input, &header, why))?;
             Ok(Loaded { tensor, icc: None })
         }

@@ -103,3 +103,21 @@ fn fuzzed_images_end_cleanly() {
         );
     }
 }
+
+/// Inputs a decode-only target found that made a codec panic: each is now
+/// refused by rcrop's own checks, before the codec runs.
+#[test]
+fn fuzzed_image_decodes_are_refused_before_the_codec_fails() {
+    let rcrop = Rcrop::new();
+    let dir = tempfile::tempdir().unwrap();
+    for path in regressions("decode-") {
+        let out = dir.path().join("out.npy");
+        let stderr = rcrop.run_fails(&["-c", "0"], &path, &out);
+        assert!(stderr.contains(&*path.to_string_lossy()), "{stderr}");
+        assert!(
+            !stderr.contains("codec failed"),
+            "{}: {stderr}",
+            path.display()
+        );
+    }
+}

@@ -20,6 +20,7 @@ use crate::tensor::{SampleType, Tensor};
 mod bmp;
 mod guard;
 mod jpeg;
+mod png;
 mod tiff;
 
 /// What can go wrong between an image file and a tensor.
@@ -155,6 +156,10 @@ pub fn decode(
             ImageFormat::Tiff => return tiff::decode(bytes, limit),
             ImageFormat::Jpeg => jpeg::decode(bytes, limit)?,
             ImageFormat::Bmp => decode_with_image(&bmp::normalize(bytes)?, format, limit)?,
+            ImageFormat::Png => {
+                png::check_palette(bytes)?;
+                decode_with_image(bytes, format, limit)?
+            }
             _ => decode_with_image(bytes, format, limit)?,
         };
         Ok((to_tensor(image)?, icc))

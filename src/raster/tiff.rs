@@ -44,6 +44,7 @@ struct Page {
     channels: usize,
     sample: SampleType,
     convert: Convert,
+    compression: u16,
 }
 
 /// How decoded samples become tensor samples.
@@ -145,6 +146,7 @@ impl Page {
             channels,
             sample,
             convert,
+            compression,
         })
     }
 
@@ -233,17 +235,47 @@ pub(super) fn decode(bytes: &[u8], limit: u64) -> Result<(Tensor, Option<Vec<u8>
         .unwrap_or(1);
     let copy = decodable(bytes, &mut original, &page, predictor)?;
     let mut decoder = open(&copy, limit)?;
+    let chunk_type = decoder.get_chunk_type();
+    let jpeg_chunks = match page.compression {
+        JPEG => Some(JpegChunks::read(&mut decoder, chunk_type)?),
+        _ => None,
+    };
     let mut out = vec![0u8; page.decoded_len() as usize];
     let planes = if page.planar { page.samples } else { 1 };
     for plane in 0..planes {
         for index in 0..per_plane {
-            let chunk = decoder
-                .read_chunk((plane * per_plane + index) as u32)
-                .map_err(decode_error)?;
+            let number = plane * per_plane + index;
             let origin = (
                 (index / across) * chunk_height,
                 (index % across) * chunk_width,
             );
+            if let Some(chunks) = &jpeg_chunks {
+                // What libtiff's JPEGPreDecode checks: a chunk's JPEG frame
+                // is the size of the chunk, or the decoder would be asked
+                // for more pixels than the chunk holds (or fewer).
+                let (width, heights) = match chunk_type {
+                    ChunkType::Tile => (chunk_width, [chunk_height; 2]),
+                    ChunkType::Strip => (
+                        page.width,
+                        [chunk_height, chunk_height.min(page.height - origin.0)],
+                    ),
+                };
+                let frame = frame_size(chunks.data(&copy, number));
+                if !frame.is_some_and(|(h, w)| w == width && heights.contains(&h)) {
+                    let found = frame.map_or("no readable frame header".into(), |(h, w)| {
+                        format!("a {w}x{h} JPEG image")
+                    });
+                    let kind = match chunk_type {
+                        ChunkType::Tile => "tile",
+                        ChunkType::Strip => "strip",
+                    };
+                    return Err(refuse(format!(
+                        "{kind} {number} holds {found} where the {kind} is {width}x{}",
+                        heights[1]
+                    )));
+                }
+            }
+            let chunk = decoder.read_chunk(number as u32).map_err(decode_error)?;
             let placed = Placement {
                 page: &page,
                 plane,
@@ -257,6 +289,64 @@ pub(super) fn decode(bytes: &[u8], limit: u64) -> Result<(Tensor, Option<Vec<u8>
     let tensor = Tensor::from_le_bytes(page.height, page.width, page.channels, page.sample, out)
         .ok_or_else(|| refuse("fewer samples than its size"))?;
     Ok((tensor, icc))
+}
+
+/// Where each chunk's bytes are, for looking into JPEG chunks before they
+/// are decoded.
+struct JpegChunks {
+    offsets: Vec<u64>,
+    counts: Vec<u64>,
+}
+
+impl JpegChunks {
+    fn read(decoder: &mut Decoder<Cursor<&[u8]>>, kind: ChunkType) -> Result<Self, RasterError> {
+        let (offsets, counts) = match kind {
+            ChunkType::Strip => (Tag::StripOffsets, Tag::StripByteCounts),
+            ChunkType::Tile => (Tag::TileOffsets, Tag::TileByteCounts),
+        };
+        Ok(Self {
+            offsets: decoder.get_tag_u64_vec(offsets).map_err(decode_error)?,
+            counts: decoder.get_tag_u64_vec(counts).map_err(decode_error)?,
+        })
+    }
+
+    /// The bytes of chunk `number`, as far as the file holds them.
+    fn data<'a>(&self, file: &'a [u8], number: usize) -> &'a [u8] {
+        let at = |v: &[u64]| {
+            v.get(number)
+                .map_or(0, |&x| usize::try_from(x).unwrap_or(usize::MAX))
+        };
+        let start = at(&self.offsets).min(file.len());
+        let end = start.saturating_add(at(&self.counts)).min(file.len());
+        &file[start..end]
+    }
+}
+
+/// Height and width in a JPEG stream's frame header, found by walking its
+/// marker segments from the start-of-image marker.
+fn frame_size(data: &[u8]) -> Option<(usize, usize)> {
+    let be16 = |at: usize| Some(u16::from_be_bytes([*data.get(at)?, *data.get(at + 1)?]) as usize);
+    if !data.starts_with(&[0xFF, 0xD8]) {
+        return None;
+    }
+    let mut at = 2usize;
+    loop {
+        while data.get(at + 1) == Some(&0xFF) && data.get(at) == Some(&0xFF) {
+            at += 1;
+        }
+        if *data.get(at)? != 0xFF {
+            return None;
+        }
+        match *data.get(at + 1)? {
+            // Start of frame: every SOFn but DHT, JPG and DAC.
+            m @ 0xC0..=0xCF if !matches!(m, 0xC4 | 0xC8 | 0xCC) => {
+                return Some((be16(at + 5)?, be16(at + 7)?));
+            }
+            // Start of scan or end of image before any frame.
+            0xDA | 0xD9 => return None,
+            _ => at = at.checked_add(2 + be16(at + 2)?)?,
+        }
+    }
 }
 
 /// A decoded chunk's samples as little-endian bytes.
