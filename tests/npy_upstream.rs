@@ -155,3 +155,48 @@ fn order_f_is_refused_with_stack() {
     assert_eq!(result.status.code(), Some(2));
     assert!(!out.path().join("s.npy").exists());
 }
+
+/// An image going to `.npy` with `--order F` holds the same tensor as with
+/// `--order C`, laid out in Fortran order.
+#[test]
+fn an_image_to_npy_in_fortran_order_is_the_c_tensor_transposed() {
+    let rcrop = Rcrop::new();
+    let dir = tempfile::tempdir().unwrap();
+    let image = fixture("images/gray16.png");
+    let read = |order: &str| {
+        let out = dir.path().join(format!("{order}.npy"));
+        rcrop.run_ok(&["--crop", "1,0:2,1", "--order", order], &image, &out);
+        let bytes = std::fs::read(&out).unwrap();
+        let (header, len) = rcrop::npy::Header::read(&mut bytes.as_slice()).unwrap();
+        (header, bytes[len as usize..].to_vec())
+    };
+    let (c, c_data) = read("C");
+    let (f, f_data) = read("F");
+    assert!(!c.fortran_order && f.fortran_order);
+    assert_eq!(
+        (c.shape.clone(), c.dtype.clone()),
+        (f.shape.clone(), f.dtype.clone())
+    );
+    let item = c.dtype.itemsize();
+    let shape = &c.shape;
+    let n: usize = shape.iter().product();
+    assert!(n > 1 && shape.iter().filter(|&&d| d > 1).count() > 1);
+    for flat in 0..n {
+        // The C-order flat index to a multi-index, then its Fortran offset.
+        let mut rest = flat;
+        let mut index = vec![0; shape.len()];
+        for k in (0..shape.len()).rev() {
+            index[k] = rest % shape[k];
+            rest /= shape[k];
+        }
+        let mut f_flat = 0;
+        for k in (0..shape.len()).rev() {
+            f_flat = f_flat * shape[k] + index[k];
+        }
+        assert_eq!(
+            c_data[flat * item..(flat + 1) * item],
+            f_data[f_flat * item..(f_flat + 1) * item],
+            "element {index:?}"
+        );
+    }
+}
