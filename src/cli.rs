@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
+use rcrop::npy::reorder::Order;
 use rcrop::raster::{EncodeOptions, PngCompression};
 use rcrop::{
     CenterCrop, ChoiceError, CropSpec, DataFormat, Destination, Error, FileKind, Found, Input, Job,
@@ -136,6 +137,19 @@ pub struct Cli {
     #[arg(short = 'n', long)]
     no_clobber: bool,
 
+    /// The memory order of .npy outputs: keep (the input's), C (what
+    /// numpy.save writes of the Keras result) or F (Fortran order, as
+    /// numpy.asfortranarray gives). A change of order reads the input at
+    /// any offset, so it needs a file, not a pipe.
+    #[arg(
+        long,
+        value_name = "ORDER",
+        value_enum,
+        default_value = "keep",
+        ignore_case = true
+    )]
+    order: OrderArg,
+
     /// Print one JSON object a line to standard output for each input:
     /// input, output, input_shape, output_shape, dtype, status, error.
     #[arg(long, value_name = "FORMAT", value_enum)]
@@ -181,6 +195,15 @@ pub struct Cli {
     /// file or an image; - for standard input or output.
     #[arg(value_name = "PATH")]
     paths: Vec<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum OrderArg {
+    Keep,
+    #[value(name = "C")]
+    C,
+    #[value(name = "F")]
+    F,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -427,6 +450,11 @@ impl Cli {
             },
             image_limit: self.image_limit_mib << 20,
             no_clobber: self.no_clobber,
+            order: match self.order {
+                OrderArg::Keep => Order::Keep,
+                OrderArg::C => Order::C,
+                OrderArg::F => Order::F,
+            },
         }
     }
 
@@ -456,6 +484,13 @@ impl Cli {
                 ));
             }
             return Ok(Plan::Layer(layer));
+        }
+        if self.stack && self.order == OrderArg::F {
+            return Err(Error::Usage(
+                "--stack writes the stacked array in C order, as numpy.stack gives it; \
+                 --order F is not available with --stack"
+                    .into(),
+            ));
         }
         if self.stack {
             let output = Output::from_arg(self.output.as_deref().unwrap_or(Path::new("-")));

@@ -71,6 +71,14 @@ pub enum Problem {
     #[error(transparent)]
     Config(ConfigError),
     #[error(
+        "is a {from}-ordered array, and writing it in {to} order (--order) reads it at any \
+         offset, which standard input and pipes do not allow; give it as a file, or use --order keep"
+    )]
+    OrderNeedsFile {
+        from: &'static str,
+        to: &'static str,
+    },
+    #[error(
         "the file is over the image limit of {0} MiB; raise --image-limit-mib if it is trusted"
     )]
     TooBig(u64),

@@ -13,8 +13,9 @@ use crate::input::{self, Input, Source};
 use crate::kind::FileKind;
 use crate::layer::{ChoiceError, Layer, LayerChoice, Shape};
 use crate::layout::DataFormat;
+use crate::npy::reorder::{self, Order, ReorderPlan};
 use crate::npy::stream::{self, StreamError};
-use crate::npy::{self, Dtype, Header, Literal, ReadError};
+use crate::npy::{self, CropPlan, Dtype, Header, Literal, ReadError};
 use crate::output::{self, Output, Sink};
 use crate::raster::{self, EncodeOptions};
 use crate::tensor::{self, ArrayLayout, SampleType, Tensor, TensorError};
@@ -56,6 +57,8 @@ pub struct Options {
     pub image_limit: u64,
     /// Leave outputs that already exist alone. Default: `false`.
     pub no_clobber: bool,
+    /// The memory order of `.npy` outputs. Default: [`Order::Keep`].
+    pub order: Order,
 }
 
 impl Default for Options {
@@ -65,6 +68,7 @@ impl Default for Options {
             encode: EncodeOptions::default(),
             image_limit: 1 << 30,
             no_clobber: false,
+            order: Order::Keep,
         }
     }
 }
@@ -183,7 +187,9 @@ impl Job {
             FileKind::Npy => {
                 let (header, header_len) = self.read_header(&mut source)?;
                 let layer = self.layer_for(&header.shape)?;
-                self.crop_plan(&header, &layer)?;
+                if let (_, CropPlan::Reorder(_)) = self.crop_plan(&header, &layer)? {
+                    self.seekable(&source, &header)?;
+                }
                 self.check_len(&source, &header, header_len)?;
                 if let FileKind::Image(_) = to {
                     self.image_layout(&header, &layer, split)?;
@@ -251,15 +257,30 @@ impl Job {
         choose(&self.input, &self.layer, &Shape::unknown(4))
     }
 
-    fn crop_plan(
-        &self,
-        header: &Header,
-        layer: &Layer,
-    ) -> Result<(Header, stream::StreamPlan), Error> {
+    fn crop_plan(&self, header: &Header, layer: &Layer) -> Result<(Header, CropPlan), Error> {
         let kept = layer
             .kept_ranges(&header.shape)
             .map_err(|e| self.input_error(e))?;
-        header.cropped(&kept).map_err(|e| self.input_error(e))
+        header
+            .cropped_in(&kept, self.options.order)
+            .map_err(|e| self.input_error(e))
+    }
+
+    /// The input opened again for reads at any offset, which a change of
+    /// memory order needs: a regular file, not standard input or a pipe.
+    fn seekable(&self, source: &Source, header: &Header) -> Result<std::fs::File, Error> {
+        let refuse = || {
+            self.input_error(Problem::OrderNeedsFile {
+                from: if header.fortran_order { "Fortran" } else { "C" },
+                to: if header.fortran_order { "C" } else { "Fortran" },
+            })
+        };
+        match &self.input {
+            Input::Path(path) if source.remaining.is_some() => {
+                std::fs::File::open(path).map_err(|e| self.input_error(Problem::Open(e)))
+            }
+            _ => Err(refuse()),
+        }
     }
 
     fn check_len(&self, source: &Source, header: &Header, header_len: u64) -> Result<(), Error> {
@@ -286,11 +307,23 @@ impl Job {
         let layer = self.layer_for(&header.shape)?;
         let (out_header, plan) = self.crop_plan(&header, &layer)?;
         self.check_len(&source, &header, header_len)?;
+        // Either the input's own reader, front to back, or the file opened
+        // again for reads at any offset: checked before the output is created.
+        let pass = match plan {
+            CropPlan::Stream(plan) => Pass::Stream(plan),
+            CropPlan::Reorder(plan) => Pass::Reorder(plan, self.seekable(&source, &header)?),
+        };
         let mut sink = Sink::create(output)?;
         let write_error = |e| Error::file(output, Problem::Write(e));
         sink.write_all(&out_header.to_bytes())
             .map_err(write_error)?;
-        stream::crop(&plan, &mut source.reader, &mut sink).map_err(|e| match e {
+        match pass {
+            Pass::Stream(plan) => stream::crop(&plan, &mut source.reader, &mut sink),
+            Pass::Reorder(plan, file) => {
+                reorder::crop_reordered_file(&plan, &file, header_len, &mut sink)
+            }
+        }
+        .map_err(|e| match e {
             StreamError::Read(e) => self.input_error(Problem::Read(e)),
             StreamError::Data(e) => self.input_error(e),
             StreamError::Write(e) => write_error(e),
@@ -374,7 +407,7 @@ impl Job {
         let dtype = format!("'{}'", cropped.sample_type().descr());
         let output_error = |problem: Problem| Error::file(output, problem);
         let (bytes, warning) = match to {
-            FileKind::Npy => (tensor_npy(&cropped, format), None),
+            FileKind::Npy => (tensor_npy(&cropped, format, self.options.order), None),
             FileKind::Image(image_format) => raster::encode(
                 cropped,
                 loaded.icc.as_deref(),
@@ -399,6 +432,13 @@ impl Job {
                 .collect(),
         })
     }
+}
+
+/// How the data of a `.npy` output is produced: from the input's reader, or
+/// from the input file read at any offset.
+enum Pass {
+    Stream(stream::StreamPlan),
+    Reorder(ReorderPlan, std::fs::File),
 }
 
 /// What a job that left an existing output alone reports.
@@ -483,10 +523,23 @@ pub(crate) fn npy_header(layout: &ArrayLayout) -> Header {
     }
 }
 
-/// A tensor as a `.npy` file, as `numpy.save` writes it.
-fn tensor_npy(tensor: &Tensor, format: DataFormat) -> Vec<u8> {
-    let mut out = npy_header(&tensor.layout(format, 1)).to_bytes();
-    out.extend(tensor.to_bytes(format));
+/// A tensor as a `.npy` file, as `numpy.save` writes it: in C order, or
+/// in Fortran order for [`Order::F`], transposed in memory (an image is
+/// held there whole anyway).
+fn tensor_npy(tensor: &Tensor, format: DataFormat, order: Order) -> Vec<u8> {
+    let layout = tensor.layout(format, 1);
+    let kept: Vec<_> = layout.shape.iter().map(|&d| 0..d).collect();
+    let mut header = npy_header(&layout);
+    let data = tensor.to_bytes(format);
+    header.fortran_order = reorder::writes_fortran(order, false, &layout.shape, &kept);
+    let mut out = header.to_bytes();
+    if header.fortran_order {
+        let plan = ReorderPlan::new(&layout.shape, &kept, layout.sample.itemsize(), false);
+        // Reading and writing memory cannot fail.
+        let _ = reorder::crop_reordered(&plan, &mut std::io::Cursor::new(&data), 0, &mut out);
+    } else {
+        out.extend(data);
+    }
     out
 }
 
@@ -502,7 +555,7 @@ fn image_layout(
     let (sample, byte_order) = header
         .dtype
         .type_str()
-        .and_then(SampleType::from_type_str)
+        .and_then(|s| SampleType::from_type_str(&s))
         .ok_or_else(|| refuse(TensorError::SampleType))?;
     let mut shape: [usize; 4] = header
         .shape
@@ -601,7 +654,7 @@ mod tests {
             };
             let header = npy_header(&layout);
             assert_eq!(header.dtype.itemsize(), sample.itemsize());
-            assert_eq!(header.dtype.type_str(), Some(sample.descr()));
+            assert_eq!(header.dtype.type_str().as_deref(), Some(sample.descr()));
         }
     }
 }
