@@ -365,7 +365,8 @@ mod tests {
 
     #[test]
     fn a_keras2_center_crop_without_data_format_is_channels_last() {
-        let keras2 = r#"{"name": "c", "trainable": true, "dtype": "float32", "height": 4, "width": 7}"#;
+        let keras2 =
+            r#"{"name": "c", "trainable": true, "dtype": "float32", "height": 4, "width": 7}"#;
         let centre = find_layer(keras2, None).unwrap();
         assert_eq!(centre.data_format, Some(DataFormat::ChannelsLast));
         assert_eq!(

@@ -97,7 +97,10 @@ fn print_config_is_what_keras_get_config_prints() {
 fn keras2_layers_applied_from_their_config_give_the_keras2_output() {
     let rcrop = Rcrop::new();
     let tmp = tempfile::tempdir().unwrap();
-    let cases = table("config/keras2_apply.tsv", "name\tfile\tlayer\tinput\texpected");
+    let cases = table(
+        "config/keras2_apply.tsv",
+        "name\tfile\tlayer\tinput\texpected",
+    );
     assert!(cases.len() >= 10, "only {} cases", cases.len());
     let mut failures = Vec::new();
     // Every Keras 2 file fixes its data format (Keras 2's CenterCrop has
@@ -125,8 +128,7 @@ fn keras2_layers_applied_from_their_config_give_the_keras2_output() {
                 .unwrap();
             let stderr = String::from_utf8_lossy(&got.stderr);
             if expected == "error" {
-                if got.status.code() != Some(1) || !stderr.contains(file.as_str()) || out.exists()
-                {
+                if got.status.code() != Some(1) || !stderr.contains(file.as_str()) || out.exists() {
                     failures.push(format!(
                         "{name}: expected exit 1 naming {file} and no output, got {:?} {stderr}",
                         got.status
