@@ -11,7 +11,9 @@ use crate::spec::CropSpec;
 
 /// A layer as a Keras config describes it: its name, the layer, and the
 /// data format the config gives (`None` for a `null` or missing one, which
-/// means the `keras.json` default; `layer` then holds `channels_last`).
+/// means the `keras.json` default; `layer` then holds `channels_last`). A
+/// `CenterCrop` config without a `data_format` key is Keras 2's, whose
+/// `CenterCrop` always crops axes -3 and -2: `channels_last`.
 ///
 /// ```
 /// use rcrop::{Cropping2D, DataFormat, Layer, find_layer, to_python_json};
@@ -115,6 +117,8 @@ fn size(config: &Value, key: &str) -> Result<usize, String> {
 /// is Keras' default for the class.
 fn read_config(class: LayerClass, config: &Value) -> Result<LayerConfig, String> {
     let data_format = match config.get("data_format") {
+        // Keras 2's CenterCrop has no data_format: it is channels_last.
+        None if class == LayerClass::CenterCrop => Some(DataFormat::ChannelsLast),
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.parse::<DataFormat>().map_err(|e| e.to_string())?),
         Some(other) => return Err(format!("data_format is {other}; expected a string or null")),
@@ -357,6 +361,32 @@ mod tests {
         )
         .unwrap();
         assert_eq!(forced.layer.class(), LayerClass::Cropping3D);
+    }
+
+    #[test]
+    fn a_keras2_center_crop_without_data_format_is_channels_last() {
+        let keras2 =
+            r#"{"name": "c", "trainable": true, "dtype": "float32", "height": 4, "width": 7}"#;
+        let centre = find_layer(keras2, None).unwrap();
+        assert_eq!(centre.data_format, Some(DataFormat::ChannelsLast));
+        assert_eq!(
+            centre.resolve(DataFormat::ChannelsFirst),
+            CenterCrop::new(4, 7, DataFormat::ChannelsLast).into()
+        );
+        // A null data_format is still the keras.json default.
+        let null = r#"{"name": "c", "data_format": null, "height": 4, "width": 7}"#;
+        let centre = find_layer(null, None).unwrap();
+        assert_eq!(centre.data_format, None);
+        assert_eq!(
+            centre.resolve(DataFormat::ChannelsFirst),
+            CenterCrop::new(4, 7, DataFormat::ChannelsFirst).into()
+        );
+        // The same in a Keras 2 model, found by class.
+        let model = format!(
+            r#"{{"class_name": "Functional", "config": {{"layers": [{{"class_name": "CenterCrop", "config": {keras2}}}]}}, "keras_version": "2.21.0"}}"#
+        );
+        let centre = find_layer(&model, Some("CenterCrop")).unwrap();
+        assert_eq!(centre.data_format, Some(DataFormat::ChannelsLast));
     }
 
     #[test]
