@@ -8,19 +8,24 @@ use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
+use rcrop::npy::reorder::Order;
 use rcrop::raster::{ColorMode, EncodeOptions, JpegCrop, PngCompression};
 use rcrop::{
-    Cropping, Cropping2D, DataFormat, Destination, Error, FileKind, Found, Input, Job, Options,
-    Outcome, Output, Problem, Settings, Shape, Stack, find_inputs, find_layer, keras_default,
-    parse_list, run_batch, thread_pool, to_python_json,
+    CenterCrop, ChoiceError, CropSpec, DataFormat, Destination, Error, FileKind, Found, Input, Job,
+    Layer, LayerChoice, LayerClass, Options, Outcome, Output, Problem, Settings, Shape, Stack,
+    find_inputs, find_layer, keras_default, parse_list, run_batch, thread_pool, to_python_json,
 };
 
+use crate::generate::{self, Generate};
 use crate::{fail, report};
 
 const EXAMPLES: &str = "\
 Examples:
   rcrop --crop 2 --format channels_first in.npy out.npy
   rcrop --crop 2,2:4,4 photo.png cropped.png
+  rcrop --crop 2,4 sequences.npy out.npy              (3D: Cropping1D)
+  rcrop --crop 1,2:3,4:5,6 volumes.npy out.npy        (5D: Cropping3D)
+  rcrop --center-crop 224,224 --out-dir out photos/*.jpg
   rcrop --crop 8 --format channels_first photo.jpg tensor.npy
   rcrop --crop 0 tensor.npy image.png
   cat in.npy | rcrop --crop '((1,2),(3,4))' - - > out.npy
@@ -33,41 +38,60 @@ Examples:
 Exit status: 0 success; 1 an input cannot be read or cropped, or an output
 cannot be written (in a batch: any input failed); 2 the command line is wrong.";
 
-/// Apply the Keras Cropping2D layer to .npy files and images, exactly as Keras would.
+/// Apply Keras' cropping layers (Cropping1D, Cropping2D, Cropping3D,
+/// CenterCrop) to .npy files and images, exactly as Keras would.
 ///
-/// The input is a 4D .npy array, or an image (PNG, JPEG, TIFF, BMP, WebP,
-/// GIF) seen as a tensor of batch 1; rows and columns are cropped, batch and
-/// channels kept. A .npy output has the input's dtype, byte order and memory
+/// The input is a .npy array, a .npz archive (its members of a rank the
+/// layer crops are cropped, the others copied), or an image (PNG, JPEG,
+/// TIFF, BMP, WebP, GIF, TGA, QOI, ICO, farbfeld, Radiance HDR, OpenEXR)
+/// seen as a 4D tensor of batch 1. The layer follows the array's rank: 3D
+/// (batch, steps, features) takes Cropping1D, 4D Cropping2D, 5D Cropping3D;
+/// --layer forces one, --center-crop applies CenterCrop. A .npy output has the input's dtype, byte order and memory
 /// order; an image output keeps the colour type, bit depth and ICC profile.
 /// Outputs are written under a temporary name and renamed into place, so a
 /// failed run never leaves a partial output.
 #[derive(Debug, Parser)]
 #[command(name = "rcrop", version, after_help = EXAMPLES)]
 pub struct Cli {
-    /// How much to crop: N (all sides), H,W (symmetric rows, columns),
-    /// T,B:L,R (top, bottom, left, right; either side of ':' may be one
-    /// number), or a Keras tuple such as ((T,B),(L,R)), (H,W) or (H,(L,R)).
+    /// How much to crop: Keras' cropping= value for the layer, read as the
+    /// Python value it is. Cropping2D: N (all sides), H,W (symmetric rows,
+    /// columns), T,B:L,R (either side of ':' may be one number), or a tuple
+    /// such as ((T,B),(L,R)). Cropping1D: N, or B,E (begin, end).
+    /// Cropping3D: N, A,B,C (symmetric per dimension), or A1,A2:B1,B2:C1,C2.
     #[arg(
         short,
         long,
         value_name = "SPEC",
         allow_hyphen_values = true,
-        required_unless_present = "config"
+        value_parser = parse_crop
     )]
-    crop: Option<Cropping>,
+    crop: Option<(String, CropSpec)>,
+
+    /// Apply CenterCrop(H, W): the central H×W window of each image (offsets
+    /// (dim - target) // 2), on images and 4D .npy batches. An input smaller
+    /// than the target is refused (Keras would resize it). The dtype is kept.
+    #[arg(long, value_name = "H,W", value_parser = parse_target, conflicts_with = "crop")]
+    center_crop: Option<(usize, usize)>,
 
     /// Where the channels are: channels_last is (batch, rows, cols, channels),
-    /// channels_first is (batch, channels, rows, cols). Default: the
-    /// image_data_format in keras.json ($KERAS_HOME, else ~/.keras), else
-    /// channels_last.
+    /// channels_first is (batch, channels, rows, cols); likewise for 5D.
+    /// Default: the image_data_format in keras.json ($KERAS_HOME, else
+    /// ~/.keras), else channels_last. Cropping1D has no data format.
     #[arg(short, long, value_name = "FORMAT", value_parser = parse_format)]
     format: Option<DataFormat>,
 
-    /// What to write: npy, png, jpeg, tiff, bmp, webp or gif. Default: from
+    /// What to write: npy, npz, png, jpeg, tiff, bmp, webp, gif, tga, qoi, ico,
+    /// ff (farbfeld), hdr or exr. Default: from
     /// the output's extension; for standard output (or no extension), the
     /// input's own kind.
     #[arg(long, value_name = "KIND", value_parser = parse_kind)]
     to: Option<FileKind>,
+
+    /// With a .npz archive: crop only the member with this key (x for
+    /// x.npy), copying the others; repeat for more. With one --key and a
+    /// .npy output, that member alone is written, cropped.
+    #[arg(short, long = "key", value_name = "NAME")]
+    key: Vec<String>,
 
     /// JPEG output quality, 1 to 100 (default 95). For a JPEG going to a
     /// JPEG it means re-encoding, as --reencode does.
@@ -142,6 +166,19 @@ pub struct Cli {
     #[arg(short = 'n', long)]
     no_clobber: bool,
 
+    /// The memory order of .npy outputs: keep (the input's), C (what
+    /// numpy.save writes of the Keras result) or F (Fortran order, as
+    /// numpy.asfortranarray gives). A change of order reads the input at
+    /// any offset, so it needs a file, not a pipe.
+    #[arg(
+        long,
+        value_name = "ORDER",
+        value_enum,
+        default_value = "keep",
+        ignore_case = true
+    )]
+    order: OrderArg,
+
     /// Print one JSON object a line to standard output for each input:
     /// input, output, input_shape, output_shape, dtype, status, error.
     #[arg(long, value_name = "FORMAT", value_enum)]
@@ -151,26 +188,30 @@ pub struct Cli {
     #[arg(short, long)]
     quiet: bool,
 
-    /// Take the crop and data format from a Keras config: the JSON of
-    /// Cropping2D.get_config(), or a model's JSON (model.to_json(), Keras 2
-    /// or 3). A data_format of null means the keras.json default. --crop
-    /// and --format may be given too, but must agree with it.
+    /// Take the layer from a Keras config: the JSON of get_config() of a
+    /// Cropping1D, Cropping2D, Cropping3D or CenterCrop, or a model's JSON
+    /// (model.to_json(), Keras 2 or 3). A data_format of null means the
+    /// keras.json default. --crop, --center-crop and --format may be given
+    /// too, but must agree with it.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
 
-    /// With --config holding a model: the name of the Cropping2D layer to
-    /// use. Needed when the model has more than one.
-    #[arg(long, value_name = "NAME", requires = "config")]
+    /// The layer: Cropping1D, Cropping2D, Cropping3D or CenterCrop forces
+    /// that class, whatever the input's rank. With --config, the name of the
+    /// layer to take from it; if no layer has that name and it is a class
+    /// name, the only layer of that class.
+    #[arg(long, value_name = "CLASS|NAME")]
     layer: Option<String>,
 
-    /// Print the layer's get_config() JSON, which Keras' Cropping2D.from_config
-    /// accepts, and exit.
+    /// Print the layer's get_config() JSON, as Keras 3 writes it and its
+    /// from_config accepts, and exit. Without --layer, --config or
+    /// --center-crop the layer is Cropping2D.
     #[arg(long, conflicts_with_all = ["input_shape", "dry_run", "out_dir", "stack", "output"])]
     print_config: bool,
 
     /// Print the output shape for this input shape, as Keras'
-    /// compute_output_shape does, and exit: four dimensions, each a number or
-    /// None, e.g. None,28,28,3.
+    /// compute_output_shape does, and exit: 3, 4 or 5 dimensions (the layer
+    /// follows the rank), each a number or None, e.g. None,28,28,3.
     #[arg(long, value_name = "SHAPE", value_parser = parse_shape, conflicts_with_all = ["dry_run", "out_dir", "stack", "output"])]
     input_shape: Option<Shape>,
 
@@ -179,10 +220,25 @@ pub struct Cli {
     #[arg(long)]
     dry_run: bool,
 
+    /// Print a shell completion script (complete-bash, complete-zsh,
+    /// complete-fish, complete-powershell, complete-elvish) or the man page
+    /// in roff (man) to standard output, and exit.
+    #[arg(long, value_name = "KIND", value_enum, exclusive = true)]
+    generate: Option<Generate>,
+
     /// INPUT OUTPUT; or, with --out-dir, --stack or -o, only inputs. A .npy
     /// file or an image; - for standard input or output.
     #[arg(value_name = "PATH")]
     paths: Vec<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum OrderArg {
+    Keep,
+    #[value(name = "C")]
+    C,
+    #[value(name = "F")]
+    F,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -221,10 +277,34 @@ fn parse_shape(value: &str) -> Result<Shape, String> {
                 .map_err(|_| format!("{n:?} is neither a non-negative integer nor None")),
         })
         .collect::<Result<_, _>>()?;
-    let dims: [Option<usize>; 4] = dims
-        .try_into()
-        .map_err(|d: Vec<_>| format!("{} dimensions; expected 4, e.g. None,28,28,3", d.len()))?;
+    if !(3..=5).contains(&dims.len()) {
+        return Err(format!(
+            "{} dimensions; expected 3, 4 or 5, e.g. None,28,28,3",
+            dims.len()
+        ));
+    }
     Ok(Shape(dims))
+}
+
+/// A crop spec, with the text it was read from.
+fn parse_crop(value: &str) -> Result<(String, CropSpec), String> {
+    let spec = value.parse().map_err(|e: rcrop::SpecError| e.to_string())?;
+    Ok((value.to_owned(), spec))
+}
+
+/// `H,W` (or `(H, W)`): two positive integers.
+fn parse_target(value: &str) -> Result<(usize, usize), String> {
+    let spec: CropSpec = value.parse().map_err(|e: rcrop::SpecError| e.to_string())?;
+    match spec {
+        CropSpec::Tuple(items) => match items.as_slice() {
+            [CropSpec::Int(h), CropSpec::Int(w)] if *h > 0 && *w > 0 => Ok((*h, *w)),
+            [CropSpec::Int(_), CropSpec::Int(_)] => Err(format!(
+                "{value:?}: a target of 0 rows or columns leaves nothing; expected H,W of at least 1"
+            )),
+            _ => Err(format!("{value:?}: expected H,W, two positive integers")),
+        },
+        _ => Err(format!("{value:?}: expected H,W, two positive integers")),
+    }
 }
 
 fn parse_format(value: &str) -> Result<DataFormat, String> {
@@ -234,16 +314,90 @@ fn parse_format(value: &str) -> Result<DataFormat, String> {
 }
 
 impl Cli {
-    /// The layer: from the flags, or from `--config` checked against them.
-    fn layer(&self) -> Result<Cropping2D, Error> {
-        let Some(path) = &self.config else {
-            let cropping = self.crop.unwrap_or_default();
-            return Ok(Cropping2D::new(cropping, self.data_format(self.format)?));
+    /// The layer, or how to choose it: from the flags, or from `--config`
+    /// checked against them.
+    fn layer(&self) -> Result<LayerChoice, Error> {
+        if let Some(path) = &self.config {
+            return self.configured(path).map(LayerChoice::Fixed);
+        }
+        let class = match self.layer.as_deref() {
+            None => None,
+            Some(name) => Some(name.parse::<LayerClass>().map_err(|e| {
+                Error::Usage(format!(
+                    "--layer: {e} (a layer's name is for choosing one in --config FILE)"
+                ))
+            })?),
         };
+        if let Some((height, width)) = self.center_crop {
+            if let Some(class) = class.filter(|&c| c != LayerClass::CenterCrop) {
+                return Err(Error::Usage(format!(
+                    "--center-crop applies CenterCrop, not --layer {class}"
+                )));
+            }
+            let format = self.data_format(self.format)?;
+            return Ok(LayerChoice::Fixed(
+                CenterCrop::new(height, width, format).into(),
+            ));
+        }
+        let Some((text, spec)) = self.crop.clone() else {
+            return Err(Error::Usage(
+                "the crop is missing: give --crop SPEC, --center-crop H,W or --config FILE".into(),
+            ));
+        };
+        let usage = |e: rcrop::SpecError| Error::Usage(e.to_string());
+        match class {
+            Some(LayerClass::CenterCrop) => Err(Error::Usage(
+                "--layer CenterCrop needs its size: --center-crop H,W".into(),
+            )),
+            Some(LayerClass::Cropping1D) => {
+                self.refuse_format_for_1d()?;
+                let layer = Layer::from_spec(LayerClass::Cropping1D, &spec, DataFormat::default());
+                layer.map(LayerChoice::Fixed).map_err(usage)
+            }
+            Some(class) => {
+                let format = self.data_format(self.format)?;
+                let layer = Layer::from_spec(class, &spec, format).map_err(usage)?;
+                Ok(LayerChoice::Fixed(layer))
+            }
+            None => {
+                let classes = [3, 4, 5].map(LayerClass::for_rank);
+                let fits = classes
+                    .into_iter()
+                    .flatten()
+                    .any(|c| Layer::from_spec(c, &spec, DataFormat::default()).is_ok());
+                if !fits {
+                    return Err(Error::Usage(format!(
+                        "crop spec {text:?}: Cropping1D, Cropping2D and Cropping3D all refuse \
+                         cropping={spec}, as Keras does; they take N, B,E (1D), H,W or T,B:L,R (2D), \
+                         A,B,C or A1,A2:B1,B2:C1,C2 (3D)"
+                    )));
+                }
+                Ok(LayerChoice::ByRank {
+                    spec,
+                    data_format: self.data_format(self.format)?,
+                })
+            }
+        }
+    }
+
+    /// `Cropping1D` has no data format: `--format` cannot apply to it.
+    fn refuse_format_for_1d(&self) -> Result<(), Error> {
+        match self.format {
+            Some(format) => Err(Error::Usage(format!(
+                "--format {format} does not apply to Cropping1D, which has no data format"
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// The layer a `--config` file holds, checked against the flags.
+    fn configured(&self, path: &Path) -> Result<Layer, Error> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| Error::file(path.display(), Problem::Read(e)))?;
         let config = find_layer(&text, self.layer.as_deref())
             .map_err(|e| Error::file(path.display(), Problem::Config(e)))?;
+        let found = config.layer;
+        let class = found.class();
         let contradiction = |flag: String, found: String| {
             Error::Usage(format!(
                 "{flag} contradicts {} in {}: {found}",
@@ -251,25 +405,44 @@ impl Cli {
                 path.display()
             ))
         };
-        if let Some(crop) = self.crop.filter(|&c| c != config.cropping.0) {
-            return Err(contradiction(
-                format!("--crop {crop}"),
-                format!("cropping {}", config.cropping.0.to_keras()),
-            ));
+        let what = || match class {
+            LayerClass::CenterCrop => format!("CenterCrop {}", found.cropping_keras()),
+            _ => format!("{class} cropping {}", found.cropping_keras()),
+        };
+        if let Some((_, spec)) = &self.crop {
+            let given = Layer::from_spec(class, spec, DataFormat::default());
+            let same = given
+                .as_ref()
+                .is_ok_and(|l| l.cropping_spec() == found.cropping_spec());
+            if !same {
+                let shown = given.map_or_else(|_| spec.to_string(), |l| l.cropping_spec());
+                return Err(contradiction(format!("--crop {shown}"), what()));
+            }
         }
-        let configured = config.data_format.map(|f| f.0);
-        if let (Some(flag), Some(found)) = (self.format, configured)
-            && flag != found
+        if let Some((height, width)) = self.center_crop {
+            let given = CenterCrop::new(height, width, DataFormat::default());
+            if Layer::from(given).cropping_spec() != found.cropping_spec()
+                || class != LayerClass::CenterCrop
+            {
+                return Err(contradiction(
+                    format!("--center-crop {height},{width}"),
+                    what(),
+                ));
+            }
+        }
+        if class == LayerClass::Cropping1D {
+            self.refuse_format_for_1d()?;
+            return Ok(found);
+        }
+        if let (Some(flag), Some(configured)) = (self.format, config.data_format)
+            && flag != configured
         {
             return Err(contradiction(
                 format!("--format {flag}"),
-                format!("data_format {found}"),
+                format!("data_format {configured}"),
             ));
         }
-        Ok(Cropping2D::from_config(
-            &config,
-            self.data_format(configured.or(self.format))?,
-        ))
+        Ok(config.resolve(self.data_format(config.data_format.or(self.format))?))
     }
 
     /// The data format given, or the Keras default; a warning about an
@@ -297,8 +470,8 @@ impl Cli {
             None => Ok(None),
             Some(ext) => FileKind::from_path(path).map(Some).ok_or_else(|| {
                 Error::Usage(format!(
-                    "{}: unknown output extension {:?}; expected .npy, .png, .jpg, .jpeg, .tif, .tiff, \
-                     .bmp, .webp or .gif, or --to KIND",
+                    "{}: unknown output extension {:?}; expected .npy, .npz, .png, .jpg, .jpeg, .tif, .tiff, \
+                     .bmp, .webp, .gif, .tga, .qoi, .ico, .ff, .hdr or .exr, or --to KIND",
                     path.display(),
                     ext.to_string_lossy()
                 ))
@@ -331,6 +504,12 @@ impl Cli {
                 ColourArg::Rgb => ColorMode::Rgb,
                 ColourArg::Rgba => ColorMode::Rgba,
             }),
+            keys: self.key.clone(),
+            order: match self.order {
+                OrderArg::Keep => Order::Keep,
+                OrderArg::C => Order::C,
+                OrderArg::F => Order::F,
+            },
         }
     }
 
@@ -360,6 +539,13 @@ impl Cli {
                 ));
             }
             return Ok(Plan::Layer(layer));
+        }
+        if self.stack && self.order == OrderArg::F {
+            return Err(Error::Usage(
+                "--stack writes the stacked array in C order, as numpy.stack gives it; \
+                 --order F is not available with --stack"
+                    .into(),
+            ));
         }
         if self.stack {
             let output = Output::from_arg(self.output.as_deref().unwrap_or(Path::new("-")));
@@ -407,7 +593,7 @@ impl Cli {
         &self,
         dir: &Path,
         found: &[Found],
-        layer: Cropping2D,
+        layer: LayerChoice,
     ) -> Result<Vec<Job>, Error> {
         let options = self.options(self.to);
         let mut jobs = Vec::with_capacity(found.len());
@@ -429,7 +615,7 @@ impl Cli {
                     dir: dir.join(&f.subdir),
                     name: name.to_os_string(),
                 },
-                layer,
+                layer: layer.clone(),
                 options: options.clone(),
             });
         }
@@ -456,6 +642,9 @@ impl Cli {
 
     /// Runs what the command line asks for and says how it went.
     pub fn run(&self) -> ExitCode {
+        if let Some(kind) = self.generate {
+            return generate::print(kind);
+        }
         match self.plan() {
             Ok(Plan::Jobs(jobs)) => self.run_jobs(&jobs),
             Ok(Plan::Stack(stack)) => self.run_stack(&stack),
@@ -464,15 +653,31 @@ impl Cli {
         }
     }
 
-    /// `--print-config` or `--input-shape`: the layer alone, no data.
-    fn run_layer(&self, layer: &Cropping2D) -> ExitCode {
-        if let Some(shape) = self.input_shape {
-            return match layer.compute_output_shape(shape) {
+    /// `--print-config` or `--input-shape`: the layer alone, no data. The
+    /// layer follows the rank of `--input-shape`; `--print-config` of a crop
+    /// alone is `Cropping2D`'s.
+    fn run_layer(&self, choice: &LayerChoice) -> ExitCode {
+        let shape = self.input_shape.clone().unwrap_or(Shape::unknown(4));
+        let what = format!("input shape {shape}");
+        let layer = match choice.for_shape(&shape) {
+            Ok(layer) => layer,
+            Err(ChoiceError::Spec(e)) => {
+                let hint = if self.input_shape.is_some() {
+                    ""
+                } else {
+                    "; choose the layer with --layer"
+                };
+                return fail(&Error::Usage(format!("{e}{hint}")));
+            }
+            Err(e) => return fail(&Error::file(what, e)),
+        };
+        if self.input_shape.is_some() {
+            return match layer.compute_output_shape(&shape) {
                 Ok(out) => {
                     println!("{out}");
                     ExitCode::SUCCESS
                 }
-                Err(e) => fail(&Error::file(format!("input shape {shape}"), e)),
+                Err(e) => fail(&Error::file(what, e)),
             };
         }
         println!("{}", to_python_json(&layer.get_config()));
@@ -534,6 +739,9 @@ impl Cli {
         for (job, outcome) in jobs.iter().zip(&outcomes) {
             match outcome {
                 _ if self.report.is_some() => println!("{}", report::job_line(job, outcome)),
+                Outcome::Done(s) if self.dry_run && !s.members.is_empty() => {
+                    report::print_members(job, s)
+                }
                 Outcome::Done(s) if self.dry_run => {
                     println!("{}: {} -> {}", job.input, s.input_shape, s.output_shape)
                 }
@@ -551,6 +759,9 @@ impl Cli {
         if failed == 0 {
             return ExitCode::SUCCESS;
         }
+        let usage = outcomes
+            .iter()
+            .any(|o| matches!(o, Outcome::Failed(Error::Usage(_))));
         if jobs.len() > 1 {
             let mut account = format!("error: {failed} of {} inputs failed", jobs.len());
             if not_run > 0 {
@@ -560,7 +771,8 @@ impl Cli {
             }
             eprintln!("{account}");
         }
-        ExitCode::from(1)
+        // A crop spec the layer of some input's rank refuses is a usage error.
+        ExitCode::from(if usage { 2 } else { 1 })
     }
 }
 
@@ -568,7 +780,7 @@ impl Cli {
 enum Plan {
     Jobs(Vec<Job>),
     Stack(Stack),
-    Layer(Cropping2D),
+    Layer(LayerChoice),
 }
 
 /// Makes the output folders of a batch.

@@ -1,51 +1,49 @@
-//! Keras layer configs: the JSON of `Cropping2D.get_config()`, read from a
-//! config file or found inside a whole model's JSON, and written back.
+//! Keras layer configs: the JSON of `get_config()` of the four cropping
+//! layers, read from a config file or found inside a whole model's JSON,
+//! and written back as Keras 3 writes it.
 
-use serde::de::Error as _;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
 
-use crate::layer::Cropping2D;
+use crate::layer::{CenterCrop, Layer, LayerClass};
 use crate::layout::DataFormat;
-use crate::spec::Cropping;
+use crate::spec::CropSpec;
 
-/// `Cropping2D.get_config()` as Keras 3 writes it: `name`, `trainable`,
-/// `dtype`, `cropping` (`[[top, bottom], [left, right]]`) and `data_format`.
-/// Reading accepts every `cropping` form Keras does and a `null`
-/// `data_format`, which means the `keras.json` default.
+/// A layer as a Keras config describes it: its name, the layer, and the
+/// data format the config gives (`None` for a `null` or missing one, which
+/// means the `keras.json` default; `layer` then holds `channels_last`). A
+/// `CenterCrop` config without a `data_format` key is Keras 2's, whose
+/// `CenterCrop` always crops axes -3 and -2: `channels_last`.
 ///
 /// ```
-/// use rcrop::LayerConfig;
-/// use rcrop::{Cropping2D, DataFormat};
-/// let layer = Cropping2D::new("2:4,5".parse().unwrap(), DataFormat::ChannelsFirst);
-/// let text = serde_json::to_string(&layer.get_config()).unwrap();
-/// assert!(text.contains(r#""cropping":[[2,2],[4,5]],"data_format":"channels_first""#));
-/// let back: LayerConfig = serde_json::from_str(&text).unwrap();
-/// assert_eq!(Cropping2D::from_config(&back, DataFormat::ChannelsLast), layer);
+/// use rcrop::{Cropping2D, DataFormat, Layer, find_layer, to_python_json};
+/// let layer = Layer::from(Cropping2D::new("2:4,5".parse().unwrap(), DataFormat::ChannelsFirst));
+/// let text = to_python_json(&layer.get_config());
+/// assert!(text.ends_with(r#""cropping": [[2, 2], [4, 5]], "data_format": "channels_first"}"#));
+/// let back = find_layer(&text, None).unwrap();
+/// assert_eq!(back.name, "cropping2d");
+/// assert_eq!(back.resolve(DataFormat::ChannelsLast), layer);
 /// ```
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LayerConfig {
-    #[serde(default = "default_name")]
     pub name: String,
-    #[serde(default = "default_trainable")]
-    pub trainable: bool,
-    #[serde(default = "default_dtype")]
-    pub dtype: serde_json::Value,
-    pub cropping: KerasCropping,
-    #[serde(default)]
-    pub data_format: Option<KerasDataFormat>,
+    pub layer: Layer,
+    pub data_format: Option<DataFormat>,
 }
 
-fn default_name() -> String {
-    "cropping2d".into()
-}
-
-fn default_trainable() -> bool {
-    true
+impl LayerConfig {
+    /// The layer, a missing data format taken as `default`.
+    pub fn resolve(&self, default: DataFormat) -> Layer {
+        match self.data_format {
+            Some(_) => self.layer,
+            None => self.layer.with_data_format(default),
+        }
+    }
 }
 
 /// Keras 3's default dtype policy, as `get_config` writes it.
-fn default_dtype() -> serde_json::Value {
-    serde_json::json!({
+fn default_dtype() -> Value {
+    json!({
         "module": "keras",
         "class_name": "DTypePolicy",
         "config": {"name": "float32"},
@@ -53,64 +51,124 @@ fn default_dtype() -> serde_json::Value {
     })
 }
 
-/// A [`Cropping`] in a Keras config: written as `[[t, b], [l, r]]`, read
-/// from an int, a pair, or a pair of pairs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct KerasCropping(pub Cropping);
-
-impl Serialize for KerasCropping {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let c = self.0;
-        [[c.top, c.bottom], [c.left, c.right]].serialize(s)
-    }
-}
-
-impl<'de> Deserialize<'de> for KerasCropping {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        // JSON lists read as Python lists, which the spec grammar takes.
-        let value = serde_json::Value::deserialize(d)?;
-        value
-            .to_string()
-            .parse()
-            .map(KerasCropping)
-            .map_err(D::Error::custom)
-    }
-}
-
-/// A [`DataFormat`] in a Keras config.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct KerasDataFormat(pub DataFormat);
-
-impl Serialize for KerasDataFormat {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.0.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for KerasDataFormat {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        text.parse().map(KerasDataFormat).map_err(D::Error::custom)
-    }
-}
-
-impl Cropping2D {
-    /// The layer's config as Keras 3's `get_config()` gives it, named `cropping2d`.
-    pub fn get_config(&self) -> LayerConfig {
-        LayerConfig {
-            name: default_name(),
-            trainable: true,
-            dtype: default_dtype(),
-            cropping: KerasCropping(self.cropping),
-            data_format: Some(KerasDataFormat(self.data_format)),
+impl Layer {
+    /// The layer's config as Keras 3's `get_config()` gives it, under the
+    /// name Keras gives the first layer of its class (`cropping2d`,
+    /// `center_crop`...), keys in Keras' order.
+    pub fn get_config(&self) -> Value {
+        let mut config = Map::new();
+        config.insert("name".into(), self.class().default_name().into());
+        config.insert("trainable".into(), true.into());
+        config.insert("dtype".into(), default_dtype());
+        let format = self.data_format().map(|f| Value::from(f.as_str()));
+        match self {
+            Layer::CenterCrop(c) => {
+                config.insert("data_format".into(), format.unwrap_or_default());
+                config.insert("height".into(), c.height.into());
+                config.insert("width".into(), c.width.into());
+            }
+            Layer::Cropping1D(c) => {
+                config.insert("cropping".into(), json!([c.cropping.begin, c.cropping.end]));
+            }
+            _ => {
+                let sides: Vec<Value> = self
+                    .sides()
+                    .iter()
+                    .map(|s| json!([s.begin, s.end]))
+                    .collect();
+                config.insert("cropping".into(), sides.into());
+                config.insert("data_format".into(), format.unwrap_or_default());
+            }
         }
+        Value::Object(config)
     }
+}
 
-    /// The layer a config describes; a `null` data format takes `default`.
-    pub fn from_config(config: &LayerConfig, default: DataFormat) -> Self {
-        let format = config.data_format.map_or(default, |f| f.0);
-        Cropping2D::new(config.cropping.0, format)
+/// A JSON `cropping` value read as the Python value it holds.
+fn crop_spec(value: &Value) -> Result<CropSpec, String> {
+    match value {
+        Value::Number(n) => n
+            .as_u64()
+            .and_then(|n| usize::try_from(n).ok())
+            .map(CropSpec::Int)
+            .ok_or_else(|| format!("cropping holds {n}; expected non-negative integers")),
+        Value::Array(items) => items
+            .iter()
+            .map(crop_spec)
+            .collect::<Result<_, _>>()
+            .map(CropSpec::Tuple),
+        other => Err(format!(
+            "cropping holds {other}; expected integers and lists"
+        )),
     }
+}
+
+/// A `CenterCrop` size: a positive integer.
+fn size(config: &Value, key: &str) -> Result<usize, String> {
+    let value = config.get(key).ok_or_else(|| format!("no {key:?}"))?;
+    value
+        .as_u64()
+        .and_then(|n| usize::try_from(n).ok())
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("{key} is {value}; expected a positive integer"))
+}
+
+/// The layer a config of a known class describes. A missing `cropping`
+/// is Keras' default for the class.
+fn read_config(class: LayerClass, config: &Value) -> Result<LayerConfig, String> {
+    let data_format = match config.get("data_format") {
+        // Keras 2's CenterCrop has no data_format: it is channels_last.
+        None if class == LayerClass::CenterCrop => Some(DataFormat::ChannelsLast),
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.parse::<DataFormat>().map_err(|e| e.to_string())?),
+        Some(other) => return Err(format!("data_format is {other}; expected a string or null")),
+    };
+    let format = data_format.unwrap_or_default();
+    let layer = match class {
+        LayerClass::CenterCrop => {
+            CenterCrop::new(size(config, "height")?, size(config, "width")?, format).into()
+        }
+        _ => {
+            let spec = match config.get("cropping") {
+                Some(value) => crop_spec(value)?,
+                None if class == LayerClass::Cropping2D => CropSpec::Int(0),
+                None => CropSpec::Int(1),
+            };
+            Layer::from_spec(class, &spec, format).map_err(|e| e.to_string())?
+        }
+    };
+    let data_format = data_format.filter(|_| class != LayerClass::Cropping1D);
+    Ok(LayerConfig {
+        name: name_of(config, class),
+        layer,
+        data_format,
+    })
+}
+
+fn name_of(config: &Value, class: LayerClass) -> String {
+    config
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or(class.default_name())
+        .to_owned()
+}
+
+/// The class of a bare `get_config()`, which does not name it, from the
+/// keys Keras 3 writes for each: `height` and `width` for `CenterCrop`; a
+/// `cropping` of three entries for `Cropping3D`; `Cropping1D` has no
+/// `data_format`; the rest is `Cropping2D`.
+fn infer_class(config: &Value) -> Option<LayerClass> {
+    if config.get("height").is_some() || config.get("width").is_some() {
+        return Some(LayerClass::CenterCrop);
+    }
+    let cropping = config.get("cropping")?;
+    if cropping.as_array().is_some_and(|items| items.len() == 3) {
+        return Some(LayerClass::Cropping3D);
+    }
+    if config.get("data_format").is_none() {
+        return Some(LayerClass::Cropping1D);
+    }
+    Some(LayerClass::Cropping2D)
 }
 
 /// JSON as Python's `json.dumps` writes it by default (`", "` and `": "`
@@ -148,69 +206,105 @@ impl serde_json::ser::Formatter for PythonFormatter {
     }
 }
 
-/// Why no single Cropping2D config could be taken from a JSON document.
+/// Why no single cropping layer could be taken from a JSON document.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("not valid JSON: {0}")]
     Json(serde_json::Error),
-    #[error("the Cropping2D config {name:?} is not valid: {reason}")]
-    Invalid { name: String, reason: String },
-    #[error("holds no Cropping2D layer; expected a Cropping2D config or a model with one")]
+    #[error("the {class} config {name:?} is not valid: {reason}")]
+    Invalid {
+        class: LayerClass,
+        name: String,
+        reason: String,
+    },
+    #[error(
+        "holds no cropping layer; expected the config of a Cropping1D, Cropping2D, Cropping3D or \
+         CenterCrop layer, or a model with one"
+    )]
     NoLayer,
-    #[error("holds several Cropping2D layers ({}); choose one with --layer NAME", .0.join(", "))]
+    #[error("holds several cropping layers ({}); choose one with --layer NAME", .0.join(", "))]
     Several(Vec<String>),
-    #[error("holds no Cropping2D layer named {wanted:?}; it holds {}", .found.join(", "))]
+    #[error("holds no cropping layer named {wanted:?}; it holds {}", .found.join(", "))]
     NotFound { wanted: String, found: Vec<String> },
 }
 
-/// The Cropping2D config in a JSON document: the document itself if it is
-/// a layer config, else the layer of a model (Keras 2 or 3 layout, nested
-/// models included) named `name`, or its only Cropping2D layer.
-pub fn find_layer(text: &str, name: Option<&str>) -> Result<LayerConfig, ConfigError> {
-    let root: serde_json::Value = serde_json::from_str(text).map_err(ConfigError::Json)?;
-    let mut found = Vec::new();
-    if root.get("cropping").is_some() {
-        found.push(&root);
+/// The cropping layer config in a JSON document: the document itself if it
+/// is a layer's `get_config()`, else a layer of a model (Keras 2 or 3
+/// layout, nested models included). `wanted` picks the layer of that name;
+/// if none has it and it is a class name (`Cropping3D`), the only layer of
+/// that class, and a bare config is read as that class. Without `wanted`,
+/// the document must hold one cropping layer.
+pub fn find_layer(text: &str, wanted: Option<&str>) -> Result<LayerConfig, ConfigError> {
+    let root: Value = serde_json::from_str(text).map_err(ConfigError::Json)?;
+    let wanted_class = wanted.and_then(|w| w.parse::<LayerClass>().ok());
+    let mut found: Vec<(Option<LayerClass>, &Value)> = Vec::new();
+    if root.get("class_name").is_none() && infer_class(&root).is_some() {
+        found.push((None, &root));
     } else {
         collect_layers(&root, &mut found);
     }
-    let name_of = |v: &serde_json::Value| {
-        v.get("name")
-            .and_then(|n| n.as_str())
-            .unwrap_or("cropping2d")
-            .to_owned()
+    let class_of = |(class, config): &(Option<LayerClass>, &Value)| {
+        class.or(wanted_class).or_else(|| infer_class(config))
     };
-    let names: Vec<String> = found.iter().map(|v| name_of(v)).collect();
-    let chosen =
-        match (name, found.as_slice()) {
-            (_, []) => return Err(ConfigError::NoLayer),
-            (Some(wanted), _) => found.iter().find(|v| name_of(v) == wanted).ok_or_else(|| {
-                ConfigError::NotFound {
-                    wanted: wanted.to_owned(),
-                    found: names.clone(),
-                }
-            })?,
-            (None, [one]) => one,
-            (None, _) => return Err(ConfigError::Several(names)),
-        };
-    serde_json::from_value((*chosen).clone()).map_err(|e| ConfigError::Invalid {
-        name: name_of(chosen),
-        reason: e.to_string(),
+    let names: Vec<String> = found
+        .iter()
+        .map(|entry| {
+            let class = class_of(entry).unwrap_or(LayerClass::Cropping2D);
+            name_of(entry.1, class)
+        })
+        .collect();
+    let indices: Vec<usize> = match wanted {
+        None => (0..found.len()).collect(),
+        Some(w) => {
+            let by_name: Vec<usize> = (0..found.len()).filter(|&i| names[i] == w).collect();
+            match wanted_class {
+                Some(class) if by_name.is_empty() => (0..found.len())
+                    .filter(|&i| class_of(&found[i]) == Some(class))
+                    .collect(),
+                _ => by_name,
+            }
+        }
+    };
+    let index = match (indices.as_slice(), wanted) {
+        (_, _) if found.is_empty() => return Err(ConfigError::NoLayer),
+        ([one], _) => *one,
+        ([], Some(w)) => {
+            return Err(ConfigError::NotFound {
+                wanted: w.to_owned(),
+                found: names,
+            });
+        }
+        (several, _) => {
+            return Err(ConfigError::Several(
+                several.iter().map(|&i| names[i].clone()).collect(),
+            ));
+        }
+    };
+    let entry = &found[index];
+    let class = class_of(entry).unwrap_or(LayerClass::Cropping2D);
+    read_config(class, entry.1).map_err(|reason| ConfigError::Invalid {
+        class,
+        name: names[index].clone(),
+        reason,
     })
 }
 
-/// Every `{"class_name": "Cropping2D", "config": {...}}` in a JSON tree, in document order.
-fn collect_layers<'a>(value: &'a serde_json::Value, found: &mut Vec<&'a serde_json::Value>) {
+/// Every `{"class_name": <one of the four>, "config": {...}}` in a JSON
+/// tree, in document order.
+fn collect_layers<'a>(value: &'a Value, found: &mut Vec<(Option<LayerClass>, &'a Value)>) {
     match value {
-        serde_json::Value::Object(map) => {
-            let is_crop = map.get("class_name").and_then(|c| c.as_str()) == Some("Cropping2D");
-            if let (true, Some(config)) = (is_crop, map.get("config")) {
-                found.push(config);
+        Value::Object(map) => {
+            let class = map
+                .get("class_name")
+                .and_then(Value::as_str)
+                .and_then(|c| c.parse::<LayerClass>().ok());
+            if let (Some(class), Some(config)) = (class, map.get("config")) {
+                found.push((Some(class), config));
                 return;
             }
             map.values().for_each(|v| collect_layers(v, found));
         }
-        serde_json::Value::Array(items) => items.iter().for_each(|v| collect_layers(v, found)),
+        Value::Array(items) => items.iter().for_each(|v| collect_layers(v, found)),
         _ => {}
     }
 }
@@ -218,56 +312,141 @@ fn collect_layers<'a>(value: &'a serde_json::Value, found: &mut Vec<&'a serde_js
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::layer::{Cropping1D, Cropping2D, Cropping3D};
+    use crate::spec::{Cropping, Sides};
 
     const MODEL: &str = r#"{"class_name": "Functional", "config": {"layers": [
         {"class_name": "Cropping2D", "config": {"name": "small", "cropping": 1, "data_format": null}},
         {"class_name": "Sequential", "config": {"layers": [
-            {"class_name": "Cropping2D", "config": {"name": "big", "cropping": [2, [3, 4]], "data_format": "channels_first"}}
+            {"class_name": "Cropping2D", "config": {"name": "big", "cropping": [2, [3, 4]], "data_format": "channels_first"}},
+            {"class_name": "Cropping3D", "config": {"name": "vol", "cropping": [1, 2, [3, 4]], "data_format": "channels_last"}}
         ]}}
     ]}}"#;
 
     #[test]
     fn a_layer_is_found_by_name_in_a_nested_model() {
         let big = find_layer(MODEL, Some("big")).unwrap();
-        assert_eq!(big.cropping.0, Cropping::from_groups((2, 2), (3, 4)));
+        let crop = Cropping::from_groups((2, 2), (3, 4));
         assert_eq!(
-            big.data_format,
-            Some(KerasDataFormat(DataFormat::ChannelsFirst))
+            big.layer,
+            Cropping2D::new(crop, DataFormat::ChannelsFirst).into()
         );
+        assert_eq!(big.data_format, Some(DataFormat::ChannelsFirst));
         let small = find_layer(MODEL, Some("small")).unwrap();
-        assert_eq!(small.cropping.0, Cropping::uniform(1));
         assert_eq!(small.data_format, None);
+        let vol = find_layer(MODEL, Some("Cropping3D")).unwrap();
+        let sides = [Sides::new(1, 1), Sides::new(2, 2), Sides::new(3, 4)];
+        assert_eq!(
+            vol.layer,
+            Cropping3D::new(sides, DataFormat::ChannelsLast).into()
+        );
+    }
+
+    #[test]
+    fn a_bare_config_is_read_as_the_class_keras_writes_it_for() {
+        let one = find_layer(r#"{"name": "s", "cropping": [2, 4]}"#, None).unwrap();
+        assert_eq!(one.layer, Cropping1D::new(Sides::new(2, 4)).into());
+        let centre = find_layer(
+            r#"{"name": "c", "data_format": "channels_first", "height": 3, "width": 5}"#,
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            centre.layer,
+            CenterCrop::new(3, 5, DataFormat::ChannelsFirst).into()
+        );
+        let forced = find_layer(
+            r#"{"cropping": 2, "data_format": null}"#,
+            Some("Cropping3D"),
+        )
+        .unwrap();
+        assert_eq!(forced.layer.class(), LayerClass::Cropping3D);
+    }
+
+    #[test]
+    fn a_keras2_center_crop_without_data_format_is_channels_last() {
+        let keras2 =
+            r#"{"name": "c", "trainable": true, "dtype": "float32", "height": 4, "width": 7}"#;
+        let centre = find_layer(keras2, None).unwrap();
+        assert_eq!(centre.data_format, Some(DataFormat::ChannelsLast));
+        assert_eq!(
+            centre.resolve(DataFormat::ChannelsFirst),
+            CenterCrop::new(4, 7, DataFormat::ChannelsLast).into()
+        );
+        // A null data_format is still the keras.json default.
+        let null = r#"{"name": "c", "data_format": null, "height": 4, "width": 7}"#;
+        let centre = find_layer(null, None).unwrap();
+        assert_eq!(centre.data_format, None);
+        assert_eq!(
+            centre.resolve(DataFormat::ChannelsFirst),
+            CenterCrop::new(4, 7, DataFormat::ChannelsFirst).into()
+        );
+        // The same in a Keras 2 model, found by class.
+        let model = format!(
+            r#"{{"class_name": "Functional", "config": {{"layers": [{{"class_name": "CenterCrop", "config": {keras2}}}]}}, "keras_version": "2.21.0"}}"#
+        );
+        let centre = find_layer(&model, Some("CenterCrop")).unwrap();
+        assert_eq!(centre.data_format, Some(DataFormat::ChannelsLast));
+    }
+
+    #[test]
+    fn every_printed_config_reads_back_to_its_layer() {
+        let first = DataFormat::ChannelsFirst;
+        let sides = [Sides::new(1, 0), Sides::new(0, 2), Sides::new(3, 3)];
+        let layers: [Layer; 4] = [
+            Cropping1D::new(Sides::new(2, 0)).into(),
+            Cropping2D::new(Cropping::from_groups((1, 2), (0, 3)), first).into(),
+            Cropping3D::new(sides, first).into(),
+            CenterCrop::new(7, 2, first).into(),
+        ];
+        for layer in layers {
+            let text = to_python_json(&layer.get_config());
+            let found = find_layer(&text, None).unwrap();
+            assert_eq!(found.name, layer.class().default_name());
+            assert_eq!(found.resolve(DataFormat::ChannelsLast), layer, "{text}");
+        }
     }
 
     #[test]
     fn ambiguous_missing_and_invalid_layers_are_explained() {
         assert_eq!(
             find_layer(MODEL, None).unwrap_err().to_string(),
-            "holds several Cropping2D layers (small, big); choose one with --layer NAME"
+            "holds several cropping layers (small, big, vol); choose one with --layer NAME"
+        );
+        assert_eq!(
+            find_layer(MODEL, Some("Cropping2D"))
+                .unwrap_err()
+                .to_string(),
+            "holds several cropping layers (small, big); choose one with --layer NAME"
         );
         assert!(
             find_layer(MODEL, Some("nope"))
                 .unwrap_err()
                 .to_string()
-                .contains("named \"nope\"; it holds small, big")
+                .contains("named \"nope\"; it holds small, big, vol")
         );
         assert!(matches!(
             find_layer(r#"{"layers": []}"#, None),
             Err(ConfigError::NoLayer)
         ));
         assert!(matches!(find_layer("{", None), Err(ConfigError::Json(_))));
-        let bad = find_layer(r#"{"cropping": [1, 2, 3]}"#, None)
+        let bad = find_layer(r#"{"cropping": [1, 2, 3, 4], "data_format": null}"#, None)
             .unwrap_err()
             .to_string();
         assert!(
-            bad.contains("3 numbers")
-                || bad.contains("where ')' was expected")
-                || bad.contains("']'"),
+            bad.contains("Cropping2D refuses cropping=(1, 2, 3, 4)"),
             "{bad}"
         );
         let bad = find_layer(r#"{"cropping": 1, "data_format": "NCHW"}"#, None)
             .unwrap_err()
             .to_string();
         assert!(bad.contains("\"NCHW\""), "{bad}");
+        let bad = find_layer(r#"{"height": 0, "width": 2}"#, None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            bad.contains("height is 0; expected a positive integer"),
+            "{bad}"
+        );
     }
 }

@@ -5,9 +5,10 @@
 use std::io;
 
 use crate::config::ConfigError;
-use crate::layer::{CropError, Shape};
+use crate::layer::{ChoiceError, CropError, Shape};
 use crate::layout::KerasConfigError;
 use crate::npy::NpyError;
+use crate::npz::NpzError;
 use crate::raster::RasterError;
 use crate::tensor::TensorError;
 
@@ -44,17 +45,20 @@ pub enum Problem {
     IsDirectory,
     #[error(transparent)]
     Npy(#[from] NpyError),
-    #[error("the array has shape {0}; expected a 4D array")]
-    NotFourD(String),
     #[error(transparent)]
     Crop(#[from] CropError),
     #[error(transparent)]
+    Choice(#[from] ChoiceError),
+    #[error(transparent)]
     Raster(#[from] RasterError),
+    #[error(transparent)]
+    Npz(#[from] NpzError),
     #[error("the array is {array}; {why}")]
     NotAnImage { array: String, why: TensorError },
     #[error(
-        "not a .npy file or an image rcrop reads: it starts with {0}; expected the .npy magic \
-         string or a PNG, JPEG, TIFF, BMP, WebP or GIF signature"
+        "not a .npy file, .npz archive or image rcrop reads: it starts with {0}; expected the \
+         .npy magic string, a zip signature or an image signature (PNG, JPEG, TIFF, BMP, WebP, \
+         GIF, QOI, ICO, farbfeld, Radiance HDR, OpenEXR; TGA by its .tga extension)"
     )]
     UnknownKind(String),
     #[error(
@@ -70,6 +74,14 @@ pub enum Problem {
     },
     #[error(transparent)]
     Config(ConfigError),
+    #[error(
+        "is a {from}-ordered array, and writing it in {to} order (--order) reads it at any \
+         offset, which standard input and pipes do not allow; give it as a file, or use --order keep"
+    )]
+    OrderNeedsFile {
+        from: &'static str,
+        to: &'static str,
+    },
     #[error(
         "the file is over the image limit of {0} MiB; raise --image-limit-mib if it is trusted"
     )]

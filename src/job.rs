@@ -13,16 +13,22 @@ use image::ImageFormat;
 use crate::error::{Error, Problem};
 use crate::input::{self, Input, Source};
 use crate::kind::FileKind;
-use crate::layer::{Cropping2D, Shape};
+use crate::layer::{ChoiceError, Layer, LayerChoice, Shape};
 use crate::layout::DataFormat;
 use crate::lossless;
+use crate::npy::reorder::{self, Order, ReorderPlan};
 use crate::npy::stream::{self, StreamError};
-use crate::npy::{self, Dtype, Header, Literal, ReadError};
+use crate::npy::{self, CropPlan, Dtype, Header, Literal, ReadError};
+use crate::npz;
 use crate::output::{self, Output, Sink};
 use crate::raster::{self, ColorMode, EncodeOptions};
 use crate::tensor::{self, ArrayLayout, SampleType, Tensor, TensorError};
 
 const JPEG: FileKind = FileKind::Image(ImageFormat::Jpeg);
+
+mod archive;
+
+pub use archive::MemberSummary;
 
 // The stream's requests must pass the input's and output's buffers by.
 const _: () = assert!(stream::CHUNK >= input::BUFFER_SIZE && stream::CHUNK >= output::BUFFER_SIZE);
@@ -43,7 +49,8 @@ pub enum Destination {
 pub struct Job {
     pub input: Input,
     pub destination: Destination,
-    pub layer: Cropping2D,
+    /// The layer, or how to choose it by the input's rank.
+    pub layer: LayerChoice,
     pub options: Options,
 }
 
@@ -63,6 +70,11 @@ pub struct Options {
     /// Convert images as Keras' `load_img(color_mode=...)` does; `None`
     /// keeps the channels the file holds. Default: `None`.
     pub color_mode: Option<ColorMode>,
+    /// The `.npz` members to crop, by key (`x` for `x.npy`); empty for every
+    /// 4D member. Default: empty.
+    pub keys: Vec<String>,
+    /// The memory order of `.npy` outputs. Default: [`Order::Keep`].
+    pub order: Order,
 }
 
 impl Default for Options {
@@ -73,6 +85,8 @@ impl Default for Options {
             image_limit: 1 << 30,
             no_clobber: false,
             color_mode: None,
+            keys: Vec::new(),
+            order: Order::Keep,
         }
     }
 }
@@ -90,6 +104,8 @@ pub struct Summary {
     pub skipped: bool,
     /// Things the user should know that did not stop the job.
     pub warnings: Vec<String>,
+    /// For a `.npz` archive, what became of each member, in archive order.
+    pub members: Vec<MemberSummary>,
 }
 
 /// Which of a job's results an output name is for.
@@ -153,7 +169,7 @@ impl Job {
             return Ok(vec![self.output_name(Part::Whole)]);
         }
         let (header, _) = self.read_header(&mut source)?;
-        let count = self.four_d(&header)?[0];
+        let count = header.shape.first().copied().unwrap_or(1);
         Ok((0..count)
             .map(|index| self.output_name(Part::Sample { index, count }))
             .collect())
@@ -165,6 +181,10 @@ impl Job {
         let mut source = self.input.open()?;
         let kind = self.sniff(&source)?;
         let to = self.options.to.unwrap_or(kind);
+        self.check_archive(kind, to)?;
+        if kind == FileKind::Npz {
+            return self.npz(to, false);
+        }
         if self.splits(kind, to) {
             return self.split(source, to);
         }
@@ -175,17 +195,18 @@ impl Job {
         if (kind, to) == (FileKind::Npy, FileKind::Npy) {
             return self.npy_to_npy(source, &output);
         }
+        let layer = self.image_layer()?;
         if (kind, to) == (JPEG, JPEG) {
             let bytes = read_image_file(&self.input, &mut source, self.options.image_limit)?;
-            if let Some(summary) = lossless::crop(self, &bytes, &output)? {
+            if let Some(summary) = lossless::crop(self, &layer, &bytes, &output)? {
                 return Ok(summary);
             }
             let (tensor, icc) =
                 decode_image(&self.input, &bytes, ImageFormat::Jpeg, &self.options)?;
-            return self.finish(Loaded { tensor, icc }, to, &output);
+            return self.finish(Loaded { tensor, icc }, &layer, to, &output);
         }
-        let loaded = read_tensor(&self.input, &mut source, kind, self.layer, &self.options)?;
-        self.finish(loaded, to, &output)
+        let loaded = read_tensor(&self.input, &mut source, kind, &layer, &self.options)?;
+        self.finish(loaded, &layer, to, &output)
     }
 
     /// What [`Job::run`] would do, from the input's header alone: its shape
@@ -194,33 +215,41 @@ impl Job {
         let mut source = self.input.open()?;
         let kind = self.sniff(&source)?;
         let to = self.options.to.unwrap_or(kind);
+        self.check_archive(kind, to)?;
+        if kind == FileKind::Npz {
+            return self.npz(to, true);
+        }
         let split = self.splits(kind, to);
-        let (input_shape, dtype) = match kind {
+        let (input_shape, dtype, layer) = match kind {
             FileKind::Npy => {
                 let (header, header_len) = self.read_header(&mut source)?;
-                let dims = self.four_d(&header)?;
-                self.crop_plan(&header, dims)?;
+                let layer = self.layer_for(&header.shape)?;
+                if let (_, CropPlan::Reorder(_)) = self.crop_plan(&header, &layer)? {
+                    self.seekable(&source, &header)?;
+                }
                 self.check_len(&source, &header, header_len)?;
                 if let FileKind::Image(_) = to {
-                    self.image_layout(&header, split)?;
+                    self.image_layout(&header, &layer, split)?;
                 }
-                (Shape::known(dims), header.dtype.descr().to_string())
+                let shape = Shape::known(&header.shape);
+                (shape, header.dtype.descr().to_string(), layer)
             }
+            FileKind::Npz => return self.npz(to, true),
             FileKind::Image(format) => {
+                let layer = self.image_layer()?;
                 let bytes = read_image_file(&self.input, &mut source, self.options.image_limit)?;
                 let (h, w, c, sample) = raster::probe(&bytes, format, self.options.image_limit)
                     .map_err(|e| self.input_error(e))?;
                 let c = self.options.color_mode.map_or(c, ColorMode::channels);
-                let dims = match self.layer.data_format {
+                let dims = match image_format(&layer) {
                     DataFormat::ChannelsLast => [1, h, w, c],
                     DataFormat::ChannelsFirst => [1, c, h, w],
                 };
-                (Shape::known(dims), format!("'{}'", sample.descr()))
+                (Shape::known(dims), format!("'{}'", sample.descr()), layer)
             }
         };
-        let output_shape = self
-            .layer
-            .compute_output_shape(input_shape)
+        let output_shape = layer
+            .compute_output_shape(&input_shape)
             .map_err(|e| self.input_error(e))?;
         let part = if split { Part::Samples } else { Part::Whole };
         Ok(Summary {
@@ -230,6 +259,7 @@ impl Job {
             output: self.output_name(part).to_string(),
             skipped: false,
             warnings: Vec::new(),
+            members: Vec::new(),
         })
     }
 
@@ -239,6 +269,24 @@ impl Job {
         kind == FileKind::Npy
             && matches!(to, FileKind::Image(_))
             && matches!(self.destination, Destination::Folder { .. })
+    }
+
+    /// `--key` and a `.npz` output are for `.npz` inputs only.
+    fn check_archive(&self, kind: FileKind, to: FileKind) -> Result<(), Error> {
+        if kind == FileKind::Npz {
+            return Ok(());
+        }
+        if !self.options.keys.is_empty() {
+            return Err(
+                self.input_error(Problem::Npz(npz::NpzError::Refused(format!(
+                    "--key names members of a .npz archive; this input is {kind}"
+                )))),
+            );
+        }
+        if to == FileKind::Npz {
+            return Err(self.input_error(not_an_archive(kind)));
+        }
+        Ok(())
     }
 
     fn exists_already(&self, output: &Output) -> bool {
@@ -257,25 +305,40 @@ impl Job {
         read_header(&self.input, source)
     }
 
-    /// The dimensions of an array the layer crops.
-    fn four_d(&self, header: &Header) -> Result<[usize; 4], Error> {
-        header
-            .shape
-            .as_slice()
-            .try_into()
-            .map_err(|_| self.input_error(Problem::NotFourD(header.shape_repr())))
+    /// The layer that crops an array of this shape.
+    fn layer_for(&self, dims: &[usize]) -> Result<Layer, Error> {
+        choose(&self.input, &self.layer, &Shape::known(dims))
     }
 
-    fn crop_plan(
-        &self,
-        header: &Header,
-        dims: [usize; 4],
-    ) -> Result<(Header, stream::StreamPlan), Error> {
-        let kept = self
-            .layer
-            .kept_ranges(dims)
+    /// The layer that crops images, which are 4D.
+    fn image_layer(&self) -> Result<Layer, Error> {
+        choose(&self.input, &self.layer, &Shape::unknown(4))
+    }
+
+    fn crop_plan(&self, header: &Header, layer: &Layer) -> Result<(Header, CropPlan), Error> {
+        let kept = layer
+            .kept_ranges(&header.shape)
             .map_err(|e| self.input_error(e))?;
-        header.cropped(&kept).map_err(|e| self.input_error(e))
+        header
+            .cropped_in(&kept, self.options.order)
+            .map_err(|e| self.input_error(e))
+    }
+
+    /// The input opened again for reads at any offset, which a change of
+    /// memory order needs: a regular file, not standard input or a pipe.
+    fn seekable(&self, source: &Source, header: &Header) -> Result<std::fs::File, Error> {
+        let refuse = || {
+            self.input_error(Problem::OrderNeedsFile {
+                from: if header.fortran_order { "Fortran" } else { "C" },
+                to: if header.fortran_order { "C" } else { "Fortran" },
+            })
+        };
+        match &self.input {
+            Input::Path(path) if source.remaining.is_some() => {
+                std::fs::File::open(path).map_err(|e| self.input_error(Problem::Open(e)))
+            }
+            _ => Err(refuse()),
+        }
     }
 
     fn check_len(&self, source: &Source, header: &Header, header_len: u64) -> Result<(), Error> {
@@ -283,8 +346,13 @@ impl Job {
     }
 
     /// How a `.npy` array (or, for a split, each of its samples) holds an image.
-    fn image_layout(&self, header: &Header, split: bool) -> Result<ArrayLayout, Error> {
-        let mut layout = image_layout(&self.input, header, self.layer.data_format, split)?;
+    fn image_layout(
+        &self,
+        header: &Header,
+        layer: &Layer,
+        split: bool,
+    ) -> Result<ArrayLayout, Error> {
+        let mut layout = image_layout(&self.input, header, image_format(layer), split)?;
         if split {
             layout.shape[0] = 1;
         }
@@ -294,27 +362,39 @@ impl Job {
     /// `.npy` to `.npy`: one sequential pass, never the whole array in memory.
     fn npy_to_npy(&self, mut source: Source, output: &Output) -> Result<Summary, Error> {
         let (header, header_len) = self.read_header(&mut source)?;
-        let dims = self.four_d(&header)?;
-        let (out_header, plan) = self.crop_plan(&header, dims)?;
+        let layer = self.layer_for(&header.shape)?;
+        let (out_header, plan) = self.crop_plan(&header, &layer)?;
         self.check_len(&source, &header, header_len)?;
+        // Either the input's own reader, front to back, or the file opened
+        // again for reads at any offset: checked before the output is created.
+        let pass = match plan {
+            CropPlan::Stream(plan) => Pass::Stream(plan),
+            CropPlan::Reorder(plan) => Pass::Reorder(plan, self.seekable(&source, &header)?),
+        };
         let mut sink = Sink::create(output)?;
         let write_error = |e| Error::file(output, Problem::Write(e));
         sink.write_all(&out_header.to_bytes())
             .map_err(write_error)?;
-        stream::crop(&plan, &mut source.reader, &mut sink).map_err(|e| match e {
+        match pass {
+            Pass::Stream(plan) => stream::crop(&plan, &mut source.reader, &mut sink),
+            Pass::Reorder(plan, file) => {
+                reorder::crop_reordered_file(&plan, &file, header_len, &mut sink)
+            }
+        }
+        .map_err(|e| match e {
             StreamError::Read(e) => self.input_error(Problem::Read(e)),
             StreamError::Data(e) => self.input_error(e),
             StreamError::Write(e) => write_error(e),
         })?;
         sink.commit().map_err(write_error)?;
-        let out_dims: [usize; 4] = out_header.shape.as_slice().try_into().unwrap_or_default();
         Ok(Summary {
-            input_shape: Shape::known(dims),
-            output_shape: Shape::known(out_dims),
+            input_shape: Shape::known(&header.shape),
+            output_shape: Shape::known(&out_header.shape),
             dtype: header.dtype.descr().to_string(),
             output: output.to_string(),
             skipped: false,
             warnings: Vec::new(),
+            members: Vec::new(),
         })
     }
 
@@ -323,15 +403,14 @@ impl Job {
     /// interleave, is read whole within the image limit.
     fn split(&self, mut source: Source, to: FileKind) -> Result<Summary, Error> {
         let (header, header_len) = self.read_header(&mut source)?;
-        let dims = self.four_d(&header)?;
+        let layer = self.layer_for(&header.shape)?;
         let data_len = header.data_len().map_err(|e| self.input_error(e))?;
         self.check_len(&source, &header, header_len)?;
-        let layout = self.image_layout(&header, true)?;
-        let out_shape = self
-            .layer
-            .compute_output_shape(Shape::known(dims))
+        let out_shape = layer
+            .compute_output_shape(&Shape::known(&header.shape))
             .map_err(|e| self.input_error(e))?;
-        let count = dims[0];
+        let layout = self.image_layout(&header, &layer, true)?;
+        let count = header.shape[0];
         let limit = self.options.image_limit;
         let sample_len = data_len / count.max(1) as u64;
         let whole = if header.fortran_order && count > 1 {
@@ -349,22 +428,23 @@ impl Job {
             if self.exists_already(&output) {
                 continue;
             }
-            let tensor = Tensor::from_bytes(&layout, &data, self.layer.data_format)
+            let tensor = Tensor::from_bytes(&layout, &data, image_format(&layer))
                 .map_err(|why| self.not_an_image(&header, why))?;
             let loaded = Loaded { tensor, icc: None };
-            warnings.extend(self.finish(loaded, to, &output)?.warnings);
+            warnings.extend(self.finish(loaded, &layer, to, &output)?.warnings);
         }
         if whole.is_none() {
             npy::expect_end(&mut source.reader, data_len)
                 .map_err(|e| read_error(&self.input, e))?;
         }
         Ok(Summary {
-            input_shape: Shape::known(dims),
+            input_shape: Shape::known(&header.shape),
             output_shape: out_shape,
             dtype: header.dtype.descr().to_string(),
             output: self.output_name(Part::Samples).to_string(),
             skipped: false,
             warnings,
+            members: Vec::new(),
         })
     }
 
@@ -373,18 +453,22 @@ impl Job {
     }
 
     /// Crops a tensor and writes it as `.npy` or as an image, then commits.
-    fn finish(&self, loaded: Loaded, to: FileKind, output: &Output) -> Result<Summary, Error> {
-        let format = self.layer.data_format;
+    fn finish(
+        &self,
+        loaded: Loaded,
+        layer: &Layer,
+        to: FileKind,
+        output: &Output,
+    ) -> Result<Summary, Error> {
+        let format = image_format(layer);
         let input_shape = loaded.tensor.shape(format);
-        let cropped = loaded
-            .tensor
-            .crop(&self.layer)
-            .map_err(|e| self.input_error(e))?;
+        let cropped = loaded.tensor.crop(layer).map_err(|e| self.input_error(e))?;
         let output_shape = cropped.shape(format);
         let dtype = format!("'{}'", cropped.sample_type().descr());
         let output_error = |problem: Problem| Error::file(output, problem);
         let (bytes, warning) = match to {
-            FileKind::Npy => (tensor_npy(&cropped, format), None),
+            FileKind::Npy => (tensor_npy(&cropped, format, self.options.order), None),
+            FileKind::Npz => return Err(output_error(not_an_archive(FileKind::Npy))),
             FileKind::Image(image_format) => raster::encode(
                 cropped,
                 loaded.icc.as_deref(),
@@ -407,19 +491,28 @@ impl Job {
                 .map(|w| format!("{output}: {w}"))
                 .into_iter()
                 .collect(),
+            members: Vec::new(),
         })
     }
+}
+
+/// How the data of a `.npy` output is produced: from the input's reader, or
+/// from the input file read at any offset.
+enum Pass {
+    Stream(stream::StreamPlan),
+    Reorder(ReorderPlan, std::fs::File),
 }
 
 /// What a job that left an existing output alone reports.
 fn skipped(output: &Output) -> Summary {
     Summary {
-        input_shape: Shape([None; 4]),
-        output_shape: Shape([None; 4]),
+        input_shape: Shape::unknown(4),
+        output_shape: Shape::unknown(4),
         dtype: String::new(),
         output: output.to_string(),
         skipped: true,
         warnings: Vec::new(),
+        members: Vec::new(),
     }
 }
 
@@ -429,12 +522,38 @@ pub(crate) struct Loaded {
     pub icc: Option<Vec<u8>>,
 }
 
+/// The refusal to make an archive of something else.
+fn not_an_archive(kind: FileKind) -> Problem {
+    Problem::Npz(npz::NpzError::Refused(format!(
+        "only a .npz archive can become a .npz; this input is {kind}"
+    )))
+}
+
 /// What an opened input holds, from its first bytes.
 pub(crate) fn sniff(input: &Input, source: &Source) -> Result<FileKind, Error> {
-    FileKind::sniff(&source.prefix).ok_or_else(|| {
+    let named = match input {
+        Input::Path(path) => Some(path.as_path()),
+        Input::Stdin => None,
+    };
+    FileKind::sniff_named(&source.prefix, named).ok_or_else(|| {
         let shown = format!("{:?}", source.prefix.escape_ascii().to_string());
         Error::file(input, Problem::UnknownKind(shown))
     })
+}
+
+/// The layer of a choice for an input of this shape: a crop spec the
+/// layer refuses is a usage error, a rank no layer takes an input error.
+pub(crate) fn choose(input: &Input, choice: &LayerChoice, shape: &Shape) -> Result<Layer, Error> {
+    choice.for_shape(shape).map_err(|e| match e {
+        ChoiceError::Spec(e) => Error::Usage(format!("{input}: {e}")),
+        rank @ ChoiceError::Rank(_) => Error::file(input, rank),
+    })
+}
+
+/// The data format images are laid out in for a layer: its own, or
+/// `channels_last` for `Cropping1D`, which has none (and crops no image).
+pub(crate) fn image_format(layer: &Layer) -> DataFormat {
+    layer.data_format().unwrap_or_default()
 }
 
 /// Reads a tensor: an image decoded, or a `.npy` array of batch 1 that can be an image.
@@ -442,22 +561,29 @@ pub(crate) fn read_tensor(
     input: &Input,
     source: &mut Source,
     kind: FileKind,
-    layer: Cropping2D,
+    layer: &Layer,
     options: &Options,
 ) -> Result<Loaded, Error> {
+    let format = image_format(layer);
     let limit = options.image_limit;
     match kind {
         FileKind::Npy => {
             let (header, header_len) = read_header(input, source)?;
             let data_len = header.data_len().map_err(|e| Error::file(input, e))?;
-            let layout = image_layout(input, &header, layer.data_format, false)?;
+            let layout = image_layout(input, &header, format, false)?;
             check_len(input, source, &header, header_len)?;
             let data = read_data(input, source, data_len, limit)?;
             npy::expect_end(&mut source.reader, data_len).map_err(|e| read_error(input, e))?;
-            let tensor = Tensor::from_bytes(&layout, &data, layer.data_format)
+            let tensor = Tensor::from_bytes(&layout, &data, format)
                 .map_err(|why| not_an_image(input, &header, why))?;
             Ok(Loaded { tensor, icc: None })
         }
+        FileKind::Npz => Err(Error::file(
+            input,
+            Problem::Npz(npz::NpzError::Refused(
+                "an archive is not one array; extract a member with --key NAME first".into(),
+            )),
+        )),
         FileKind::Image(format) => {
             let bytes = read_image_file(input, source, limit)?;
             let (tensor, icc) = decode_image(input, &bytes, format, options)?;
@@ -491,10 +617,23 @@ pub(crate) fn npy_header(layout: &ArrayLayout) -> Header {
     }
 }
 
-/// A tensor as a `.npy` file, as `numpy.save` writes it.
-fn tensor_npy(tensor: &Tensor, format: DataFormat) -> Vec<u8> {
-    let mut out = npy_header(&tensor.layout(format, 1)).to_bytes();
-    out.extend(tensor.to_bytes(format));
+/// A tensor as a `.npy` file, as `numpy.save` writes it: in C order, or
+/// in Fortran order for [`Order::F`], transposed in memory (an image is
+/// held there whole anyway).
+fn tensor_npy(tensor: &Tensor, format: DataFormat, order: Order) -> Vec<u8> {
+    let layout = tensor.layout(format, 1);
+    let kept: Vec<_> = layout.shape.iter().map(|&d| 0..d).collect();
+    let mut header = npy_header(&layout);
+    let data = tensor.to_bytes(format);
+    header.fortran_order = reorder::writes_fortran(order, false, &layout.shape, &kept);
+    let mut out = header.to_bytes();
+    if header.fortran_order {
+        let plan = ReorderPlan::new(&layout.shape, &kept, layout.sample.itemsize(), false);
+        // Reading and writing memory cannot fail.
+        let _ = reorder::crop_reordered(&plan, &mut std::io::Cursor::new(&data), 0, &mut out);
+    } else {
+        out.extend(data);
+    }
     out
 }
 
@@ -510,7 +649,7 @@ fn image_layout(
     let (sample, byte_order) = header
         .dtype
         .type_str()
-        .and_then(SampleType::from_type_str)
+        .and_then(|s| SampleType::from_type_str(&s))
         .ok_or_else(|| refuse(TensorError::SampleType))?;
     let mut shape: [usize; 4] = header
         .shape
@@ -609,7 +748,7 @@ mod tests {
             };
             let header = npy_header(&layout);
             assert_eq!(header.dtype.itemsize(), sample.itemsize());
-            assert_eq!(header.dtype.type_str(), Some(sample.descr()));
+            assert_eq!(header.dtype.type_str().as_deref(), Some(sample.descr()));
         }
     }
 }

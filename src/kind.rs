@@ -10,12 +10,15 @@ use std::str::FromStr;
 use image::ImageFormat;
 
 use crate::npy::MAGIC;
+use crate::npz;
 use crate::raster::{IMAGE_FORMATS, format_name};
 
 /// What a file holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum FileKind {
     Npy,
+    /// A NumPy `.npz` archive of `.npy` members.
+    Npz,
     Image(ImageFormat),
 }
 
@@ -25,6 +28,10 @@ impl FileKind {
         if prefix.starts_with(MAGIC) {
             return Some(FileKind::Npy);
         }
+        // A zip archive; an empty one is only its end record.
+        if prefix.starts_with(npz::MAGIC) || prefix.starts_with(b"PK\x05\x06") {
+            return Some(FileKind::Npz);
+        }
         // BigTIFF: the TIFF byte-order mark with version 43.
         if prefix.starts_with(b"II\x2B\x00") || prefix.starts_with(b"MM\x00\x2B") {
             return Some(FileKind::Image(ImageFormat::Tiff));
@@ -33,6 +40,15 @@ impl FileKind {
             .ok()
             .filter(|f| IMAGE_FORMATS.contains(f))
             .map(FileKind::Image)
+    }
+
+    /// The kind of a file from its first bytes or, for formats that have no
+    /// signature (TGA), from the extension of its name.
+    pub fn sniff_named(prefix: &[u8], path: Option<&Path>) -> Option<Self> {
+        Self::sniff(prefix).or_else(|| {
+            path.and_then(Self::from_path)
+                .filter(|&kind| kind == FileKind::Image(ImageFormat::Tga))
+        })
     }
 
     /// The kind an output path asks for by its extension.
@@ -48,6 +64,7 @@ impl FileKind {
     pub fn extension(self) -> &'static str {
         match self {
             FileKind::Npy => "npy",
+            FileKind::Npz => "npz",
             FileKind::Image(f) => f.extensions_str().first().copied().unwrap_or("img"),
         }
     }
@@ -56,7 +73,8 @@ impl FileKind {
 /// A `--to` value or extension that names no kind rcrop writes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown output format {0:?}; expected one of npy, png, jpeg (jpg), tiff (tif), bmp, webp, gif"
+    "unknown output format {0:?}; expected one of npy, npz, png, jpeg (jpg), tiff (tif), bmp, webp, \
+     gif, tga, qoi, ico, ff (farbfeld), hdr, exr"
 )]
 pub struct UnknownKind(pub String);
 
@@ -64,8 +82,10 @@ impl FromStr for FileKind {
     type Err = UnknownKind;
 
     fn from_str(s: &str) -> Result<Self, UnknownKind> {
-        if s == "npy" {
-            return Ok(FileKind::Npy);
+        match s {
+            "npy" => return Ok(FileKind::Npy),
+            "npz" => return Ok(FileKind::Npz),
+            _ => {}
         }
         IMAGE_FORMATS
             .into_iter()
@@ -79,6 +99,7 @@ impl fmt::Display for FileKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             FileKind::Npy => f.write_str(".npy"),
+            FileKind::Npz => f.write_str(".npz"),
             FileKind::Image(format) => f.write_str(format_name(*format)),
         }
     }
@@ -105,8 +126,48 @@ mod tests {
             Some(FileKind::Image(ImageFormat::Tiff))
         );
         assert_eq!(FileKind::from_path(Path::new("b.npy")), Some(FileKind::Npy));
+        assert_eq!(FileKind::from_path(Path::new("b.npz")), Some(FileKind::Npz));
+        assert_eq!(FileKind::sniff(b"PK\x03\x04\x14\0"), Some(FileKind::Npz));
         assert_eq!(FileKind::from_path(Path::new("b.xyz")), None);
         assert_eq!(FileKind::from_path(Path::new("noext")), None);
         assert_eq!("jpg".parse::<FileKind>().unwrap().extension(), "jpg");
+        for (ext, format) in [
+            ("tga", ImageFormat::Tga),
+            ("qoi", ImageFormat::Qoi),
+            ("ico", ImageFormat::Ico),
+            ("ff", ImageFormat::Farbfeld),
+            ("hdr", ImageFormat::Hdr),
+            ("exr", ImageFormat::OpenExr),
+        ] {
+            let kind = FileKind::Image(format);
+            assert_eq!(ext.parse::<FileKind>(), Ok(kind));
+            assert_eq!(kind.extension(), ext);
+        }
+        assert_eq!(
+            FileKind::sniff(b"qoif\0\0\0\x01"),
+            Some(FileKind::Image(ImageFormat::Qoi))
+        );
+        assert_eq!(
+            FileKind::sniff(b"farbfeld\0\0"),
+            Some(FileKind::Image(ImageFormat::Farbfeld))
+        );
+        assert_eq!(
+            FileKind::sniff(b"#?RADIANCE\n"),
+            Some(FileKind::Image(ImageFormat::Hdr))
+        );
+        assert_eq!(
+            FileKind::sniff(b"\x76\x2f\x31\x01\x02\0\0\0"),
+            Some(FileKind::Image(ImageFormat::OpenExr))
+        );
+        let tga = Path::new("a.TGA");
+        assert_eq!(
+            FileKind::sniff_named(b"\0\0\x02\0", Some(tga)),
+            Some(FileKind::Image(ImageFormat::Tga))
+        );
+        assert_eq!(
+            FileKind::sniff_named(b"\0\0\x02\0", Some(Path::new("a.png"))),
+            None
+        );
+        assert_eq!(FileKind::sniff_named(b"\0\0\x02\0", None), None);
     }
 }

@@ -1,14 +1,19 @@
-//! rcrop applies the Keras `Cropping2D` layer to files: NumPy `.npy` batches
-//! of any fixed-size dtype, cropped in one sequential pass with bounded
-//! memory, bit for bit as Keras would crop them, and image files (PNG, JPEG,
-//! TIFF, BMP, WebP, GIF) seen as tensors of batch 1.
+//! rcrop applies Keras' cropping layers — `Cropping1D`, `Cropping2D`,
+//! `Cropping3D` and `CenterCrop` — to files: NumPy `.npy` arrays of any
+//! fixed-size dtype, cropped in one sequential pass with bounded memory, bit
+//! for bit as Keras would crop them, and image files (PNG, JPEG, TIFF, BMP,
+//! WebP, GIF) seen as tensors of batch 1.
 //!
 //! The pieces, in the order data flows through them:
-//! - [`Cropping`] parses every `cropping=` form Keras accepts;
+//! - [`CropSpec`] reads a `cropping=` value as the Python value it is, and
+//!   each layer reads it as Keras does ([`Cropping`] is `Cropping2D`'s);
 //! - [`DataFormat`] and [`keras_default`] say where the channels are;
-//! - [`Cropping2D`] is the layer: output shapes, the "leave one row" rule, and a
-//!   zero-copy crop of an `ndarray` view; [`LayerConfig`] is its Keras config;
+//! - [`Layer`] is any of [`Cropping1D`], [`Cropping2D`], [`Cropping3D`] and
+//!   [`CenterCrop`]: output shapes, the one "leave something" rule, and a
+//!   zero-copy crop of an `ndarray` view; [`LayerConfig`] is a Keras config
+//!   of one, and [`LayerChoice`] picks the layer by an input's rank;
 //! - [`npy`] reads and writes `.npy` headers and crops the data as a stream;
+//! - [`npz`] reads `.npz` archives and rewrites them, member by member;
 //! - [`raster`] turns image files into [`Tensor`]s and back;
 //! - [`Job`] runs one crop from an [`Input`] to an [`Output`], writing files
 //!   atomically; [`run_batch`] runs many, and [`Stack`] makes one batch of many.
@@ -34,6 +39,7 @@ mod layer;
 mod layout;
 mod lossless;
 pub mod npy;
+pub mod npz;
 mod output;
 pub mod raster;
 mod spec;
@@ -43,19 +49,20 @@ mod tensor;
 pub use batch::{
     Found, Outcome, Settings, find_inputs, parse_list, pool as thread_pool, run as run_batch,
 };
-pub use config::{
-    ConfigError, KerasCropping, KerasDataFormat, LayerConfig, find_layer, to_python_json,
-};
+pub use config::{ConfigError, LayerConfig, find_layer, to_python_json};
 pub use error::{Error, Problem};
 pub use input::Input;
-pub use job::{Destination, Job, Options, Part, Summary};
+pub use job::{Destination, Job, MemberSummary, Options, Part, Summary};
 pub use kind::{FileKind, UnknownKind};
-pub use layer::{CropError, Cropping2D, Shape, SpatialAxis};
+pub use layer::{
+    CenterCrop, ChoiceError, CropError, CropProblem, Cropping1D, Cropping2D, Cropping3D, Layer,
+    LayerChoice, LayerClass, Shape, UnknownLayer,
+};
 pub use layout::{
     DataFormat, KerasConfigError, KerasDefault, UnknownDataFormat, keras_default, keras_default_in,
     keras_dir,
 };
 pub use output::{Output, abandon as abandon_outputs};
-pub use spec::{Cropping, SpecError};
+pub use spec::{CropSpec, Cropping, Sides, SpecError};
 pub use stack::Stack;
 pub use tensor::{ArrayLayout, ByteOrder, Element, SampleType, Tensor, TensorError};

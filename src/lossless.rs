@@ -5,8 +5,8 @@
 use image::ImageFormat;
 
 use crate::error::{Error, Problem};
-use crate::job::{Job, Summary};
-use crate::layer::Shape;
+use crate::job::{Job, Summary, image_format};
+use crate::layer::{Layer, Shape};
 use crate::layout::DataFormat;
 use crate::output::{Output, Sink};
 use crate::raster::{self, Grid, JpegCrop, RasterError, Region};
@@ -16,7 +16,12 @@ use std::io::Write;
 /// the job allows it and the crop keeps the block grid. `Ok(None)` means
 /// the caller re-encodes (as it does for a colour mode); with `--lossless`,
 /// a crop off the grid is an error.
-pub(crate) fn crop(job: &Job, bytes: &[u8], output: &Output) -> Result<Option<Summary>, Error> {
+pub(crate) fn crop(
+    job: &Job,
+    layer: &Layer,
+    bytes: &[u8],
+    output: &Output,
+) -> Result<Option<Summary>, Error> {
     let mode = job.options.encode.jpeg_crop;
     if mode == JpegCrop::Reencode || job.options.color_mode.is_some() {
         return Ok(None);
@@ -24,16 +29,18 @@ pub(crate) fn crop(job: &Job, bytes: &[u8], output: &Output) -> Result<Option<Su
     let input_error = |e: RasterError| Error::file(&job.input, e);
     let (h, w, c, sample) =
         raster::probe(bytes, ImageFormat::Jpeg, job.options.image_limit).map_err(input_error)?;
-    let format = job.layer.data_format;
-    let dims = match format {
-        DataFormat::ChannelsLast => [1, h, w, c],
-        DataFormat::ChannelsFirst => [1, c, h, w],
+    let format = image_format(layer);
+    let (dims, rows, cols, channels) = match format {
+        DataFormat::ChannelsLast => ([1, h, w, c], 1, 2, 3),
+        DataFormat::ChannelsFirst => ([1, c, h, w], 2, 3, 1),
     };
-    let ranges = job
-        .layer
-        .kept_ranges(dims)
+    let ranges = layer
+        .kept_ranges(&dims)
         .map_err(|e| Error::file(&job.input, e))?;
-    let (rows, cols) = format.spatial_axes();
+    // Only a crop of rows and columns keeps every block it keeps.
+    if ranges[0] != (0..1) || ranges[channels] != (0..c) {
+        return Ok(None);
+    }
     let region = Region {
         left: ranges[cols].start,
         top: ranges[rows].start,
@@ -69,9 +76,8 @@ pub(crate) fn crop(job: &Job, bytes: &[u8], output: &Output) -> Result<Option<Su
     let mut sink = Sink::create(output)?;
     sink.write_all(&cropped).map_err(output_error)?;
     sink.commit().map_err(output_error)?;
-    let output_shape = job
-        .layer
-        .compute_output_shape(Shape::known(dims))
+    let output_shape = layer
+        .compute_output_shape(&Shape::known(dims))
         .map_err(|e| Error::file(&job.input, e))?;
     Ok(Some(Summary {
         input_shape: Shape::known(dims),
@@ -80,6 +86,7 @@ pub(crate) fn crop(job: &Job, bytes: &[u8], output: &Output) -> Result<Option<Su
         output: output.to_string(),
         skipped: false,
         warnings: Vec::new(),
+        members: Vec::new(),
     }))
 }
 

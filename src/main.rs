@@ -4,6 +4,7 @@
 //! 130 interrupted.
 
 mod cli;
+mod generate;
 mod report;
 
 use std::process::ExitCode;

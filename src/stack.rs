@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use crate::error::{Error, Problem};
 use crate::input::Input;
 use crate::job::{self, Options, Summary};
-use crate::layer::{Cropping2D, Shape};
+use crate::layer::{Layer, LayerChoice, Shape};
 use crate::output::{Output, Sink};
 use crate::tensor::Tensor;
 
@@ -21,7 +21,8 @@ const CHUNK: usize = 16;
 pub struct Stack {
     pub inputs: Vec<Input>,
     pub output: Output,
-    pub layer: Cropping2D,
+    /// The layer, or how to choose it: images are 4D.
+    pub layer: LayerChoice,
     pub options: Options,
 }
 
@@ -29,11 +30,12 @@ impl Stack {
     /// Writes the batch; fails, leaving no output, if any input fails or
     /// differs from the first in shape or dtype.
     pub fn run(&self) -> Result<Summary, Error> {
-        let format = self.layer.data_format;
         let Some(first_input) = self.inputs.first() else {
             return Err(Error::Usage("--stack needs at least one input".into()));
         };
-        let first = self.load(first_input)?;
+        let layer = job::choose(first_input, &self.layer, &Shape::unknown(4))?;
+        let format = job::image_format(&layer);
+        let first = self.load(first_input, &layer)?;
         let header = job::npy_header(&first.layout(format, self.inputs.len()));
         let mut sink = Sink::create(&self.output)?;
         let write_error = |e| Error::file(&self.output, Problem::Write(e));
@@ -43,7 +45,7 @@ impl Stack {
         for chunk in self.inputs[1..].chunks(CHUNK) {
             let tensors: Vec<Tensor> = chunk
                 .par_iter()
-                .map(|input| self.load(input))
+                .map(|input| self.load(input, &layer))
                 .collect::<Result<_, _>>()?;
             for (input, tensor) in chunk.iter().zip(tensors) {
                 let (dtype, first_dtype) = (tensor.sample_type(), first.sample_type());
@@ -65,23 +67,21 @@ impl Stack {
         let mut output_shape = first.shape(format);
         output_shape.0[0] = Some(self.inputs.len());
         Ok(Summary {
-            input_shape: Shape([None; 4]),
+            input_shape: Shape::unknown(4),
             output_shape,
             dtype: format!("'{}'", first.sample_type().descr()),
             output: self.output.to_string(),
             skipped: false,
             warnings: Vec::new(),
+            members: Vec::new(),
         })
     }
 
     /// One input, read and cropped.
-    fn load(&self, input: &Input) -> Result<Tensor, Error> {
+    fn load(&self, input: &Input, layer: &Layer) -> Result<Tensor, Error> {
         let mut source = input.open()?;
         let kind = job::sniff(input, &source)?;
-        let loaded = job::read_tensor(input, &mut source, kind, self.layer, &self.options)?;
-        loaded
-            .tensor
-            .crop(&self.layer)
-            .map_err(|e| Error::file(input, e))
+        let loaded = job::read_tensor(input, &mut source, kind, layer, &self.options)?;
+        loaded.tensor.crop(layer).map_err(|e| Error::file(input, e))
     }
 }

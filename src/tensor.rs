@@ -2,7 +2,7 @@
 //! whose samples have one [`SampleType`]. Neither the image code nor the
 //! `.npy` code knows the other; both speak of tensors in these terms.
 
-use crate::layer::{CropError, Cropping2D, Shape};
+use crate::layer::{CropError, Layer, Shape};
 use crate::layout::DataFormat;
 
 /// The kinds of sample an image tensor holds.
@@ -290,10 +290,12 @@ impl Tensor {
     }
 
     /// The crop the layer asks for, done in place: each kept run of a row
-    /// moves down to its place in the cropped image, no new buffer.
-    pub fn crop(mut self, layer: &Cropping2D) -> Result<Tensor, CropError> {
-        let kept = layer.kept_ranges(self.dims(layer.data_format))?;
-        let (row_axis, col_axis) = layer.data_format.spatial_axes();
+    /// moves down to its place in the cropped image, no new buffer. A layer
+    /// that takes no 4D tensor (`Cropping1D`, `Cropping3D`) refuses it.
+    pub fn crop(mut self, layer: &Layer) -> Result<Tensor, CropError> {
+        let format = layer.data_format().unwrap_or_default();
+        let kept = layer.kept_ranges(&self.dims(format))?;
+        let (row_axis, col_axis) = format.spatial_axes();
         let (rows, cols) = (kept[row_axis].clone(), kept[col_axis].clone());
         let pixel = self.channels * self.sample.itemsize();
         let run = cols.len() * pixel;

@@ -156,13 +156,23 @@ fn object_arrays_are_refused_without_unpickling() {
 }
 
 #[test]
-fn an_array_that_is_not_4d_is_refused_with_its_shape() {
+fn an_array_no_cropping_layer_takes_is_refused_with_its_shape() {
     let stderr = fails_cleanly(
         &npy_bytes(&header("'|u1'", "(3, 4)"), &[0; 12]),
         &["-c", "0"],
     );
     assert!(
-        stderr.contains("the array has shape (3, 4); expected a 4D array"),
+        stderr.contains(
+            "the array has shape (3, 4); expected a 3D array (Cropping1D), 4D (Cropping2D) or 5D (Cropping3D)"
+        ),
+        "{stderr}"
+    );
+    let stderr = fails_cleanly(
+        &npy_bytes(&header("'|u1'", "(1, 3, 4)"), &[0; 12]),
+        &["-c", "0", "--layer", "Cropping2D"],
+    );
+    assert!(
+        stderr.contains("the array has shape (1, 3, 4); Cropping2D needs a 4D array"),
         "{stderr}"
     );
 }

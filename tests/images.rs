@@ -354,7 +354,8 @@ fn a_truncated_or_unknown_file_is_exit_1_naming_it() {
     let stderr = rcrop.run_fails(&["-c", "1"], &text, &dir.path().join("out.png"));
     assert!(
         stderr.contains(
-            "notes.txt: not a .npy file or an image rcrop reads: it starts with \"hello, world\""
+            "notes.txt: not a .npy file, .npz archive or image rcrop reads: it starts with \
+             \"hello, world\""
         ),
         "{stderr}"
     );

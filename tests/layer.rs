@@ -1,9 +1,94 @@
-//! The layer's handles: --input-shape, --dry-run, --print-config, --config
-//! and --layer.
+//! The layers and their handles: every case of fixtures/layers/cases.tsv
+//! (Cropping1D, Cropping3D, CenterCrop and the layer that follows the rank,
+//! made by Keras 3), --input-shape, --dry-run, --print-config, --config and
+//! --layer.
 
 mod common;
 
-use common::{Rcrop, fixture, listing, u8_npy};
+use std::path::Path;
+use std::process::Output;
+
+use common::{Rcrop, assert_no_failures, fixture, listing, u8_npy};
+
+/// Runs rcrop with `args`, the inputs, and (unless the args print) an
+/// output `out`: `--stack -o OUT` for a stack, else OUT after the inputs.
+fn run_case(rcrop: &Rcrop, args: &[String], inputs: &[&str], out: &Path) -> Output {
+    let dir = fixture("layers");
+    let mut cmd = rcrop.cmd();
+    // Config files are named relative to the fixtures.
+    cmd.current_dir(&dir).args(args);
+    cmd.args(inputs.iter().map(|i| dir.join(i)));
+    if !inputs.is_empty() {
+        if args.iter().any(|a| a == "--stack") {
+            cmd.arg("-o");
+        }
+        cmd.arg(out);
+    }
+    cmd.output().unwrap()
+}
+
+/// One golden case; `None` when it holds.
+fn check_case(rcrop: &Rcrop, tmp: &Path, line: &str) -> Option<String> {
+    let [name, args, inputs, expected] = line.split('\t').collect::<Vec<_>>()[..] else {
+        return Some(format!("bad manifest line {line:?}"));
+    };
+    let args: Vec<String> = serde_json::from_str(args).unwrap();
+    let inputs: Vec<&str> = inputs.split(' ').filter(|i| *i != "-").collect();
+    let out = tmp.join(format!("{name}.npy"));
+    let got = run_case(rcrop, &args, &inputs, &out);
+    let stderr = String::from_utf8_lossy(&got.stderr);
+    let dir = fixture("layers");
+    let (kind, value) = expected.split_once(':').unwrap();
+    let problem = match kind {
+        "exit" => {
+            let code: i32 = value.parse().unwrap();
+            // A bad input is named; a spec no layer takes is wrong for every input.
+            let names_input = code == 2 || inputs.first().is_none_or(|i| stderr.contains(i));
+            (got.status.code() != Some(code) || out.exists() || !names_input).then(|| {
+                format!(
+                    "expected exit {code} naming the input, got {:?}: {stderr}",
+                    got.status
+                )
+            })
+        }
+        _ if !got.status.success() => Some(format!("failed: {stderr}")),
+        "out" => {
+            let want = std::fs::read(dir.join(value)).unwrap();
+            (std::fs::read(&out).ok() != Some(want)).then(|| "output differs".to_owned())
+        }
+        "stdout" => {
+            let want = std::fs::read_to_string(dir.join(value)).unwrap();
+            let printed = String::from_utf8_lossy(&got.stdout);
+            (printed.trim_end() != want.trim_end()).then(|| format!("printed {printed}"))
+        }
+        "same" => {
+            let same_args: Vec<String> = serde_json::from_str(value).unwrap();
+            let reference = tmp.join(format!("{name}_reference.npy"));
+            let made = run_case(rcrop, &same_args, &inputs, &reference);
+            let (a, b) = (std::fs::read(&out).ok(), std::fs::read(&reference).ok());
+            (!made.status.success() || a.is_none() || a != b)
+                .then(|| "differs from the same region cropped with --crop".to_owned())
+        }
+        other => Some(format!("unknown expectation {other}")),
+    };
+    problem.map(|p| format!("{name} {args:?}: {p}"))
+}
+
+#[test]
+fn every_keras_layer_case_matches_byte_for_byte() {
+    let rcrop = Rcrop::new();
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(fixture("layers/cases.tsv")).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("name\targs\tinputs\texpected"));
+    let lines: Vec<&str> = lines.filter(|l| !l.is_empty()).collect();
+    assert!(lines.len() >= 90, "only {} cases", lines.len());
+    let failures: Vec<String> = lines
+        .iter()
+        .filter_map(|line| check_case(&rcrop, tmp.path(), line))
+        .collect();
+    assert_no_failures(&failures);
+}
 
 fn stdout_of(rcrop: &Rcrop, args: &[&str]) -> String {
     let out = rcrop.cmd().args(args).output().unwrap();
@@ -58,7 +143,7 @@ fn input_shape_errors_are_those_of_a_real_run() {
         stderr.contains("removes 4 of the 4 rows of shape (None, 4, 28, 3)"),
         "{stderr}"
     );
-    for bad in ["1,2,3", "None,x,3,3", "1,2,3,4,5"] {
+    for bad in ["1,2", "None,x,3,3", "1,2,3,4,5,6"] {
         let out = rcrop
             .cmd()
             .args(["-c", "1", "--input-shape", bad])
@@ -216,20 +301,25 @@ fn bad_configs_name_the_file_and_the_problem() {
         (
             model,
             None,
-            "holds several Cropping2D layers (a, b); choose one with --layer NAME",
+            "holds several cropping layers (a, b); choose one with --layer NAME",
         ),
         (
             model,
             Some("c"),
-            "holds no Cropping2D layer named \"c\"; it holds a, b",
+            "holds no cropping layer named \"c\"; it holds a, b",
         ),
         (
             r#"{"class_name": "Sequential", "config": {"layers": []}}"#,
             None,
-            "holds no Cropping2D layer",
+            "holds no cropping layer",
         ),
         ("{not json", None, "not valid JSON"),
         (r#"{"cropping": [1, -2]}"#, None, "is not valid"),
+        (
+            r#"{"cropping": [1, 2, 3, 4], "data_format": null}"#,
+            None,
+            "Cropping2D refuses cropping=(1, 2, 3, 4)",
+        ),
     ];
     for (text, layer, needle) in cases {
         let config = dir.path().join("model.json");
@@ -259,4 +349,86 @@ fn bad_configs_name_the_file_and_the_problem() {
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "(1, 5, 5, 1)\n");
+}
+
+#[test]
+fn contradictory_layer_flags_are_usage_errors() {
+    let rcrop = Rcrop::new();
+    let png = fixture("layers/rgb_9x12.png");
+    let cases: [(&[&str], &str); 7] = [
+        (
+            &["--center-crop", "3,3", "--crop", "1"],
+            "cannot be used with",
+        ),
+        (&["--center-crop", "0,3"], "a target of 0"),
+        (&["--center-crop", "3"], "expected H,W"),
+        (
+            &["--layer", "Cropping4D", "--crop", "1"],
+            "unknown layer \"Cropping4D\"",
+        ),
+        (&["--layer", "CenterCrop", "--crop", "1"], "needs its size"),
+        (
+            &["--layer", "Cropping2D", "--center-crop", "2,2"],
+            "not --layer Cropping2D",
+        ),
+        (
+            &["--layer", "Cropping1D", "-c", "1", "-f", "channels_last"],
+            "no data format",
+        ),
+    ];
+    for (args, needle) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("o.npy");
+        let got = rcrop.cmd().args(args).arg(&png).arg(&out).output().unwrap();
+        let stderr = String::from_utf8_lossy(&got.stderr);
+        assert_eq!(got.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+        assert!(!out.exists());
+    }
+}
+
+#[test]
+fn a_spec_one_rank_refuses_fails_a_batch_with_exit_2() {
+    let rcrop = Rcrop::new();
+    let dir = tempfile::tempdir().unwrap();
+    let got = rcrop
+        .cmd()
+        .args(["--crop", "1,2,3", "--keep-going", "--out-dir"])
+        .arg(dir.path())
+        .arg(fixture("layers/vol_u1.npy"))
+        .arg(fixture("layers/img_u1.npy"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&got.stderr);
+    assert_eq!(got.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("img_u1.npy: Cropping2D refuses cropping=(1, 2, 3)"),
+        "{stderr}"
+    );
+    assert_eq!(listing(dir.path()), ["vol_u1.npy"]);
+}
+
+#[test]
+fn a_dry_run_shows_each_image_centred_on_its_own() {
+    let rcrop = Rcrop::new();
+    let stdout = stdout_of(
+        &rcrop,
+        &[
+            "--center-crop",
+            "4,5",
+            "--dry-run",
+            "--out-dir",
+            "unused",
+            fixture("layers/rgb_9x12.png").to_str().unwrap(),
+            fixture("layers/rgb_10x13.png").to_str().unwrap(),
+        ],
+    );
+    assert!(
+        stdout.contains("rgb_9x12.png: (1, 9, 12, 3) -> (1, 4, 5, 3)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("rgb_10x13.png: (1, 10, 13, 3) -> (1, 4, 5, 3)"),
+        "{stdout}"
+    );
 }

@@ -3,10 +3,13 @@
 //! spec prints and parses back to itself, and an invalid crop is refused
 //! before any byte is written.
 
-use ndarray::{Array4, ShapeBuilder};
+use ndarray::{ArrayD, IxDyn, ShapeBuilder};
 use proptest::prelude::*;
 use rcrop::npy::stream::{self, StreamPlan};
-use rcrop::{Cropping, Cropping2D, DataFormat, Shape};
+use rcrop::{
+    CenterCrop, CropSpec, Cropping, Cropping1D, Cropping2D, Cropping3D, DataFormat, Layer, Shape,
+    Sides,
+};
 
 fn cropping() -> impl Strategy<Value = Cropping> {
     (0..4usize, 0..4usize, 0..4usize, 0..4usize).prop_map(|(top, bottom, left, right)| Cropping {
@@ -17,6 +20,10 @@ fn cropping() -> impl Strategy<Value = Cropping> {
     })
 }
 
+fn sides() -> impl Strategy<Value = Sides> {
+    (0..4usize, 0..4usize).prop_map(|(b, e)| Sides::new(b, e))
+}
+
 fn format() -> impl Strategy<Value = DataFormat> {
     prop_oneof![
         Just(DataFormat::ChannelsLast),
@@ -24,20 +31,32 @@ fn format() -> impl Strategy<Value = DataFormat> {
     ]
 }
 
+/// Any of the four layers with small crops, in either data format.
+fn layer() -> impl Strategy<Value = Layer> {
+    prop_oneof![
+        sides().prop_map(|s| Layer::from(Cropping1D::new(s))),
+        (cropping(), format()).prop_map(|(c, f)| Layer::from(Cropping2D::new(c, f))),
+        (prop::array::uniform3(sides()), format())
+            .prop_map(|(c, f)| Layer::from(Cropping3D::new(c, f))),
+        (1..5usize, 1..5usize, format())
+            .prop_map(|(h, w, f)| Layer::from(CenterCrop::new(h, w, f))),
+    ]
+}
+
 /// The bytes of the elements `layer.call` keeps, in the output's storage order.
 fn reference(
-    dims: [usize; 4],
+    dims: &[usize],
     itemsize: usize,
     fortran: bool,
-    layer: &Cropping2D,
+    layer: &Layer,
     data: &[u8],
 ) -> Vec<u8> {
-    let shape = (dims[0], dims[1], dims[2], dims[3]);
     // Each element holds its own storage offset.
+    let offsets: Vec<usize> = (0..data.len() / itemsize).collect();
     let offsets = if fortran {
-        Array4::from_shape_vec(shape.f(), (0..data.len() / itemsize).collect()).unwrap()
+        ArrayD::from_shape_vec(IxDyn(dims).f(), offsets).unwrap()
     } else {
-        Array4::from_shape_vec(shape, (0..data.len() / itemsize).collect()).unwrap()
+        ArrayD::from_shape_vec(IxDyn(dims), offsets).unwrap()
     };
     let cropped = layer.call(offsets.view()).unwrap();
     let order: Vec<usize> = if fortran {
@@ -55,26 +74,25 @@ fn reference(
 proptest! {
     #[test]
     fn streaming_equals_a_plain_crop(
-        dims in prop::array::uniform4(0..7usize),
+        dims in prop::collection::vec(0..7usize, 5),
         itemsize in prop_oneof![Just(1usize), Just(2), Just(3), Just(8), Just(16)],
         fortran in any::<bool>(),
-        format in format(),
-        crop in cropping(),
+        layer in layer(),
     ) {
-        let layer = Cropping2D::new(crop, format);
+        let dims = &dims[..layer.class().rank()];
         let len = dims.iter().product::<usize>() * itemsize;
         let data: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
         match layer.kept_ranges(dims) {
             Ok(kept) => {
-                let plan = StreamPlan::new(&dims, &kept, itemsize, fortran);
+                let plan = StreamPlan::new(dims, &kept, itemsize, fortran);
                 let mut out = Vec::new();
                 stream::crop(&plan, &mut data.as_slice(), &mut out).unwrap();
                 prop_assert_eq!(out, reference(dims, itemsize, fortran, &layer, &data));
             }
-            Err(_) => {
-                // Refused, as Keras refuses: a spatial side with nothing left.
-                let (rows, cols) = format.spatial_axes();
-                prop_assert!(crop.top + crop.bottom >= dims[rows] || crop.left + crop.right >= dims[cols]);
+            Err(e) => {
+                // Refused, as Keras refuses: a cropped side with nothing left,
+                // or (CenterCrop) a side smaller than the target.
+                prop_assert!(layer.call(ArrayD::<u8>::zeros(IxDyn(dims)).view()).is_err(), "{e}");
             }
         }
     }
@@ -88,13 +106,15 @@ proptest! {
 
     #[test]
     fn the_output_shape_agrees_with_the_crop(
-        dims in prop::array::uniform4(0..9usize),
-        format in format(),
-        crop in cropping(),
+        dims in prop::collection::vec(0..9usize, 5),
+        layer in layer(),
     ) {
-        let layer = Cropping2D::new(crop, format);
-        match (layer.compute_output_shape(Shape::known(dims)), layer.kept_ranges(dims)) {
-            (Ok(shape), Ok(kept)) => prop_assert_eq!(shape, Shape::known(kept.map(|r| r.len()))),
+        let dims = &dims[..layer.class().rank()];
+        match (layer.compute_output_shape(&Shape::known(dims)), layer.kept_ranges(dims)) {
+            (Ok(shape), Ok(kept)) => {
+                let lens: Vec<usize> = kept.iter().map(|r| r.len()).collect();
+                prop_assert_eq!(shape, Shape::known(lens));
+            }
             (Err(a), Err(b)) => prop_assert_eq!(a, b),
             (a, b) => prop_assert!(false, "disagree: {a:?} vs {b:?}"),
         }
@@ -104,6 +124,10 @@ proptest! {
     fn any_text_either_parses_to_a_spec_that_prints_back_or_is_refused(text in "[0-9(), :\\[\\]-]{0,16}") {
         if let Ok(crop) = text.parse::<Cropping>() {
             prop_assert_eq!(crop.to_string().parse::<Cropping>().unwrap(), crop);
+        }
+        if let Ok(spec) = text.parse::<CropSpec>() {
+            let python = spec.to_string();
+            prop_assert_eq!(python.parse::<CropSpec>().unwrap().to_string(), python);
         }
     }
 }

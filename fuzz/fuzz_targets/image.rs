@@ -12,7 +12,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use rcrop::raster::{self, EncodeOptions};
-use rcrop::{Cropping, Cropping2D, DataFormat, FileKind};
+use rcrop::{Cropping, Cropping2D, DataFormat, FileKind, Layer};
 
 const LIMIT: u64 = 64 << 20;
 
@@ -29,14 +29,16 @@ fuzz_target!(|data: &[u8]| {
 
     for data_format in [DataFormat::ChannelsLast, DataFormat::ChannelsFirst] {
         let shape = tensor.shape(data_format);
-        let [_, a, b, c] = shape.dims().expect("a tensor's shape is known");
+        let Some([_, a, b, c]) = shape.dims().and_then(|d| <[usize; 4]>::try_from(d).ok()) else {
+            panic!("a tensor's shape is known and 4D: {shape}");
+        };
         let (rows, cols) = match data_format {
             DataFormat::ChannelsLast => (a, b),
             DataFormat::ChannelsFirst => (b, c),
         };
         let cropping = Cropping::from_groups((rows / 4, rows / 5), (cols / 3, cols / 6));
-        let layer = Cropping2D::new(cropping, data_format);
-        let want = match layer.compute_output_shape(shape) {
+        let layer = Layer::from(Cropping2D::new(cropping, data_format));
+        let want = match layer.compute_output_shape(&shape) {
             Ok(want) => want,
             // Only an empty image leaves nothing to crop.
             Err(_) => {
@@ -61,9 +63,12 @@ fuzz_target!(|data: &[u8]| {
             "to_bytes' length"
         );
 
-        let Ok((bytes, _warning)) =
-            raster::encode(cropped.clone(), icc.as_deref(), png, EncodeOptions::default())
-        else {
+        let Ok((bytes, _warning)) = raster::encode(
+            cropped.clone(),
+            icc.as_deref(),
+            png,
+            EncodeOptions::default(),
+        ) else {
             // Float samples have no PNG form.
             continue;
         };

@@ -21,7 +21,21 @@ const MAX_DEPTH: usize = 32;
 
 /// Parses one literal that must span all of `text` but for whitespace.
 pub fn parse(text: &str) -> Result<Literal, String> {
-    let mut p = Parser { text, pos: 0 };
+    parse_with(text, false)
+}
+
+/// [`parse`], also reading Python 2's long integers (`3L`), as NumPy reads
+/// them in headers of format versions 1.0 and 2.0.
+pub fn parse_with_longs(text: &str) -> Result<Literal, String> {
+    parse_with(text, true)
+}
+
+fn parse_with(text: &str, longs: bool) -> Result<Literal, String> {
+    let mut p = Parser {
+        text,
+        pos: 0,
+        longs,
+    };
     let value = p.value(0)?;
     p.skip_space();
     if p.pos < text.len() {
@@ -33,6 +47,8 @@ pub fn parse(text: &str) -> Result<Literal, String> {
 struct Parser<'a> {
     text: &'a str,
     pos: usize,
+    /// Whether `3L` reads as 3.
+    longs: bool,
 }
 
 impl Parser<'_> {
@@ -176,7 +192,7 @@ impl Parser<'_> {
             .map_err(|_| format!("the number {text} is too large"))?;
         self.pos += text.len();
         // Python 2 wrote long integers as `3L`; NumPy still reads them.
-        if self.rest().starts_with('L') {
+        if self.longs && self.rest().starts_with('L') {
             self.pos += 1;
         }
         Ok(Literal::Int(value))
@@ -334,7 +350,8 @@ mod tests {
         }
         assert_eq!(parse("(3)").unwrap(), Literal::Int(3));
         assert_eq!(parse("\"<f4\"").unwrap().to_string(), "'<f4'");
-        assert_eq!(parse("12L").unwrap(), Literal::Int(12));
+        assert_eq!(parse_with_longs("12L").unwrap(), Literal::Int(12));
+        assert!(parse("12L").is_err());
         assert_eq!(parse("'\\x41\\u03c0'").unwrap(), Literal::Str("Aπ".into()));
     }
 

@@ -1,13 +1,16 @@
 //! The `.npy` format: the header ([`Header`], its [`Version`] and [`Dtype`])
 //! and the streaming crop of the data that follows it ([`stream`]).
 
+mod dtype;
 mod literal;
+pub mod reorder;
 pub mod stream;
 
 use std::io::Read;
 use std::ops::Range;
 
 pub use literal::Literal;
+use reorder::{Order, ReorderPlan};
 use stream::StreamPlan;
 
 /// The six bytes every `.npy` file starts with.
@@ -116,26 +119,32 @@ impl Version {
     }
 }
 
-/// A fixed-size NumPy dtype: its description as the header spells it, and
-/// its size in bytes.
+/// A fixed-size NumPy dtype, read from any spelling `numpy.load` accepts,
+/// with the description `numpy.save` writes for it and its size in bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Dtype {
+    model: dtype::Model,
     descr: Literal,
     itemsize: usize,
 }
 
 impl Dtype {
-    /// Reads a header's `descr`: a type string such as `'<f4'`, or a list of
-    /// fields for a structured dtype. Object dtypes are refused.
+    /// Reads a header's `descr` as `numpy.load` does: a type string such as
+    /// `'<f4'`, `'f4'` or `'float32'`, a list of fields for a record, or a
+    /// `(dtype, shape)` tuple. Object dtypes are refused.
     pub fn from_descr(descr: Literal) -> Result<Self, NpyError> {
-        let itemsize = descr_size(&descr, 0).map_err(|e| match e {
-            DescrError::Object => NpyError::Object(descr.to_string()),
-            DescrError::Invalid(reason) => NpyError::Dtype {
+        let model = dtype::Model::from_descr(&descr).map_err(|e| match e {
+            dtype::DescrError::Object => NpyError::Object(descr.to_string()),
+            dtype::DescrError::Invalid(reason) => NpyError::Dtype {
                 descr: descr.to_string(),
                 reason,
             },
         })?;
-        Ok(Self { descr, itemsize })
+        Ok(Self {
+            descr: model.descr(),
+            itemsize: model.itemsize(),
+            model,
+        })
     }
 
     /// Bytes per element.
@@ -143,139 +152,15 @@ impl Dtype {
         self.itemsize
     }
 
-    /// The description as a Python literal, e.g. `'<f4'`.
+    /// The description as `numpy.save` writes it, e.g. `'<f4'` or
+    /// `[('a', '|u1'), ('', '|V3'), ('b', '<i4')]`.
     pub fn descr(&self) -> &Literal {
         &self.descr
     }
 
     /// The type string of a plain (non-structured) dtype, e.g. `<u2`.
-    pub fn type_str(&self) -> Option<&str> {
-        match &self.descr {
-            Literal::Str(s) => Some(s),
-            _ => None,
-        }
-    }
-}
-
-enum DescrError {
-    Object,
-    Invalid(String),
-}
-
-fn invalid(reason: impl Into<String>) -> DescrError {
-    DescrError::Invalid(reason.into())
-}
-
-fn descr_size(descr: &Literal, depth: usize) -> Result<usize, DescrError> {
-    match descr {
-        Literal::Str(s) => type_str_size(s),
-        Literal::List(fields) if depth < 16 => fields.iter().try_fold(0usize, |total, field| {
-            let size = field_size(field, depth)?;
-            total
-                .checked_add(size)
-                .ok_or_else(|| invalid("the record is too large"))
-        }),
-        Literal::List(_) => Err(invalid("records nested too deeply")),
-        other => Err(invalid(format!(
-            "{other} is neither a type string nor a list of fields"
-        ))),
-    }
-}
-
-/// One field of a structured dtype: `(name, descr)` or `(name, descr, shape)`.
-fn field_size(field: &Literal, depth: usize) -> Result<usize, DescrError> {
-    let Literal::Tuple(parts) = field else {
-        return Err(invalid(format!("the field {field} is not a tuple")));
-    };
-    let (name, sub, shape) = match parts.as_slice() {
-        [name, sub] => (name, sub, None),
-        [name, sub, shape] => (name, sub, Some(shape)),
-        _ => {
-            return Err(invalid(format!(
-                "the field {field} has {} parts",
-                parts.len()
-            )));
-        }
-    };
-    let name_ok = match name {
-        Literal::Str(_) => true,
-        Literal::Tuple(t) => matches!(t.as_slice(), [_, Literal::Str(_)]),
-        _ => false,
-    };
-    if !name_ok {
-        return Err(invalid(format!("the field name {name} is not a string")));
-    }
-    let size = descr_size(sub, depth + 1)?;
-    let count = match shape {
-        None => 1,
-        Some(Literal::Int(n)) => {
-            usize::try_from(*n).map_err(|_| invalid("a negative field shape"))?
-        }
-        Some(Literal::Tuple(dims)) => dims.iter().try_fold(1usize, |acc, d| match d {
-            Literal::Int(n) => usize::try_from(*n)
-                .ok()
-                .and_then(|n| acc.checked_mul(n))
-                .ok_or_else(|| {
-                    invalid(format!(
-                        "the field shape {} is invalid",
-                        Literal::Tuple(dims.clone())
-                    ))
-                }),
-            _ => Err(invalid(format!(
-                "the field shape {} is invalid",
-                Literal::Tuple(dims.clone())
-            ))),
-        })?,
-        Some(other) => return Err(invalid(format!("the field shape {other} is invalid"))),
-    };
-    size.checked_mul(count)
-        .ok_or_else(|| invalid("the field is too large"))
-}
-
-/// The size of a type string such as `<f4`, `|b1`, `|S10`, `<U3` or `<M8[ns]`.
-fn type_str_size(s: &str) -> Result<usize, DescrError> {
-    let body = s.strip_prefix(['<', '>', '|', '=']).unwrap_or(s);
-    let mut chars = body.chars();
-    let kind = chars
-        .next()
-        .ok_or_else(|| invalid("an empty type string"))?;
-    if kind == 'O' {
-        return Err(DescrError::Object);
-    }
-    let rest = chars.as_str();
-    let (digits, unit) = match rest.find('[') {
-        Some(i) => (&rest[..i], Some(&rest[i..])),
-        None => (rest, None),
-    };
-    let size: usize = digits
-        .parse()
-        .map_err(|_| invalid(format!("{s:?} does not give a size in bytes")))?;
-    let unit_ok = match unit {
-        None => true,
-        Some(u) => {
-            matches!(kind, 'M' | 'm')
-                && u.ends_with(']')
-                && u[1..u.len() - 1].bytes().all(|b| b.is_ascii_alphanumeric())
-        }
-    };
-    let size_ok = match kind {
-        'b' => size == 1,
-        'i' | 'u' => matches!(size, 1 | 2 | 4 | 8),
-        'f' => matches!(size, 2 | 4 | 8 | 12 | 16),
-        'c' => matches!(size, 8 | 16 | 24 | 32),
-        'M' | 'm' => size == 8,
-        'S' | 'a' | 'V' => true,
-        'U' => {
-            return size
-                .checked_mul(4)
-                .ok_or_else(|| invalid("the string type is too large"));
-        }
-        _ => return Err(invalid(format!("unknown type code {kind:?} in {s:?}"))),
-    };
-    if size_ok && unit_ok {
-        Ok(size)
-    } else {
-        Err(invalid(format!("{s:?} is not a valid type string")))
+    pub fn type_str(&self) -> Option<String> {
+        self.model.type_str()
     }
 }
 
@@ -325,33 +210,46 @@ impl Header {
         if chars > MAX_HEADER_CHARS {
             return Err(NpyError::HeaderTooLong(chars).into());
         }
-        let header = Self::from_text(&text)?;
+        let header = Self::from_literal_text(&text, !version.is_utf8())?;
         Ok((header, (8 + version.length_bytes() + len) as u64))
     }
 
-    /// Reads the header dict itself, checking its keys and values as `numpy.load` does.
+    /// Reads the header dict itself, checking its keys and values as
+    /// `numpy.load` does for format versions 1.0 and 2.0.
     pub fn from_text(text: &str) -> Result<Self, NpyError> {
-        let dict = literal::parse(text).map_err(NpyError::Syntax)?;
+        Self::from_literal_text(text, true)
+    }
+
+    /// Reads the header dict; Python 2's long integers (`3L`) are read only
+    /// in versions 1.0 and 2.0, which Python 2 wrote.
+    fn from_literal_text(text: &str, longs: bool) -> Result<Self, NpyError> {
+        let parse = if longs {
+            literal::parse_with_longs
+        } else {
+            literal::parse
+        };
+        let dict = parse(text).map_err(NpyError::Syntax)?;
         let Literal::Dict(entries) = &dict else {
             return Err(NpyError::Keys(dict.to_string()));
         };
+        // As in a Python dict, a key given twice takes its last value; the
+        // keys must be these three and no other.
         let get = |key: &str| {
-            let mut found = entries
+            entries
                 .iter()
-                .filter(|(k, _)| *k == Literal::Str(key.into()));
-            match (found.next(), found.next()) {
-                (Some((_, v)), None) => Some(v),
-                _ => None,
-            }
+                .rev()
+                .find(|(k, _)| *k == Literal::Str(key.into()))
+                .map(|(_, v)| v)
         };
-        let (Some(descr), Some(order), Some(shape)) =
-            (get("descr"), get("fortran_order"), get("shape"))
+        let known = ["descr", "fortran_order", "shape"];
+        let only_known = entries
+            .iter()
+            .all(|(k, _)| matches!(k, Literal::Str(k) if known.contains(&k.as_str())));
+        let (Some(descr), Some(order), Some(shape), true) =
+            (get("descr"), get("fortran_order"), get("shape"), only_known)
         else {
             return Err(NpyError::Keys(dict.to_string()));
         };
-        if entries.len() != 3 {
-            return Err(NpyError::Keys(dict.to_string()));
-        }
         let fortran_order = match order {
             Literal::Bool(b) => *b,
             other => return Err(NpyError::FortranOrder(other.to_string())),
@@ -381,19 +279,56 @@ impl Header {
     pub fn cropped(&self, kept: &[Range<usize>]) -> Result<(Header, StreamPlan), NpyError> {
         self.data_len()?;
         let plan = StreamPlan::new(&self.shape, kept, self.dtype.itemsize, self.fortran_order);
-        let shape: Vec<usize> = self
-            .shape
-            .iter()
-            .zip(kept)
-            .map(|(&d, r)| r.end.min(d).saturating_sub(r.start))
-            .collect();
-        let c_contiguous = shape.contains(&0) || shape.iter().filter(|&&d| d > 1).count() <= 1;
-        let header = Header {
-            dtype: self.dtype.clone(),
-            fortran_order: self.fortran_order && !c_contiguous,
-            shape,
+        let header = self.cropped_header(kept, Order::Keep);
+        Ok((header, plan))
+    }
+
+    /// The header of the cropped array written in `order`, and the plan that
+    /// crops the data: one sequential pass when the output keeps the input's
+    /// order (or both orders give the same bytes), else a reordering pass
+    /// that reads the input at any offset.
+    pub fn cropped_in(
+        &self,
+        kept: &[Range<usize>],
+        order: Order,
+    ) -> Result<(Header, CropPlan), NpyError> {
+        self.data_len()?;
+        let header = self.cropped_header(kept, order);
+        let c_contiguous =
+            header.shape.contains(&0) || header.shape.iter().filter(|&&d| d > 1).count() <= 1;
+        let plan = if c_contiguous || header.fortran_order == self.fortran_order {
+            CropPlan::Stream(StreamPlan::new(
+                &self.shape,
+                kept,
+                self.dtype.itemsize,
+                self.fortran_order,
+            ))
+        } else {
+            CropPlan::Reorder(ReorderPlan::new(
+                &self.shape,
+                kept,
+                self.dtype.itemsize,
+                self.fortran_order,
+            ))
         };
         Ok((header, plan))
+    }
+
+    fn cropped_header(&self, kept: &[Range<usize>], order: Order) -> Header {
+        let kept: Vec<Range<usize>> = self
+            .shape
+            .iter()
+            .enumerate()
+            .map(|(axis, &d)| match kept.get(axis) {
+                Some(r) => r.start.min(d)..r.end.clamp(r.start.min(d), d),
+                None => 0..d,
+            })
+            .collect();
+        Header {
+            dtype: self.dtype.clone(),
+            fortran_order: reorder::writes_fortran(order, self.fortran_order, &self.shape, &kept),
+            shape: kept.iter().map(|r| r.len()).collect(),
+        }
     }
 
     /// Fails unless `found` bytes follow the header, as many as it promises.
@@ -455,6 +390,16 @@ impl Header {
             None => wrap_v2(text.as_bytes(), Version::V3),
         }
     }
+}
+
+/// How the data of a cropped array is produced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CropPlan {
+    /// In the input's order, in one sequential pass ([`stream::crop`]).
+    Stream(StreamPlan),
+    /// In the other order, reading the input at any offset
+    /// ([`reorder::crop_reordered`]).
+    Reorder(ReorderPlan),
 }
 
 /// Bytes of `dims` elements of `itemsize` bytes, if it fits in 64 bits: zero
@@ -636,11 +581,20 @@ mod tests {
             "{'descr': '<f4', 'fortran_order': False, 'shape': (1, -2)}",
             "{'descr': '<f4', 'fortran_order': False, 'shape': [1]}",
             "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'x': 1}",
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 1: 1}",
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (1.5,)}",
             "[1, 2]",
         ];
         for text in bad {
             assert!(Header::from_text(text).is_err(), "{text}");
         }
+        let twice = "{'descr': '<i2', 'fortran_order': True, 'descr': 'f4', 'shape': (1, 2)}";
+        let h = Header::from_text(twice).unwrap();
+        assert_eq!(h.dtype.descr().to_string(), "'<f4'");
+        assert!(
+            Header::from_text("{'descr': '<f4', 'fortran_order': False, 'shape': (True, 2)}")
+                .is_err()
+        );
     }
 
     #[test]

@@ -6,8 +6,14 @@ use std::collections::HashSet;
 use std::io::Cursor;
 
 use image::codecs::bmp::BmpEncoder;
+use image::codecs::farbfeld::FarbfeldEncoder;
 use image::codecs::gif::GifEncoder;
+use image::codecs::hdr::HdrEncoder;
+use image::codecs::ico::IcoEncoder;
+use image::codecs::openexr::OpenExrEncoder;
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
+use image::codecs::qoi::QoiEncoder;
+use image::codecs::tga::TgaEncoder;
 use image::codecs::webp::WebPEncoder;
 use image::error::LimitErrorKind;
 use image::{
@@ -20,6 +26,7 @@ use crate::tensor::{SampleType, Tensor};
 mod bmp;
 mod colour;
 mod guard;
+mod ico;
 mod jpeg;
 mod png;
 mod tiff;
@@ -79,13 +86,19 @@ pub enum RasterError {
 }
 
 /// The formats rcrop reads and writes.
-pub const IMAGE_FORMATS: [ImageFormat; 6] = [
+pub const IMAGE_FORMATS: [ImageFormat; 12] = [
     ImageFormat::Png,
     ImageFormat::Jpeg,
     ImageFormat::Tiff,
     ImageFormat::Bmp,
     ImageFormat::WebP,
     ImageFormat::Gif,
+    ImageFormat::Tga,
+    ImageFormat::Qoi,
+    ImageFormat::Ico,
+    ImageFormat::Farbfeld,
+    ImageFormat::Hdr,
+    ImageFormat::OpenExr,
 ];
 
 /// The name of an image format as people write it: PNG, JPEG, WebP.
@@ -97,6 +110,12 @@ pub fn format_name(format: ImageFormat) -> &'static str {
         ImageFormat::Bmp => "BMP",
         ImageFormat::WebP => "WebP",
         ImageFormat::Gif => "GIF",
+        ImageFormat::Tga => "TGA",
+        ImageFormat::Qoi => "QOI",
+        ImageFormat::Ico => "ICO",
+        ImageFormat::Farbfeld => "farbfeld",
+        ImageFormat::Hdr => "Radiance HDR",
+        ImageFormat::OpenExr => "OpenEXR",
         _ => "image",
     }
 }
@@ -166,6 +185,13 @@ pub fn decode(
             ImageFormat::Tiff => return tiff::decode(bytes, limit),
             ImageFormat::Jpeg => jpeg::decode(bytes, limit)?,
             ImageFormat::Bmp => decode_with_image(&bmp::normalize(bytes)?, format, limit)?,
+            ImageFormat::Ico => {
+                let one = ico::largest_entry(bytes)?;
+                if let Some(entry) = ico::png_entry(&one) {
+                    png::check_palette(entry)?;
+                }
+                decode_with_image(&one, format, limit)?
+            }
             ImageFormat::Png => {
                 png::check_palette(bytes)?;
                 decode_with_image(bytes, format, limit)?
@@ -227,6 +253,7 @@ pub fn probe(
     let name = format_name(format);
     let bytes = match format {
         ImageFormat::Bmp => bmp::normalize(bytes)?,
+        ImageFormat::Ico => ico::largest_entry(bytes)?,
         _ => std::borrow::Cow::Borrowed(bytes),
     };
     guard::guarded(name, || match format {
@@ -320,9 +347,20 @@ fn holds(format: ImageFormat) -> (&'static [ColorType], &'static str) {
             &[Rgb8, Rgba8],
             "8-bit RGB or RGBA of at most 256 colours, alpha 0 or 255",
         ),
+        ImageFormat::Tga => (
+            &[L8, La8, Rgb8, Rgba8],
+            "8-bit gray, gray+alpha, RGB or RGBA",
+        ),
+        ImageFormat::Qoi => (&[Rgb8, Rgba8], "8-bit RGB or RGBA"),
+        ImageFormat::Ico => (&[L8, La8, Rgb8, Rgba8, L16, La16, Rgb16, Rgba16], ICO_HOLDS),
+        ImageFormat::Farbfeld => (&[Rgba16], "16-bit RGBA"),
+        ImageFormat::Hdr => (&[Rgb32F], "float32 RGB"),
+        ImageFormat::OpenExr => (&[Rgb32F, Rgba32F], "float32 RGB or RGBA"),
         _ => (&[], "nothing rcrop writes"),
     }
 }
+
+const ICO_HOLDS: &str = "8- or 16-bit gray, gray+alpha, RGB or RGBA of at most 256 by 256 pixels";
 
 /// Encodes an image, keeping its ICC profile where the format can carry
 /// one. Returns the file's bytes and, if the profile had to be dropped, a
@@ -367,8 +405,11 @@ pub fn encode(
         })
         .map(|bytes| (bytes, None));
     }
+    let fits = |image: &DynamicImage| {
+        format != ImageFormat::Ico || (image.width() <= 256 && image.height() <= 256)
+    };
     let image = to_image(&tensor)
-        .filter(|image| colours.contains(&image.color()))
+        .filter(|image| colours.contains(&image.color()) && fits(image))
         .ok_or_else(|| cannot_hold(described.clone()))?;
     if format == ImageFormat::Gif {
         check_gif_palette(&image).map_err(|why| cannot_hold(format!("{described} with {why}")))?;
@@ -409,6 +450,12 @@ fn encode_image(
         }
         ImageFormat::Bmp => write_image(BmpEncoder::new(&mut out), image, icc),
         ImageFormat::WebP => write_image(WebPEncoder::new_lossless(&mut out), image, icc),
+        ImageFormat::Tga => write_image(TgaEncoder::new(&mut out), image, icc),
+        ImageFormat::Qoi => write_image(QoiEncoder::new(&mut out), image, icc),
+        ImageFormat::Ico => write_image(IcoEncoder::new(&mut out), image, icc),
+        ImageFormat::Farbfeld => write_image(FarbfeldEncoder::new(&mut out), image, icc),
+        ImageFormat::Hdr => write_image(HdrEncoder::new(&mut out), image, icc),
+        ImageFormat::OpenExr => write_image(OpenExrEncoder::new(Cursor::new(&mut out)), image, icc),
         _ => GifEncoder::new(&mut out)
             .encode(
                 image.as_bytes(),

@@ -1,0 +1,162 @@
+//! TGA, QOI, ICO, farbfeld, Radiance HDR and OpenEXR: every case in
+//! fixtures/formats/cases.tsv (goldens from Pillow, the openexr package and
+//! the formats' specifications) must match byte for byte, and the cropped
+//! image written in its own format must read back unchanged.
+
+mod common;
+
+use std::path::Path;
+
+use common::{Case, Rcrop, assert_no_failures, cases};
+
+fn crop(rcrop: &Rcrop, case: &Case, crop: &str, input: &Path, output: &Path) -> Result<(), String> {
+    let out = rcrop
+        .cmd()
+        .args(["--crop", crop, "--format", &case.format])
+        .arg(input)
+        .arg(output)
+        .output()
+        .map_err(|e| e.to_string())?;
+    if out.status.success() {
+        return Ok(());
+    }
+    Err(format!(
+        "{:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    ))
+}
+
+fn same_file(found: &Path, expected: &Path) -> Result<(), String> {
+    let found = std::fs::read(found).map_err(|e| e.to_string())?;
+    let expected = std::fs::read(expected).map_err(|e| e.to_string())?;
+    if found == expected {
+        return Ok(());
+    }
+    let header = |b: &[u8]| String::from_utf8_lossy(&b[..b.len().min(80)]).into_owned();
+    Err(format!(
+        "differs: {} bytes, header {:?}; expected {} bytes, header {:?}",
+        found.len(),
+        header(&found),
+        expected.len(),
+        header(&expected)
+    ))
+}
+
+fn check(rcrop: &Rcrop, case: &Case, dir: &Path) -> Result<(), String> {
+    let expected = case.expected.as_ref().ok_or("no expected file")?;
+    let out = dir.join(format!("{}.npy", case.name));
+    crop(rcrop, case, &case.crop, &case.input, &out)?;
+    same_file(&out, expected)?;
+    let ext = case
+        .input
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("");
+    let image = dir.join(format!("{}.{ext}", case.name));
+    let back = dir.join(format!("{}_back.npy", case.name));
+    crop(rcrop, case, &case.crop, &case.input, &image)?;
+    crop(rcrop, case, "0", &image, &back)?;
+    same_file(&back, expected).map_err(|e| format!("{ext} round trip: {e}"))?;
+    let from_npy = dir.join(format!("{}_from_npy.{ext}", case.name));
+    let again = dir.join(format!("{}_again.npy", case.name));
+    crop(rcrop, case, "0", expected, &from_npy)?;
+    crop(rcrop, case, "0", &from_npy, &again)?;
+    same_file(&again, expected).map_err(|e| format!(".npy -> {ext} -> .npy: {e}"))
+}
+
+fn check_format(ext: &str) {
+    let rcrop = Rcrop::new();
+    let dir = tempfile::tempdir().unwrap();
+    let all: Vec<Case> = cases("formats/cases.tsv")
+        .into_iter()
+        .filter(|c| c.input.extension().is_some_and(|e| e == ext))
+        .collect();
+    assert!(all.len() >= 2, "only {} {ext} cases", all.len());
+    let failures: Vec<String> = all
+        .iter()
+        .filter_map(|case| {
+            check(&rcrop, case, dir.path())
+                .err()
+                .map(|e| format!("{}: {e}", case.name))
+        })
+        .collect();
+    assert_no_failures(&failures);
+}
+
+#[test]
+fn tga_matches_pillow_and_round_trips() {
+    check_format("tga");
+}
+
+#[test]
+fn qoi_matches_pillow_and_round_trips() {
+    check_format("qoi");
+}
+
+#[test]
+fn ico_largest_entry_matches_pillow_and_round_trips() {
+    check_format("ico");
+}
+
+#[test]
+fn farbfeld_matches_its_samples_and_round_trips() {
+    check_format("ff");
+}
+
+#[test]
+fn radiance_hdr_matches_rgbe_and_round_trips() {
+    check_format("hdr");
+}
+
+#[test]
+fn openexr_matches_openexr_as_float32_and_round_trips() {
+    check_format("exr");
+}
+
+#[test]
+fn outputs_a_format_cannot_hold_are_refused() {
+    let rcrop = Rcrop::new();
+    let dir = tempfile::tempdir().unwrap();
+    let gray = common::fixture("formats/gray.tga");
+    let hdr = common::fixture("formats/rgb.hdr");
+    let big = dir.path().join("big.npy");
+    std::fs::write(&big, common::u8_npy([1, 300, 20, 4])).unwrap();
+    for (input, output, holds) in [
+        (&gray, "gray.qoi", "QOI cannot hold"),
+        (&gray, "gray.ff", "farbfeld cannot hold"),
+        (&gray, "gray.hdr", "Radiance HDR cannot hold"),
+        (&gray, "gray.exr", "OpenEXR cannot hold"),
+        (&hdr, "hdr.tga", "TGA cannot hold"),
+        (&big, "big.ico", "at most 256 by 256"),
+    ] {
+        let stderr = rcrop.run_fails(
+            &["-c", "0", "-f", "channels_last"],
+            input,
+            &dir.path().join(output),
+        );
+        assert!(stderr.contains(holds), "{output}: {stderr}");
+    }
+}
+
+#[test]
+fn truncated_files_are_errors_naming_the_format() {
+    let rcrop = Rcrop::new();
+    let dir = tempfile::tempdir().unwrap();
+    let mut inputs: Vec<_> = cases("formats/cases.tsv")
+        .into_iter()
+        .map(|c| c.input)
+        .collect();
+    inputs.dedup();
+    for input in inputs {
+        let bytes = std::fs::read(&input).unwrap();
+        let name = input.file_name().unwrap().to_string_lossy().into_owned();
+        for keep in [bytes.len() / 2, bytes.len() * 3 / 4] {
+            let cut = dir.path().join(format!("cut_{keep}_{name}"));
+            std::fs::write(&cut, &bytes[..keep]).unwrap();
+            let out = dir.path().join(format!("{name}_{keep}.npy"));
+            let stderr = rcrop.run_fails(&["-c", "1"], &cut, &out);
+            assert!(stderr.contains("cut_"), "{name} cut to {keep}: {stderr}");
+        }
+    }
+}
