@@ -315,15 +315,7 @@ impl Header {
     }
 
     fn cropped_header(&self, kept: &[Range<usize>], order: Order) -> Header {
-        let kept: Vec<Range<usize>> = self
-            .shape
-            .iter()
-            .enumerate()
-            .map(|(axis, &d)| match kept.get(axis) {
-                Some(r) => r.start.min(d)..r.end.clamp(r.start.min(d), d),
-                None => 0..d,
-            })
-            .collect();
+        let kept = clamp_kept(&self.shape, kept);
         Header {
             dtype: self.dtype.clone(),
             fortran_order: reorder::writes_fortran(order, self.fortran_order, &self.shape, &kept),
@@ -493,6 +485,34 @@ fn escape_bytes(bytes: &[u8]) -> String {
     out.extend(bytes.iter().flat_map(|b| b.escape_ascii()).map(char::from));
     out.push('"');
     out
+}
+
+/// `kept` made to fit `dims`: an axis with no range, or a range reaching
+/// past its axis, keeps what there is.
+fn clamp_kept(dims: &[usize], kept: &[Range<usize>]) -> Vec<Range<usize>> {
+    dims.iter()
+        .enumerate()
+        .map(|(axis, &d)| match kept.get(axis) {
+            Some(r) => r.start.min(d)..r.end.clamp(r.start.min(d), d),
+            None => 0..d,
+        })
+        .collect()
+}
+
+/// The axes and kept ranges as the data is stored: Fortran-ordered data
+/// is stored with its axes reversed.
+fn stored_axes(
+    dims: &[usize],
+    kept: &[Range<usize>],
+    fortran_order: bool,
+) -> (Vec<usize>, Vec<Range<usize>>) {
+    let mut dims = dims.to_vec();
+    let mut kept = clamp_kept(&dims, kept);
+    if fortran_order {
+        dims.reverse();
+        kept.reverse();
+    }
+    (dims, kept)
 }
 
 #[cfg(test)]

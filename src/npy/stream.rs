@@ -27,19 +27,7 @@ impl StreamPlan {
         itemsize: usize,
         fortran_order: bool,
     ) -> Self {
-        let mut dims = dims.to_vec();
-        let mut kept: Vec<Range<usize>> = dims
-            .iter()
-            .enumerate()
-            .map(|(axis, &d)| match kept.get(axis) {
-                Some(r) => r.start.min(d)..r.end.clamp(r.start.min(d), d),
-                None => 0..d,
-            })
-            .collect();
-        if fortran_order {
-            dims.reverse();
-            kept.reverse();
-        }
+        let (dims, kept) = super::stored_axes(dims, kept, fortran_order);
         Self {
             dims,
             kept,
