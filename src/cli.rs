@@ -1,6 +1,8 @@
 //! The command line: clap definitions with their help, turned into jobs,
 //! run, and accounted for.
 
+mod generate;
+
 use std::collections::HashMap;
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
@@ -16,8 +18,8 @@ use rcrop::{
     find_inputs, find_layer, keras_default, parse_list, run_batch, thread_pool, to_python_json,
 };
 
-use crate::generate::{self, Generate};
 use crate::{fail, report};
+use generate::Generate;
 
 const EXAMPLES: &str = "\
 Examples:

@@ -15,7 +15,7 @@ use crate::input::{self, Input, Source};
 use crate::kind::FileKind;
 use crate::layer::{ChoiceError, Layer, LayerChoice, Shape};
 use crate::layout::DataFormat;
-use crate::lossless;
+
 use crate::npy::reorder::{self, Order, ReorderPlan};
 use crate::npy::stream::{self, StreamError};
 use crate::npy::{self, CropPlan, Dtype, Header, Literal, ReadError};
@@ -27,6 +27,7 @@ use crate::tensor::{self, ArrayLayout, SampleType, Tensor, TensorError};
 const JPEG: FileKind = FileKind::Image(ImageFormat::Jpeg);
 
 mod archive;
+mod lossless;
 
 pub use archive::MemberSummary;
 

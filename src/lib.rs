@@ -37,7 +37,6 @@ mod job;
 mod kind;
 mod layer;
 mod layout;
-mod lossless;
 pub mod npy;
 pub mod npz;
 mod output;

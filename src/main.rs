@@ -4,7 +4,6 @@
 //! 130 interrupted.
 
 mod cli;
-mod generate;
 mod report;
 
 use std::process::ExitCode;

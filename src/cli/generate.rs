@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, ValueEnum};
 use clap_complete::Shell;
 
-use crate::cli::Cli;
+use super::Cli;
 
 /// What `--generate` prints.
 #[derive(Clone, Copy, Debug, ValueEnum)]

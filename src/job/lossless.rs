@@ -4,8 +4,8 @@
 
 use image::ImageFormat;
 
+use super::{Job, Summary, image_format};
 use crate::error::{Error, Problem};
-use crate::job::{Job, Summary, image_format};
 use crate::layer::{Layer, Shape};
 use crate::layout::DataFormat;
 use crate::output::{Output, Sink};
