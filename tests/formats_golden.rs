@@ -7,46 +7,16 @@ mod common;
 
 use std::path::Path;
 
-use common::{Case, Rcrop, assert_no_failures, cases};
-
-fn crop(rcrop: &Rcrop, case: &Case, crop: &str, input: &Path, output: &Path) -> Result<(), String> {
-    let out = rcrop
-        .cmd()
-        .args(["--crop", crop, "--format", &case.format])
-        .arg(input)
-        .arg(output)
-        .output()
-        .map_err(|e| e.to_string())?;
-    if out.status.success() {
-        return Ok(());
-    }
-    Err(format!(
-        "{:?}: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    ))
-}
-
-fn same_file(found: &Path, expected: &Path) -> Result<(), String> {
-    let found = std::fs::read(found).map_err(|e| e.to_string())?;
-    let expected = std::fs::read(expected).map_err(|e| e.to_string())?;
-    if found == expected {
-        return Ok(());
-    }
-    let header = |b: &[u8]| String::from_utf8_lossy(&b[..b.len().min(80)]).into_owned();
-    Err(format!(
-        "differs: {} bytes, header {:?}; expected {} bytes, header {:?}",
-        found.len(),
-        header(&found),
-        expected.len(),
-        header(&expected)
-    ))
-}
+use common::{Case, Rcrop, assert_every, cases, same_file};
 
 fn check(rcrop: &Rcrop, case: &Case, dir: &Path) -> Result<(), String> {
     let expected = case.expected.as_ref().ok_or("no expected file")?;
     let out = dir.join(format!("{}.npy", case.name));
-    crop(rcrop, case, &case.crop, &case.input, &out)?;
+    rcrop.succeeds(
+        &["--crop", &case.crop, "--format", &case.format],
+        &case.input,
+        &out,
+    )?;
     same_file(&out, expected)?;
     let ext = case
         .input
@@ -55,13 +25,25 @@ fn check(rcrop: &Rcrop, case: &Case, dir: &Path) -> Result<(), String> {
         .unwrap_or("");
     let image = dir.join(format!("{}.{ext}", case.name));
     let back = dir.join(format!("{}_back.npy", case.name));
-    crop(rcrop, case, &case.crop, &case.input, &image)?;
-    crop(rcrop, case, "0", &image, &back)?;
+    rcrop.succeeds(
+        &["--crop", &case.crop, "--format", &case.format],
+        &case.input,
+        &image,
+    )?;
+    rcrop.succeeds(&["--crop", "0", "--format", &case.format], &image, &back)?;
     same_file(&back, expected).map_err(|e| format!("{ext} round trip: {e}"))?;
     let from_npy = dir.join(format!("{}_from_npy.{ext}", case.name));
     let again = dir.join(format!("{}_again.npy", case.name));
-    crop(rcrop, case, "0", expected, &from_npy)?;
-    crop(rcrop, case, "0", &from_npy, &again)?;
+    rcrop.succeeds(
+        &["--crop", "0", "--format", &case.format],
+        expected,
+        &from_npy,
+    )?;
+    rcrop.succeeds(
+        &["--crop", "0", "--format", &case.format],
+        &from_npy,
+        &again,
+    )?;
     same_file(&again, expected).map_err(|e| format!(".npy -> {ext} -> .npy: {e}"))
 }
 
@@ -73,15 +55,7 @@ fn check_format(ext: &str) {
         .filter(|c| c.input.extension().is_some_and(|e| e == ext))
         .collect();
     assert!(all.len() >= 2, "only {} {ext} cases", all.len());
-    let failures: Vec<String> = all
-        .iter()
-        .filter_map(|case| {
-            check(&rcrop, case, dir.path())
-                .err()
-                .map(|e| format!("{}: {e}", case.name))
-        })
-        .collect();
-    assert_no_failures(&failures);
+    assert_every(&all, |c| &c.name, |case| check(&rcrop, case, dir.path()));
 }
 
 #[test]

@@ -7,26 +7,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{Case, Rcrop, assert_no_failures, cases};
-
-fn crop(rcrop: &Rcrop, case: &Case, crop: &str, input: &Path, output: &Path) -> Result<(), String> {
-    let out = rcrop
-        .cmd()
-        .args(["--crop", crop, "--format", &case.format])
-        .arg(input)
-        .arg(output)
-        .output()
-        .map_err(|e| e.to_string())?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "{:?}: {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        ))
-    }
-}
+use common::{Case, Rcrop, assert_every, cases};
 
 /// Compares two `.npy` files: headers exactly, data exactly.
 fn same_npy(found: &[u8], expected: &[u8]) -> Result<(), String> {
@@ -59,13 +40,21 @@ fn same_npy(found: &[u8], expected: &[u8]) -> Result<(), String> {
 fn check(rcrop: &Rcrop, case: &Case, dir: &Path) -> Result<(), String> {
     let out = dir.join(format!("{}.npy", case.name));
     let Some(expected_path) = &case.expected else {
-        return match crop(rcrop, case, &case.crop, &case.input, &out) {
+        return match rcrop.succeeds(
+            &["--crop", &case.crop, "--format", &case.format],
+            &case.input,
+            &out,
+        ) {
             Ok(()) => Err("expected an error".into()),
             Err(_) if out.exists() => Err("a failed run left its output".into()),
             Err(_) => Ok(()),
         };
     };
-    crop(rcrop, case, &case.crop, &case.input, &out)?;
+    rcrop.succeeds(
+        &["--crop", &case.crop, "--format", &case.format],
+        &case.input,
+        &out,
+    )?;
     let expected = std::fs::read(expected_path).map_err(|e| e.to_string())?;
     same_npy(&std::fs::read(&out).map_err(|e| e.to_string())?, &expected)?;
     if case.name.starts_with("jpeg_") {
@@ -79,15 +68,23 @@ fn check(rcrop: &Rcrop, case: &Case, dir: &Path) -> Result<(), String> {
         .unwrap_or("png");
     let image = dir.join(format!("{}.{ext}", case.name));
     let back = dir.join(format!("{}_back.npy", case.name));
-    crop(rcrop, case, &case.crop, &case.input, &image)?;
-    crop(rcrop, case, "0", &image, &back)?;
+    rcrop.succeeds(
+        &["--crop", &case.crop, "--format", &case.format],
+        &case.input,
+        &image,
+    )?;
+    rcrop.succeeds(&["--crop", "0", "--format", &case.format], &image, &back)?;
     same_npy(&std::fs::read(&back).map_err(|e| e.to_string())?, &expected)
         .map_err(|e| format!("image round trip: {e}"))?;
     // The expected tensor as a PNG, then back.
     let png = dir.join(format!("{}_from_npy.png", case.name));
     let again = dir.join(format!("{}_again.npy", case.name));
-    crop(rcrop, case, "0", expected_path, &png)?;
-    crop(rcrop, case, "0", &png, &again)?;
+    rcrop.succeeds(
+        &["--crop", "0", "--format", &case.format],
+        expected_path,
+        &png,
+    )?;
+    rcrop.succeeds(&["--crop", "0", "--format", &case.format], &png, &again)?;
     same_npy(
         &std::fs::read(&again).map_err(|e| e.to_string())?,
         &expected,
@@ -101,13 +98,5 @@ fn every_image_golden_case_matches_and_round_trips() {
     let dir = tempfile::tempdir().unwrap();
     let all = cases("images/cases.tsv");
     assert!(all.len() >= 50, "only {} cases in the manifest", all.len());
-    let failures: Vec<String> = all
-        .iter()
-        .filter_map(|case| {
-            check(&rcrop, case, dir.path())
-                .err()
-                .map(|e| format!("{}: {e}", case.name))
-        })
-        .collect();
-    assert_no_failures(&failures);
+    assert_every(&all, |c| &c.name, |case| check(&rcrop, case, dir.path()));
 }

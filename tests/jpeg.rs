@@ -7,9 +7,9 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use common::{Rcrop, assert_no_failures, fixture};
+use common::{Rcrop, assert_every, fixture, same_file};
 
 /// One line of fixtures/jpeg/cases.tsv.
 struct JpegCase {
@@ -42,29 +42,6 @@ fn jpeg_cases() -> Vec<JpegCase> {
         .collect()
 }
 
-fn run(rcrop: &Rcrop, args: &[&str], input: &Path, output: &Path) -> Result<(), String> {
-    let (code, stderr) = rcrop.run(args, input, output);
-    match code {
-        Some(0) => Ok(()),
-        _ => Err(format!("{args:?} exit {code:?}: {stderr}")),
-    }
-}
-
-fn same_file(found: &Path, expected: &Path) -> Result<(), String> {
-    let (a, b) = (std::fs::read(found), std::fs::read(expected));
-    match (a, b) {
-        (Ok(a), Ok(b)) if a == b => Ok(()),
-        (Ok(a), Ok(b)) => Err(format!(
-            "{} differs from {} ({} and {} bytes)",
-            found.display(),
-            expected.display(),
-            a.len(),
-            b.len()
-        )),
-        (a, b) => Err(format!("cannot read: {:?} {:?}", a.err(), b.err())),
-    }
-}
-
 #[test]
 fn every_jpeg_kind_decodes_to_exactly_pillows_pixels() {
     let rcrop = Rcrop::new();
@@ -74,22 +51,16 @@ fn every_jpeg_kind_decodes_to_exactly_pillows_pixels() {
         .filter(|c| c.kind == "decode")
         .collect();
     assert!(cases.len() >= 18, "only {} decode cases", cases.len());
-    let failures: Vec<String> = cases
-        .iter()
-        .filter_map(|case| {
+    assert_every(
+        &cases,
+        |c| &c.name,
+        |case| {
             let out = dir.path().join(format!("{}.npy", case.name));
-            run(
-                &rcrop,
-                &["-c", "0", "-f", "channels_last"],
-                &case.input,
-                &out,
-            )
-            .and_then(|()| same_file(&out, &case.expected))
-            .err()
-            .map(|e| format!("{}: {e}", case.name))
-        })
-        .collect();
-    assert_no_failures(&failures);
+            rcrop
+                .succeeds(&["-c", "0", "-f", "channels_last"], &case.input, &out)
+                .and_then(|()| same_file(&out, &case.expected))
+        },
+    );
 }
 
 #[test]
@@ -101,25 +72,24 @@ fn crops_on_the_block_grid_decode_as_jpegtrans_crop() {
         .filter(|c| c.kind == "lossless")
         .collect();
     assert!(cases.len() >= 10, "only {} lossless cases", cases.len());
-    let failures: Vec<String> = cases
-        .iter()
-        .filter_map(|case| {
+    assert_every(
+        &cases,
+        |c| &c.name,
+        |case| {
             let jpg = dir.path().join(format!("{}.jpg", case.name));
             let npy = dir.path().join(format!("{}.npy", case.name));
             let args = ["-c", &case.crop, "-f", "channels_last", "--lossless"];
             let jpegtran = fixture("jpeg").join(format!("{}_jpegtran.jpg", case.name));
-            run(&rcrop, &args, &case.input, &jpg)
-                .and_then(|()| run(&rcrop, &["-c", "0", "-f", "channels_last"], &jpg, &npy))
+            rcrop
+                .succeeds(&args, &case.input, &jpg)
+                .and_then(|()| rcrop.succeeds(&["-c", "0", "-f", "channels_last"], &jpg, &npy))
                 .and_then(|()| same_file(&npy, &case.expected))
                 .and_then(|()| match case.name.as_str() {
                     "crop_progressive" => Ok(()),
                     _ => same_file(&jpg, &jpegtran),
                 })
-                .err()
-                .map(|e| format!("{}: {e}", case.name))
-        })
-        .collect();
-    assert_no_failures(&failures);
+        },
+    );
 }
 
 /// The APPn segments before the first scan, in order.

@@ -55,6 +55,15 @@ impl Rcrop {
         )
     }
 
+    /// [`Rcrop::run`] as a check among many: `Err` names the arguments, the
+    /// exit code and stderr when the run did not succeed.
+    pub fn succeeds(&self, args: &[&str], input: &Path, output: &Path) -> Result<(), String> {
+        match self.run(args, input, output) {
+            (Some(0), _) => Ok(()),
+            (code, stderr) => Err(format!("{args:?} exit {code:?}: {stderr}")),
+        }
+    }
+
     /// [`Rcrop::run`], which must succeed; returns stderr.
     pub fn run_ok(&self, args: &[&str], input: &Path, output: &Path) -> String {
         let (code, stderr) = self.run(args, input, output);
@@ -214,6 +223,40 @@ fn crc32(bytes: &[u8]) -> u32 {
         }
     }
     !crc
+}
+
+/// Whether two files hold the same bytes; `Err` gives both sizes and the
+/// start of each (a `.npy` header, say).
+pub fn same_file(found: &Path, expected: &Path) -> Result<(), String> {
+    let read = |p: &Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
+    let (found_bytes, expected_bytes) = (read(found)?, read(expected)?);
+    if found_bytes == expected_bytes {
+        return Ok(());
+    }
+    let head = |b: &[u8]| String::from_utf8_lossy(&b[..b.len().min(80)]).into_owned();
+    Err(format!(
+        "{} differs from {}: {} bytes, starting {:?}; expected {} bytes, starting {:?}",
+        found.display(),
+        expected.display(),
+        found_bytes.len(),
+        head(&found_bytes),
+        expected_bytes.len(),
+        head(&expected_bytes)
+    ))
+}
+
+/// Runs `check` on every item and fails with every failure listed, each
+/// under the item's name.
+pub fn assert_every<T>(
+    items: &[T],
+    name: impl Fn(&T) -> &str,
+    check: impl Fn(&T) -> Result<(), String>,
+) {
+    let failures: Vec<String> = items
+        .iter()
+        .filter_map(|item| check(item).err().map(|e| format!("{}: {e}", name(item))))
+        .collect();
+    assert_no_failures(&failures);
 }
 
 /// Fails with every collected failure listed, one a line.
