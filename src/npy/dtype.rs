@@ -241,6 +241,15 @@ fn with_shape(base: Model, value: &Literal) -> Result<Model, DescrError> {
 }
 
 /// One dimension of a subarray: an int from 0 to a C `int`'s largest.
+/// Where a field of `size` bytes at `offset` ends, within the bound on
+/// record sizes.
+fn field_end(offset: usize, size: usize) -> Result<usize, DescrError> {
+    offset
+        .checked_add(size)
+        .filter(|&n| n <= MAX_ITEMSIZE)
+        .ok_or_else(|| invalid("the record is too large"))
+}
+
 fn dim(value: &Literal) -> Option<usize> {
     match value {
         Literal::Int(n) => usize::try_from(*n).ok().filter(|&n| n <= MAX_ITEMSIZE),
@@ -283,10 +292,7 @@ fn record(items: &[Literal], depth: usize) -> Result<Model, DescrError> {
                 offset,
             });
         }
-        offset = offset
-            .checked_add(size)
-            .filter(|&n| n <= MAX_ITEMSIZE)
-            .ok_or_else(|| invalid("the record is too large"))?;
+        offset = field_end(offset, size)?;
     }
     Ok(Model::Record {
         fields,
@@ -599,10 +605,7 @@ fn comma_string(s: &str, depth: usize) -> Result<Model, DescrError> {
             dtype,
             offset,
         });
-        offset = offset
-            .checked_add(size)
-            .filter(|&n| n <= MAX_ITEMSIZE)
-            .ok_or_else(|| invalid("the record is too large"))?;
+        offset = field_end(offset, size)?;
     }
     Ok(Model::Record {
         fields,
