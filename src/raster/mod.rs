@@ -29,6 +29,7 @@ mod guard;
 mod ico;
 mod jpeg;
 mod png;
+pub mod rows;
 mod tiff;
 
 pub use colour::{ColorMode, convert as convert_colour};

@@ -1,0 +1,91 @@
+//! Images a row at a time: a decoder passes the rows of a window, top to
+//! bottom, each cut to the window's columns, and an encoder takes them as
+//! they come. Neither holds more than a few rows (or one strip or tile row),
+//! so an image of any size crops in bounded memory.
+
+use std::io;
+use std::ops::Range;
+
+use super::RasterError;
+use crate::tensor::SampleType;
+
+/// What a streamed image holds, known from its header.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RowsInfo {
+    pub width: usize,
+    pub height: usize,
+    /// 1 to 4: gray, gray+alpha, RGB, RGBA.
+    pub channels: usize,
+    pub sample: SampleType,
+    /// The ICC profile the image carries, if any.
+    pub icc: Option<Vec<u8>>,
+}
+
+impl RowsInfo {
+    /// The bytes of one whole row.
+    pub fn row_len(&self) -> usize {
+        self.width * self.channels * self.sample.itemsize()
+    }
+
+    /// The bytes of one pixel.
+    pub fn pixel_len(&self) -> usize {
+        self.channels * self.sample.itemsize()
+    }
+}
+
+/// The rows and columns of an image that are kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Window {
+    pub rows: Range<usize>,
+    pub cols: Range<usize>,
+}
+
+/// Where the rows of a window go; an error from it ends the decoding and is
+/// passed back as it is.
+pub type RowFn<'a> = dyn FnMut(&[u8]) -> io::Result<()> + 'a;
+
+/// An image decoded a row at a time.
+pub trait RowSource {
+    /// The image, from its header.
+    fn info(&self) -> &RowsInfo;
+
+    /// Passes each row of `window` (which lies inside the image), top to
+    /// bottom, cut to the window's columns, as interleaved little-endian
+    /// samples, to `row`. Decodes nothing past the window's last row, and
+    /// nothing a format lets it skip (strips and tiles outside the window).
+    fn read_window(&mut self, window: &Window, row: &mut RowFn<'_>) -> Result<(), StreamError>;
+}
+
+/// An image encoded a row at a time, top to bottom.
+pub trait RowSink {
+    /// Takes the next row: interleaved little-endian samples of the width,
+    /// channels and sample type the encoder was made for.
+    fn write_row(&mut self, row: &[u8]) -> io::Result<()>;
+
+    /// Writes what is left once every row has been written.
+    fn finish(self: Box<Self>) -> io::Result<()>;
+}
+
+/// How a streamed crop fails: in the input, or writing the output.
+#[derive(Debug, thiserror::Error)]
+pub enum StreamError {
+    #[error(transparent)]
+    Input(#[from] RasterError),
+    #[error(transparent)]
+    Output(io::Error),
+}
+
+impl From<io::Error> for StreamError {
+    fn from(e: io::Error) -> Self {
+        StreamError::Output(e)
+    }
+}
+
+/// Copies the window of `source` into `sink`.
+pub fn crop_into(
+    source: &mut dyn RowSource,
+    window: &Window,
+    sink: &mut dyn RowSink,
+) -> Result<(), StreamError> {
+    source.read_window(window, &mut |row| sink.write_row(row))
+}
