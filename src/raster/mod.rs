@@ -3,7 +3,8 @@
 //! a tensor encodes back without converting a pixel.
 
 use std::collections::HashSet;
-use std::io::Cursor;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Cursor};
 
 use image::codecs::bmp::BmpEncoder;
 use image::codecs::farbfeld::FarbfeldEncoder;
@@ -34,6 +35,7 @@ mod tiff;
 
 pub use colour::{ColorMode, convert as convert_colour};
 pub use jpeg::{Grid, JpegCrop, Region, crop_lossless as crop_jpeg_lossless, grid as jpeg_grid};
+pub use rows::{RowSink, RowSource, RowsInfo, StreamError, TensorRows, Window};
 
 /// What can go wrong between an image file and a tensor.
 #[derive(Debug, thiserror::Error)]
@@ -242,6 +244,75 @@ fn decode_with_image(
     let icc = decoder.icc_profile().map_err(fail)?;
     let image = DynamicImage::from_decoder(decoder).map_err(fail)?;
     Ok((image, icc))
+}
+
+/// How many of a file's first bytes [`streams`] looks at.
+pub const STREAM_HEAD: usize = 64;
+
+// A PNG's interlace method is its 29th byte.
+const _: () = assert!(STREAM_HEAD >= 29);
+
+/// Where an image read a row at a time comes from.
+pub enum RowInput<'a> {
+    /// Read front to back only: standard input, a pipe, or a file.
+    Stream(Box<dyn BufRead + Send + 'a>),
+    /// A regular file, read at any offset.
+    File(BufReader<File>),
+}
+
+/// Whether an image of `format` whose first bytes are `head` can be read a
+/// row at a time; `file` says whether its input is a regular file that can
+/// be read at any offset, which some formats need. The others (interlaced
+/// PNG, JPEG, WebP, GIF and the rest) are decoded whole, under the image
+/// limit.
+pub fn streams(format: ImageFormat, head: &[u8], file: bool) -> bool {
+    let _ = file;
+    match format {
+        ImageFormat::Png => png::streamable(head) == Some(true),
+        _ => false,
+    }
+}
+
+/// Opens an image that [`streams`] said can be read a row at a time.
+pub fn row_source<'a>(
+    format: ImageFormat,
+    input: RowInput<'a>,
+    limit: u64,
+) -> Result<Box<dyn RowSource + 'a>, RasterError> {
+    let _ = limit;
+    let name = format_name(format);
+    guard::guarded(name, || match (format, input) {
+        (ImageFormat::Png, RowInput::Stream(r)) => png::source(r),
+        (ImageFormat::Png, RowInput::File(r)) => png::source(r),
+        _ => Err(RasterError::NotAnImage(format!(
+            "a {name} image is not read a row at a time"
+        ))),
+    })
+}
+
+/// An encoder of `format` taking the rows of an image like `info`, if the
+/// format is written a row at a time, with a warning when the ICC profile
+/// cannot be kept. `None` for the formats encoded whole.
+#[allow(clippy::type_complexity)]
+pub fn row_sink<'a, W: io::Write + Send + 'a>(
+    format: ImageFormat,
+    out: W,
+    info: &RowsInfo,
+    options: EncodeOptions,
+) -> Result<Option<(Box<dyn RowSink + 'a>, Option<String>)>, RasterError> {
+    let _ = (format, out, info, options);
+    Ok(None)
+}
+
+/// Passes the rows of `window` from `source` to `row`, with a panic in the
+/// codec turned into an error.
+pub fn read_window(
+    format: ImageFormat,
+    source: &mut dyn RowSource,
+    window: &Window,
+    row: &mut rows::RowFn<'_>,
+) -> Result<(), StreamError> {
+    guard::guarded(format_name(format), || source.read_window(window, row))
 }
 
 /// The tensor an image file would become — height, width, channels and
