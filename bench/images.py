@@ -258,7 +258,7 @@ def main():
     parser.add_argument("--rcrop", type=Path, help="benchmark this rcrop binary instead of building one")
     parser.add_argument("--max-mp", type=int, default=1000, help="sizes: largest size, in megapixels (1, 10, 100, 1000)")
     parser.add_argument("--tmp", type=Path, default=WORK, help="huge, sizes: where the inputs are made (default %(default)s)")
-    parser.add_argument("--peer-timeout", type=int, default=300, help="huge: seconds each peer but vips may run")
+    parser.add_argument("--peer-timeout", type=int, default=300, help="huge: seconds ImageMagick and Pillow may run")
     parser.add_argument("--huge-limit-mib", type=int,
                         help="huge: also run rcrop with --image-limit-mib N")
     args = parser.parse_args()
