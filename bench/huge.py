@@ -189,9 +189,10 @@ def timed(command, cwd, limit=None):
     return wall, float(user) + float(system), int(rss) / 1024, error
 
 
-def cell_error(error, notes):
+def cell_error(error, notes, wall=None, rss=None):
     notes.append(error)
-    return f"failed [{len(notes)}]"
+    spent = f" after {wall:.2f} s, {rss:.0f} MiB" if wall is not None else ""
+    return f"failed [{len(notes)}]{spent}"
 
 
 def md(text):
@@ -387,9 +388,9 @@ def run_sizes(parent, rcrop, runs, max_mp):
                             (folder / f"out.{ext}").unlink(missing_ok=True)
                             if results[-1][3]:
                                 break
-                        error = next((r[3] for r in results if r[3]), None)
-                        if error:
-                            cells[row][mp] = cell_error(f"{row}, {mp} MP: {error}", notes)
+                        failed = next((r for r in results if r[3]), None)
+                        if failed:
+                            cells[row][mp] = cell_error(f"{row}, {mp} MP: {failed[3]}", notes, failed[0], failed[2])
                         else:
                             wall = statistics.median(r[0] for r in results)
                             rss = statistics.median(r[2] for r in results)
