@@ -29,6 +29,7 @@ mod guard;
 mod ico;
 mod jpeg;
 mod png;
+mod pnm;
 pub mod rows;
 mod tiff;
 
@@ -87,7 +88,7 @@ pub enum RasterError {
 }
 
 /// The formats rcrop reads and writes.
-pub const IMAGE_FORMATS: [ImageFormat; 12] = [
+pub const IMAGE_FORMATS: [ImageFormat; 13] = [
     ImageFormat::Png,
     ImageFormat::Jpeg,
     ImageFormat::Tiff,
@@ -100,6 +101,7 @@ pub const IMAGE_FORMATS: [ImageFormat; 12] = [
     ImageFormat::Farbfeld,
     ImageFormat::Hdr,
     ImageFormat::OpenExr,
+    ImageFormat::Pnm,
 ];
 
 /// The name of an image format as people write it: PNG, JPEG, WebP.
@@ -117,6 +119,7 @@ pub fn format_name(format: ImageFormat) -> &'static str {
         ImageFormat::Farbfeld => "farbfeld",
         ImageFormat::Hdr => "Radiance HDR",
         ImageFormat::OpenExr => "OpenEXR",
+        ImageFormat::Pnm => pnm::NAME,
         _ => "image",
     }
 }
@@ -184,6 +187,7 @@ pub fn decode(
     guard::guarded(format_name(format), || {
         let (image, icc) = match format {
             ImageFormat::Tiff => return tiff::decode(bytes, limit),
+            ImageFormat::Pnm => return Ok((pnm::decode(bytes, limit)?, None)),
             ImageFormat::Jpeg => jpeg::decode(bytes, limit)?,
             ImageFormat::Bmp => decode_with_image(&bmp::normalize(bytes)?, format, limit)?,
             ImageFormat::Ico => {
@@ -259,6 +263,7 @@ pub fn probe(
     };
     guard::guarded(name, || match format {
         ImageFormat::Tiff => tiff::probe(&bytes, limit),
+        ImageFormat::Pnm => pnm::probe(&bytes, limit),
         ImageFormat::Jpeg => jpeg::probe(&bytes, limit).map(|(h, w, c)| (h, w, c, SampleType::U8)),
         _ => probe_with_image(&bytes, format, limit),
     })
@@ -357,6 +362,7 @@ fn holds(format: ImageFormat) -> (&'static [ColorType], &'static str) {
         ImageFormat::Farbfeld => (&[Rgba16], "16-bit RGBA"),
         ImageFormat::Hdr => (&[Rgb32F], "float32 RGB"),
         ImageFormat::OpenExr => (&[Rgb32F, Rgba32F], "float32 RGB or RGBA"),
+        ImageFormat::Pnm => (&[L8, Rgb8, L16, Rgb16], pnm::HOLDS),
         _ => (&[], "nothing rcrop writes"),
     }
 }
@@ -385,6 +391,10 @@ pub fn encode(
         return written
             .map(|bytes| (bytes, None))
             .ok_or_else(|| cannot_hold(described));
+    }
+    if format == ImageFormat::Pnm {
+        let bytes = pnm::encode(&tensor)?;
+        return Ok((bytes, icc.map(|_| icc_dropped(name))));
     }
     if format == ImageFormat::Jpeg
         && tensor.sample_type() == SampleType::U8
@@ -470,9 +480,12 @@ fn encode_image(
     if format == ImageFormat::Gif {
         check_gif_round_trip(image, &out).map_err(RasterError::GifChanged)?;
     }
-    let warning = dropped
-        .then(|| format!("{name} cannot carry an ICC profile; the input's profile was dropped"));
-    Ok((out, warning))
+    Ok((out, dropped.then(|| icc_dropped(name))))
+}
+
+/// The warning for an ICC profile the output format cannot carry.
+fn icc_dropped(format: &str) -> String {
+    format!("{format} cannot carry an ICC profile; the input's profile was dropped")
 }
 
 /// JPEG with libjpeg-turbo at libjpeg's settings: 4:2:0 chroma

@@ -1,0 +1,693 @@
+//! PNM — PBM, PGM and PPM, plain (`P1`–`P3`) and raw (`P4`–`P6`) — read
+//! and written a row at a time. Headers and samples are read as Pillow reads
+//! them, so the pixels are those Keras' `load_img` gives: a bitmap becomes
+//! 8-bit gray of 0 (black) and 255 (white), a maximum value other than 255
+//! or 65535 scales the samples to 0–255 (up to 255) or 0–65535 (above),
+//! rounding halves to even as Python does, and a sample above the maximum
+//! value is the top of the range in a raw file and refused in a plain one.
+//! Above 255, samples are 16-bit (Pillow's PGM reader gives the same values
+//! in 32-bit mode `I`; its PPM reader cuts RGB to 8 bits, which rcrop
+//! does not). Written files are `P5` or `P6` at 255 or 65535, as Pillow
+//! writes them.
+
+use std::io::{self, BufRead, Write};
+use std::ops::Range;
+
+use super::RasterError;
+use super::rows::{RowFn, RowSink, RowSource, RowsInfo, StreamError, Window};
+use crate::tensor::{SampleType, Tensor};
+
+/// The format's name in messages.
+pub(super) const NAME: &str = "PNM";
+/// What a PNM file written by rcrop holds.
+pub(super) const HOLDS: &str = "8- or 16-bit gray or RGB";
+
+/// The bytes Pillow takes for whitespace in a PNM file (Python's).
+const WHITESPACE: &[u8] = b" \t\n\x0b\x0c\r";
+/// Pillow refuses header fields and plain samples longer than this.
+const MAX_TOKEN: usize = 10;
+
+fn damaged(why: impl Into<String>) -> RasterError {
+    RasterError::Damaged {
+        format: NAME,
+        why: why.into(),
+    }
+}
+
+fn read_failed(e: io::Error) -> RasterError {
+    damaged(format!("reading it failed: {e}"))
+}
+
+/// Bytes as they appear in a message: text where printable, escapes elsewhere.
+fn shown(bytes: &[u8]) -> String {
+    format!("\"{}\"", bytes.escape_ascii())
+}
+
+/// The bytes buffered from `input`, empty at the end of the file.
+fn fill(input: &mut dyn BufRead) -> Result<&[u8], RasterError> {
+    loop {
+        match input.fill_buf() {
+            Ok(_) => break,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(read_failed(e)),
+        }
+    }
+    input.fill_buf().map_err(read_failed)
+}
+
+fn next_byte(input: &mut dyn BufRead) -> Result<Option<u8>, RasterError> {
+    let Some(&byte) = fill(input)?.first() else {
+        return Ok(None);
+    };
+    input.consume(1);
+    Ok(Some(byte))
+}
+
+/// The next byte outside comments: a `#` runs to the next CR or LF, which
+/// goes with it, and the bytes on either side join (Pillow's reading, in
+/// the header and in plain data alike).
+fn next_content_byte(input: &mut dyn BufRead) -> Result<Option<u8>, RasterError> {
+    loop {
+        match next_byte(input)? {
+            Some(b'#') => loop {
+                if let None | Some(b'\r' | b'\n') = next_byte(input)? {
+                    break;
+                }
+            },
+            other => return Ok(other),
+        }
+    }
+}
+
+/// A header field or plain sample of at most [`MAX_TOKEN`] bytes.
+struct Token {
+    bytes: [u8; MAX_TOKEN + 1],
+    len: usize,
+}
+
+impl Token {
+    fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+
+    /// The token's value as Python's `int()` reads it, which Pillow uses:
+    /// decimal digits with an optional sign and single underscores between
+    /// digits.
+    fn value(&self) -> Option<i64> {
+        let bytes = self.as_bytes();
+        let (negative, digits) = match bytes.split_first() {
+            Some((b'-', rest)) => (true, rest),
+            Some((b'+', rest)) => (false, rest),
+            _ => (false, bytes),
+        };
+        if digits.first() == Some(&b'_') || digits.last() == Some(&b'_') {
+            return None;
+        }
+        let mut value: i64 = 0;
+        let mut any = false;
+        let mut after_underscore = false;
+        for &b in digits {
+            match b {
+                b'0'..=b'9' => {
+                    value = value * 10 + i64::from(b - b'0');
+                    any = true;
+                    after_underscore = false;
+                }
+                b'_' if !after_underscore => after_underscore = true,
+                _ => return None,
+            }
+        }
+        any.then_some(if negative { -value } else { value })
+    }
+}
+
+/// The next whitespace-separated token, `None` at the end of the file.
+/// A token too long for Pillow is an error naming `what` it would be.
+fn token(input: &mut dyn BufRead, what: &dyn Fn() -> String) -> Result<Option<Token>, RasterError> {
+    let mut token = Token {
+        bytes: [0; MAX_TOKEN + 1],
+        len: 0,
+    };
+    while token.len <= MAX_TOKEN {
+        match next_content_byte(input)? {
+            None => break,
+            Some(b) if WHITESPACE.contains(&b) => {
+                if token.len > 0 {
+                    break;
+                }
+            }
+            Some(b) => {
+                token.bytes[token.len] = b;
+                token.len += 1;
+            }
+        }
+    }
+    if token.len > MAX_TOKEN {
+        return Err(damaged(format!(
+            "its {} begins {}, longer than the {MAX_TOKEN} bytes Pillow reads",
+            what(),
+            shown(token.as_bytes())
+        )));
+    }
+    Ok((token.len > 0).then_some(token))
+}
+
+/// A number of the header, as Pillow reads it.
+fn header_number(input: &mut dyn BufRead, what: &str) -> Result<i64, RasterError> {
+    let name = || what.to_string();
+    let token = token(input, &name)?
+        .ok_or_else(|| damaged(format!("the header ends before its {what}")))?;
+    token.value().ok_or_else(|| {
+        damaged(format!(
+            "its {what} is {}, where a decimal number was expected",
+            shown(token.as_bytes())
+        ))
+    })
+}
+
+fn dimension(input: &mut dyn BufRead, what: &str) -> Result<usize, RasterError> {
+    let n = header_number(input, what)?;
+    match usize::try_from(n) {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(damaged(format!("its {what} is {n}; expected at least 1"))),
+    }
+}
+
+/// The magic number: up to 6 bytes before whitespace, as Pillow reads it.
+fn magic(input: &mut dyn BufRead) -> Result<Vec<u8>, RasterError> {
+    let mut magic = Vec::new();
+    while magic.len() < 6 {
+        match next_byte(input)? {
+            None => break,
+            Some(b) if WHITESPACE.contains(&b) => break,
+            Some(b) => magic.push(b),
+        }
+    }
+    Ok(magic)
+}
+
+/// What the magic number says the pixels are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Bitmap,
+    Gray,
+    Rgb,
+}
+
+/// A PNM header, read up to the single whitespace byte before the pixels.
+#[derive(Debug)]
+struct Header {
+    kind: Kind,
+    plain: bool,
+    width: usize,
+    height: usize,
+    /// 1 for a bitmap.
+    maxval: u16,
+}
+
+impl Header {
+    fn read(input: &mut dyn BufRead) -> Result<Self, RasterError> {
+        let magic = magic(input)?;
+        let (kind, plain) = match magic.as_slice() {
+            b"P1" => (Kind::Bitmap, true),
+            b"P2" => (Kind::Gray, true),
+            b"P3" => (Kind::Rgb, true),
+            b"P4" => (Kind::Bitmap, false),
+            b"P5" => (Kind::Gray, false),
+            b"P6" => (Kind::Rgb, false),
+            _ => {
+                return Err(damaged(format!(
+                    "it begins with {}, where P1 to P6 and whitespace were expected",
+                    shown(&magic)
+                )));
+            }
+        };
+        let width = dimension(input, "width")?;
+        let height = dimension(input, "height")?;
+        let maxval = match kind {
+            Kind::Bitmap => 1,
+            _ => {
+                let m = header_number(input, "maximum value")?;
+                u16::try_from(m).ok().filter(|&m| m > 0).ok_or_else(|| {
+                    damaged(format!("its maximum value is {m}; expected 1 to 65535"))
+                })?
+            }
+        };
+        Ok(Header {
+            kind,
+            plain,
+            width,
+            height,
+            maxval,
+        })
+    }
+
+    fn channels(&self) -> usize {
+        if self.kind == Kind::Rgb { 3 } else { 1 }
+    }
+
+    fn sample(&self) -> SampleType {
+        if self.maxval > 255 {
+            SampleType::U16
+        } else {
+            SampleType::U8
+        }
+    }
+
+    /// The bytes of one row in a raw file.
+    fn raw_row_len(&self) -> Result<usize, RasterError> {
+        let len = match self.kind {
+            Kind::Bitmap => Some(self.width.div_ceil(8)),
+            _ => self
+                .width
+                .checked_mul(self.channels())
+                .and_then(|n| n.checked_mul(if self.maxval > 255 { 2 } else { 1 })),
+        };
+        len.ok_or_else(|| damaged(format!("its width of {} is too large", self.width)))
+    }
+}
+
+/// Samples in the file to samples decoded: Pillow's
+/// `round(value / maxval * top)`, with top 255 or 65535.
+struct Scale {
+    maxval: u16,
+    top: u16,
+    /// The value of each sample up to `maxval`, unless it is the sample itself.
+    table: Option<Vec<u16>>,
+}
+
+impl Scale {
+    fn new(maxval: u16) -> Self {
+        let top = if maxval > 255 { u16::MAX } else { 255 };
+        let table = (maxval != top).then(|| {
+            let (m, t) = (f64::from(maxval), f64::from(top));
+            (0..=maxval)
+                .map(|v| (f64::from(v) / m * t).round_ties_even() as u16)
+                .collect()
+        });
+        Scale { maxval, top, table }
+    }
+
+    /// A sample of a raw file: above `maxval`, the top of the range.
+    fn raw(&self, v: u16) -> u16 {
+        match &self.table {
+            None => v,
+            Some(_) if v > self.maxval => self.top,
+            Some(table) => table[usize::from(v)],
+        }
+    }
+}
+
+/// A PNM file being read, from the row after the last one read.
+struct Source<R> {
+    input: R,
+    header: Header,
+    info: RowsInfo,
+    scale: Scale,
+    /// Rows read (or skipped) so far.
+    next_row: usize,
+    /// One row as the file holds it (raw files).
+    raw: Vec<u8>,
+    /// One row of the window, decoded.
+    row: Vec<u8>,
+}
+
+/// Reads the header of a PNM file; its rows are read when asked for.
+pub(super) fn source<'a, R: BufRead + 'a>(
+    input: R,
+) -> Result<Box<dyn RowSource + 'a>, RasterError> {
+    Ok(Box::new(Source::new(input)?))
+}
+
+impl<R: BufRead> Source<R> {
+    fn new(mut input: R) -> Result<Self, RasterError> {
+        let header = Header::read(&mut input)?;
+        let info = RowsInfo {
+            width: header.width,
+            height: header.height,
+            channels: header.channels(),
+            sample: header.sample(),
+            icc: None,
+        };
+        Ok(Source {
+            input,
+            scale: Scale::new(header.maxval),
+            header,
+            info,
+            next_row: 0,
+            raw: Vec::new(),
+            row: Vec::new(),
+        })
+    }
+
+    fn ended(&self) -> RasterError {
+        damaged(format!(
+            "the pixel data ends after {} of its {} rows",
+            self.next_row, self.header.height
+        ))
+    }
+
+    /// Reads the next row, keeping the columns `cols` (none when skipping).
+    fn next(&mut self, cols: Range<usize>) -> Result<(), RasterError> {
+        self.row.clear();
+        match (self.header.plain, self.header.kind) {
+            (false, _) if cols.is_empty() => {
+                let len = self.header.raw_row_len()?;
+                if skip(&mut self.input, len)? < len {
+                    return Err(self.ended());
+                }
+            }
+            (false, kind) => {
+                let len = self.header.raw_row_len()?;
+                if !read_up_to(&mut self.input, len, &mut self.raw)? {
+                    return Err(self.ended());
+                }
+                self.decode_raw(kind, cols);
+            }
+            (true, Kind::Bitmap) => self.plain_bits(cols)?,
+            (true, _) => self.plain_samples(cols)?,
+        }
+        self.next_row += 1;
+        Ok(())
+    }
+
+    /// The window's columns of the raw row just read.
+    fn decode_raw(&mut self, kind: Kind, cols: Range<usize>) {
+        let (raw, row, scale) = (&self.raw, &mut self.row, &self.scale);
+        let c = self.info.channels;
+        match (kind, self.info.sample) {
+            (Kind::Bitmap, _) => row.extend(cols.map(|x| bit_pixel(raw[x / 8] << (x % 8)))),
+            (_, SampleType::U8) => {
+                let samples = &raw[cols.start * c..cols.end * c];
+                if scale.table.is_none() {
+                    row.extend_from_slice(samples);
+                } else {
+                    row.extend(samples.iter().map(|&v| scale.raw(u16::from(v)) as u8));
+                }
+            }
+            _ => {
+                let samples = &raw[cols.start * c * 2..cols.end * c * 2];
+                for pair in samples.chunks_exact(2) {
+                    let v = scale.raw(u16::from_be_bytes([pair[0], pair[1]]));
+                    row.extend_from_slice(&v.to_le_bytes());
+                }
+            }
+        }
+    }
+
+    /// A row of a plain bitmap: one `0` (white) or `1` (black) a pixel,
+    /// whitespace between them optional.
+    fn plain_bits(&mut self, cols: Range<usize>) -> Result<(), RasterError> {
+        for x in 0..self.header.width {
+            let b = loop {
+                match next_content_byte(&mut self.input)? {
+                    None => return Err(self.ended()),
+                    Some(b) if WHITESPACE.contains(&b) => continue,
+                    Some(b) => break b,
+                }
+            };
+            let pixel = match b {
+                b'0' => 255,
+                b'1' => 0,
+                _ => {
+                    return Err(damaged(format!(
+                        "row {} holds {}, where a P1 pixel, 0 or 1, was expected",
+                        self.next_row,
+                        shown(&[b])
+                    )));
+                }
+            };
+            if cols.contains(&x) {
+                self.row.push(pixel);
+            }
+        }
+        Ok(())
+    }
+
+    /// A row of plain samples: decimal numbers up to the maximum value.
+    fn plain_samples(&mut self, cols: Range<usize>) -> Result<(), RasterError> {
+        let c = self.info.channels;
+        let maxval = self.header.maxval;
+        let row = self.next_row;
+        let what = || format!("sample in row {row}");
+        for i in 0..self.header.width.saturating_mul(c) {
+            let token = token(&mut self.input, &what)?.ok_or_else(|| self.ended())?;
+            let v = match token.value() {
+                Some(v) if (0..=i64::from(maxval)).contains(&v) => v as u16,
+                Some(v) => {
+                    return Err(damaged(format!(
+                        "row {row} holds the sample {v}, outside 0 to its maximum value {maxval}"
+                    )));
+                }
+                None => {
+                    return Err(damaged(format!(
+                        "row {row} holds {}, where a decimal sample was expected",
+                        shown(token.as_bytes())
+                    )));
+                }
+            };
+            if cols.contains(&(i / c)) {
+                let v = self.scale.raw(v);
+                match self.info.sample {
+                    SampleType::U8 => self.row.push(v as u8),
+                    _ => self.row.extend_from_slice(&v.to_le_bytes()),
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A pixel of a raw bitmap from the top bit of `byte`: 1 is black.
+fn bit_pixel(byte: u8) -> u8 {
+    if byte & 0x80 != 0 { 0 } else { 255 }
+}
+
+/// Reads `len` bytes into `out`, which grows only as bytes arrive (a header
+/// may claim rows the file does not hold); false if the file ends first.
+fn read_up_to(input: &mut dyn BufRead, len: usize, out: &mut Vec<u8>) -> Result<bool, RasterError> {
+    if out.len() == len {
+        // The size of a row already read: fill it in place.
+        return match input.read_exact(out) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(false),
+            Err(e) => Err(read_failed(e)),
+        };
+    }
+    out.clear();
+    while out.len() < len {
+        let buf = fill(input)?;
+        if buf.is_empty() {
+            return Ok(false);
+        }
+        let n = buf.len().min(len - out.len());
+        out.extend_from_slice(&buf[..n]);
+        input.consume(n);
+    }
+    Ok(true)
+}
+
+/// Skips up to `len` bytes; returns how many there were.
+fn skip(input: &mut dyn BufRead, len: usize) -> Result<usize, RasterError> {
+    let mut done = 0;
+    while done < len {
+        let n = fill(input)?.len().min(len - done);
+        if n == 0 {
+            break;
+        }
+        input.consume(n);
+        done += n;
+    }
+    Ok(done)
+}
+
+impl<R: BufRead> RowSource for Source<R> {
+    fn info(&self) -> &RowsInfo {
+        &self.info
+    }
+
+    fn read_window(&mut self, window: &Window, row: &mut RowFn<'_>) -> Result<(), StreamError> {
+        let (rows, cols) = (&window.rows, &window.cols);
+        if rows.start < self.next_row
+            || rows.start > rows.end
+            || rows.end > self.info.height
+            || cols.start > cols.end
+            || cols.end > self.info.width
+        {
+            return Err(damaged(format!(
+                "rows {rows:?} and columns {cols:?} were asked for, past row {} of a {}×{} image",
+                self.next_row, self.info.width, self.info.height
+            ))
+            .into());
+        }
+        while self.next_row < rows.start {
+            self.next(0..0)?;
+        }
+        for _ in rows.clone() {
+            self.next(cols.clone())?;
+            row(&self.row)?;
+        }
+        Ok(())
+    }
+}
+
+/// A PNM file being written: `P5` for gray, `P6` for RGB.
+struct Sink<W> {
+    out: W,
+    /// The header, until the first row goes out.
+    header: Option<Vec<u8>>,
+    row_len: usize,
+    rows_left: usize,
+    wide: bool,
+    /// A row of 16-bit samples turned big-endian.
+    buf: Vec<u8>,
+}
+
+/// A writer of `info`'s rows as a raw PNM file, with Pillow's header
+/// (`P6\n<width> <height>\n255\n`); refuses what PNM cannot hold.
+pub(super) fn sink<'a, W: Write + 'a>(
+    out: W,
+    info: &RowsInfo,
+) -> Result<Box<dyn RowSink + 'a>, RasterError> {
+    let magic = match info.channels {
+        1 => "P5",
+        3 => "P6",
+        _ => "",
+    };
+    let maxval = match info.sample {
+        SampleType::U8 => 255,
+        SampleType::U16 => 65535,
+        _ => 0,
+    };
+    if magic.is_empty() || maxval == 0 {
+        // An empty tensor only lends its description.
+        let found = Tensor::from_le_bytes(0, 0, info.channels, info.sample, Vec::new())
+            .map_or_else(|| "these pixels".to_string(), |t| t.describe());
+        return Err(RasterError::CannotHold {
+            format: NAME,
+            found,
+            holds: HOLDS,
+        });
+    }
+    let header = format!("{magic}\n{} {}\n{maxval}\n", info.width, info.height);
+    Ok(Box::new(Sink {
+        out,
+        header: Some(header.into_bytes()),
+        row_len: info.row_len(),
+        rows_left: info.height,
+        wide: maxval > 255,
+        buf: Vec::new(),
+    }))
+}
+
+impl<W: Write> Sink<W> {
+    fn write_header(&mut self) -> io::Result<()> {
+        match self.header.take() {
+            Some(header) => self.out.write_all(&header),
+            None => Ok(()),
+        }
+    }
+}
+
+impl<W: Write> RowSink for Sink<W> {
+    fn write_row(&mut self, row: &[u8]) -> io::Result<()> {
+        if row.len() != self.row_len || self.rows_left == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "a PNM row of {} bytes after the last row, or not of the {} bytes expected",
+                    row.len(),
+                    self.row_len
+                ),
+            ));
+        }
+        self.write_header()?;
+        self.rows_left -= 1;
+        if !self.wide {
+            return self.out.write_all(row);
+        }
+        self.buf.clear();
+        for pair in row.chunks_exact(2) {
+            self.buf.extend_from_slice(&[pair[1], pair[0]]);
+        }
+        self.out.write_all(&self.buf)
+    }
+
+    fn finish(mut self: Box<Self>) -> io::Result<()> {
+        if self.rows_left > 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("a PNM image finished {} rows short", self.rows_left),
+            ));
+        }
+        self.write_header()?;
+        self.out.flush()
+    }
+}
+
+fn check_limit(info: &RowsInfo, limit: u64) -> Result<(), RasterError> {
+    let size = info.width as u128 * info.height as u128 * info.pixel_len() as u128;
+    if size > u128::from(limit) {
+        return Err(RasterError::Limit {
+            format: NAME,
+            limit_mib: limit >> 20,
+        });
+    }
+    Ok(())
+}
+
+/// The whole image as a tensor, within `limit` bytes, through [`source`]:
+/// the same pixels as a crop read a row at a time.
+pub(super) fn decode(bytes: &[u8], limit: u64) -> Result<Tensor, RasterError> {
+    let mut source = source(bytes)?;
+    let info = source.info().clone();
+    check_limit(&info, limit)?;
+    let size = info.height * info.row_len();
+    // A raw bitmap's byte is 8 pixels; nothing grows more from the file.
+    let mut data = Vec::with_capacity(size.min(bytes.len().saturating_mul(8)));
+    let whole = Window {
+        rows: 0..info.height,
+        cols: 0..info.width,
+    };
+    source
+        .read_window(&whole, &mut |row| {
+            data.extend_from_slice(row);
+            Ok(())
+        })
+        .map_err(|e| match e {
+            StreamError::Input(e) => e,
+            StreamError::Output(e) => read_failed(e),
+        })?;
+    Tensor::from_le_bytes(info.height, info.width, info.channels, info.sample, data)
+        .ok_or_else(|| damaged("its rows hold fewer samples than its size"))
+}
+
+/// Height, width, channels and sample type from the header alone.
+pub(super) fn probe(
+    bytes: &[u8],
+    limit: u64,
+) -> Result<(usize, usize, usize, SampleType), RasterError> {
+    let source = source(bytes)?;
+    let info = source.info();
+    check_limit(info, limit)?;
+    Ok((info.height, info.width, info.channels, info.sample))
+}
+
+/// The tensor as a raw PNM file, through [`sink`].
+pub(super) fn encode(tensor: &Tensor) -> Result<Vec<u8>, RasterError> {
+    let info = RowsInfo {
+        width: tensor.width(),
+        height: tensor.height(),
+        channels: tensor.channels(),
+        sample: tensor.sample_type(),
+        icc: None,
+    };
+    let mut out = Vec::new();
+    let mut sink = sink(&mut out, &info)?;
+    let failed = |e: io::Error| damaged(format!("writing it failed: {e}"));
+    for row in tensor.as_le_bytes().chunks_exact(info.row_len().max(1)) {
+        sink.write_row(row).map_err(failed)?;
+    }
+    sink.finish().map_err(failed)?;
+    Ok(out)
+}
