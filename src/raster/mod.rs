@@ -32,6 +32,7 @@ mod jpeg;
 mod png;
 pub mod rows;
 mod tiff;
+mod tiff_strips;
 
 pub use colour::{ColorMode, convert as convert_colour};
 pub use jpeg::{Grid, JpegCrop, Region, crop_lossless as crop_jpeg_lossless, grid as jpeg_grid};
@@ -290,6 +291,33 @@ pub fn row_source<'a>(
     })
 }
 
+/// Refuses, before anything is decoded, an image like `info` that
+/// `format` cannot hold, as [`encode`] would refuse it.
+pub fn check_holds(format: ImageFormat, info: &RowsInfo) -> Result<(), RasterError> {
+    let pixel = Tensor::from_le_bytes(1, 1, info.channels, info.sample, vec![0; info.pixel_len()])
+        .ok_or_else(|| RasterError::NotAnImage("an image of no samples".into()))?;
+    let (colours, holds_text) = holds(format);
+    let fits = format != ImageFormat::Ico || (info.width <= 256 && info.height <= 256);
+    let held = match format {
+        ImageFormat::Tiff => tiff_strips::holds(info),
+        _ => fits && to_image(&pixel).is_some_and(|image| colours.contains(&image.color())),
+    };
+    if held {
+        return Ok(());
+    }
+    Err(RasterError::CannotHold {
+        format: format_name(format),
+        found: pixel.describe(),
+        holds: holds_text,
+    })
+}
+
+/// Whether [`row_sink`] has an encoder for `format`.
+pub fn writes_rows(format: ImageFormat) -> bool {
+    let _ = format;
+    false
+}
+
 /// An encoder of `format` taking the rows of an image like `info`, if the
 /// format is written a row at a time, with a warning when the ICC profile
 /// cannot be kept. `None` for the formats encoded whole.
@@ -302,6 +330,19 @@ pub fn row_sink<'a, W: io::Write + Send + 'a>(
 ) -> Result<Option<(Box<dyn RowSink + 'a>, Option<String>)>, RasterError> {
     let _ = (format, out, info, options);
     Ok(None)
+}
+
+/// Writes an image like `info` as a TIFF a strip at a time, pulling its
+/// rows from `next` (any whole number of rows a call, `None` at the end).
+/// `None` if TIFF does not hold such an image; nothing is written then.
+pub fn write_tiff_rows<W: io::Write + io::Seek>(
+    out: W,
+    info: &RowsInfo,
+    icc: Option<&[u8]>,
+    next: &mut dyn FnMut() -> Option<Vec<u8>>,
+) -> Option<Result<(), RasterError>> {
+    tiff_strips::holds(info)
+        .then(|| guard::guarded("TIFF", || tiff_strips::write(out, info, icc, next)))
 }
 
 /// Passes the rows of `window` from `source` to `row`, with a panic in the
@@ -452,7 +493,7 @@ pub fn encode(
         holds: holds_text,
     };
     if format == ImageFormat::Tiff {
-        let written = guard::guarded(name, || tiff::encode(&tensor, icc))?;
+        let written = guard::guarded(name, || tiff_strips::encode(&tensor, icc))?;
         return written
             .map(|bytes| (bytes, None))
             .ok_or_else(|| cannot_hold(described));
