@@ -939,7 +939,7 @@ mod tests {
         maxval: u32,
         next: &mut dyn FnMut() -> u32,
     ) -> Vec<u8> {
-        let channels = if magic % 3 == 0 { 3 } else { 1 };
+        let channels = if matches!(magic, b'3' | b'6') { 3 } else { 1 };
         let mut out = format!("P{}\n{width} {height}\n", magic as char).into_bytes();
         let bitmap = magic == b'1' || magic == b'4';
         if !bitmap {
