@@ -387,9 +387,17 @@ impl<R: BufRead + Send> Source<R> {
             }
             _ => {
                 let samples = &raw[cols.start * c * 2..cols.end * c * 2];
-                for pair in samples.chunks_exact(2) {
-                    let v = scale.raw(u16::from_be_bytes([pair[0], pair[1]]));
-                    row.extend_from_slice(&v.to_le_bytes());
+                row.resize(samples.len(), 0);
+                let pairs = row.chunks_exact_mut(2).zip(samples.chunks_exact(2));
+                if scale.table.is_none() {
+                    for (to, from) in pairs {
+                        to.copy_from_slice(&[from[1], from[0]]);
+                    }
+                } else {
+                    for (to, from) in pairs {
+                        let v = scale.raw(u16::from_be_bytes([from[0], from[1]]));
+                        to.copy_from_slice(&v.to_le_bytes());
+                    }
                 }
             }
         }
@@ -606,9 +614,9 @@ impl<W: Write> RowSink for Sink<W> {
         if !self.wide {
             return self.out.write_all(row);
         }
-        self.buf.clear();
-        for pair in row.chunks_exact(2) {
-            self.buf.extend_from_slice(&[pair[1], pair[0]]);
+        self.buf.resize(row.len(), 0);
+        for (to, from) in self.buf.chunks_exact_mut(2).zip(row.chunks_exact(2)) {
+            to.copy_from_slice(&[from[1], from[0]]);
         }
         self.out.write_all(&self.buf)
     }
