@@ -1010,3 +1010,6 @@ pub(super) fn encode(tensor: &Tensor, icc: Option<&[u8]>) -> Result<Option<Vec<u
     }
     Ok(Some(out.into_inner()))
 }
+
+#[cfg(test)]
+mod tests;
