@@ -395,3 +395,6 @@ mod tests {
         assert_eq!(image.as_raw(), &[0, 0, 0, 255, 255, 255]);
     }
 }
+
+#[cfg(test)]
+mod rows_tests;
