@@ -4,6 +4,10 @@
 //! edges, sub-byte gray, palettes and every sample format come out as
 //! samples of the matching [`SampleType`]. FillOrder 2 is undone on the raw
 //! chunk bytes before decoding, as libtiff does. The first page is read.
+//!
+//! The page is read a window at a time ([`source`]): only the strips and
+//! tiles a window touches are decoded, one row of them at a time, and the
+//! whole image ([`decode`]) is the window of all its rows and columns.
 
 use std::io::{Cursor, Read, Seek, SeekFrom};
 use std::ops::Range;
@@ -344,15 +348,20 @@ impl<R: Read + Seek> TiffRows<R> {
     }
 
     /// Refuses a page one of whose chunks, decoded, would pass the limit.
+    /// The `tiff` crate decodes no padding past the image's edges: one
+    /// strip of RowsPerStrip 2³²−1 is the image's height.
     fn check_chunk_size(&self) -> Result<(), RasterError> {
         let in_chunk = if self.page.planar {
             1
         } else {
             self.page.samples
         };
-        let row =
-            (self.chunk_width as u64 * u64::from(self.page.bits) * in_chunk as u64).div_ceil(8);
-        if row.saturating_mul(self.chunk_height as u64) > self.limit {
+        let (width, height) = (
+            self.chunk_width.min(self.page.width) as u64,
+            self.chunk_height.min(self.page.height) as u64,
+        );
+        let row = (width * u64::from(self.page.bits) * in_chunk as u64).div_ceil(8);
+        if row.saturating_mul(height) > self.limit {
             return Err(self.over_limit());
         }
         Ok(())
@@ -530,7 +539,7 @@ impl JpegChunks {
 
     /// Height and width in the frame header of chunk `number`'s JPEG
     /// stream, as far as the file holds it.
-    fn frame_size(&self, file: &mut impl ReadSeek, number: usize) -> Option<(usize, usize)> {
+    fn frame_size(&self, file: &mut (impl Read + Seek), number: usize) -> Option<(usize, usize)> {
         /// Bytes read at once: the frame header is rarely further in.
         const PREFIX: u64 = 4096;
         let start = *self.offsets.get(number).unwrap_or(&0);
@@ -555,11 +564,6 @@ impl JpegChunks {
         })
     }
 }
-
-/// Read and Seek, for a `dyn`-free bound in one word.
-trait ReadSeek: Read + Seek {}
-
-impl<T: Read + Seek> ReadSeek for T {}
 
 /// Height and width in a JPEG stream's frame header, found by walking its
 /// marker segments from the start-of-image marker; `read(at, buf)` fills

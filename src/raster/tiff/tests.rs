@@ -310,7 +310,7 @@ struct BitWriter {
 
 impl BitWriter {
     fn put(&mut self, value: u64, bits: u16) {
-        if bits % 8 == 0 {
+        if bits.is_multiple_of(8) {
             self.out
                 .extend_from_slice(&value.to_le_bytes()[..usize::from(bits / 8)]);
             return;
@@ -649,6 +649,36 @@ fn a_header_claiming_a_huge_strip_is_refused_before_it_is_allocated() {
         matches!(err, StreamError::Input(RasterError::Tiff { .. })),
         "{err}"
     );
+}
+
+#[test]
+fn one_strip_of_the_largest_rows_per_strip_is_the_image_height() {
+    let spec = Spec {
+        width: 30,
+        height: 20,
+        samples: 1,
+        bits: 16,
+        format: 1,
+        photometric: 1,
+        planar: false,
+        layout: Layout::Strips(20),
+    };
+    let values: Vec<u64> = (0..600).map(|i| i * 97).collect();
+    let mut file = write_tiff(&spec, &values, &[]);
+    set_entry(&mut file, 278, u32::MAX);
+    // The strip is 1200 bytes; its padding to 2³²−1 rows is not decoded.
+    let mut rows = source(Cursor::new(&file[..]), 1200).unwrap();
+    let mut got = Vec::new();
+    rows.read_window(&window(19..20, 28..30), &mut |row| {
+        got.extend_from_slice(row);
+        Ok(())
+    })
+    .unwrap();
+    let want: Vec<u8> = [598u64, 599]
+        .iter()
+        .flat_map(|i| ((i * 97) as u16).to_le_bytes())
+        .collect();
+    assert_eq!(got, want);
 }
 
 #[test]
