@@ -303,8 +303,8 @@ impl<R: Read + Seek> BmpRows<R> {
             || window.rows.end > height
             || window.cols.end > width
         {
-            return Err(damaged(format!(
-                "rows {:?} and columns {:?} are not inside its {width}x{height} pixels",
+            return Err(RasterError::NotAnImage(format!(
+                "rows {:?} and columns {:?} are not inside the {width}x{height} image",
                 window.rows, window.cols
             ))
             .into());
