@@ -86,6 +86,16 @@ pub enum Problem {
         "the file is over the image limit of {0} MiB; raise --image-limit-mib if it is trusted"
     )]
     TooBig(u64),
+    #[error(
+        "{format} is written from the whole image, and the cropped image takes {need_mib} MiB, \
+         over the image limit of {limit_mib} MiB; raise --image-limit-mib, or write PNG, TIFF, \
+         PNM or .npy, which are written a row at a time"
+    )]
+    WholeTooBig {
+        format: &'static str,
+        need_mib: u64,
+        limit_mib: u64,
+    },
 }
 
 impl Error {

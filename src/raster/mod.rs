@@ -3,7 +3,8 @@
 //! a tensor encodes back without converting a pixel.
 
 use std::collections::HashSet;
-use std::io::Cursor;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Cursor};
 
 use image::codecs::bmp::BmpEncoder;
 use image::codecs::farbfeld::FarbfeldEncoder;
@@ -31,9 +32,11 @@ mod jpeg;
 mod png;
 pub mod rows;
 mod tiff;
+mod tiff_strips;
 
 pub use colour::{ColorMode, convert as convert_colour};
 pub use jpeg::{Grid, JpegCrop, Region, crop_lossless as crop_jpeg_lossless, grid as jpeg_grid};
+pub use rows::{RowSink, RowSource, RowsInfo, StreamError, TensorRows, Window};
 
 /// What can go wrong between an image file and a tensor.
 #[derive(Debug, thiserror::Error)]
@@ -244,6 +247,115 @@ fn decode_with_image(
     Ok((image, icc))
 }
 
+/// How many of a file's first bytes [`streams`] looks at.
+pub const STREAM_HEAD: usize = 64;
+
+// A PNG's interlace method is its 29th byte.
+const _: () = assert!(STREAM_HEAD >= 29);
+
+/// Where an image read a row at a time comes from.
+pub enum RowInput<'a> {
+    /// Read front to back only: standard input, a pipe, or a file.
+    Stream(Box<dyn BufRead + Send + 'a>),
+    /// A regular file, read at any offset.
+    File(BufReader<File>),
+}
+
+/// Whether an image of `format` whose first bytes are `head` can be read a
+/// row at a time; `file` says whether its input is a regular file that can
+/// be read at any offset, which some formats need. The others (interlaced
+/// PNG, JPEG, WebP, GIF and the rest) are decoded whole, under the image
+/// limit.
+pub fn streams(format: ImageFormat, head: &[u8], file: bool) -> bool {
+    let _ = file;
+    match format {
+        ImageFormat::Png => png::streamable(head) == Some(true),
+        _ => false,
+    }
+}
+
+/// Opens an image that [`streams`] said can be read a row at a time.
+pub fn row_source<'a>(
+    format: ImageFormat,
+    input: RowInput<'a>,
+    limit: u64,
+) -> Result<Box<dyn RowSource + 'a>, RasterError> {
+    let _ = limit;
+    let name = format_name(format);
+    guard::guarded(name, || match (format, input) {
+        (ImageFormat::Png, RowInput::Stream(r)) => png::source(r),
+        (ImageFormat::Png, RowInput::File(r)) => png::source(r),
+        _ => Err(RasterError::NotAnImage(format!(
+            "a {name} image is not read a row at a time"
+        ))),
+    })
+}
+
+/// Refuses, before anything is decoded, an image like `info` that
+/// `format` cannot hold, as [`encode`] would refuse it.
+pub fn check_holds(format: ImageFormat, info: &RowsInfo) -> Result<(), RasterError> {
+    let pixel = Tensor::from_le_bytes(1, 1, info.channels, info.sample, vec![0; info.pixel_len()])
+        .ok_or_else(|| RasterError::NotAnImage("an image of no samples".into()))?;
+    let (colours, holds_text) = holds(format);
+    let fits = format != ImageFormat::Ico || (info.width <= 256 && info.height <= 256);
+    let held = match format {
+        ImageFormat::Tiff => tiff_strips::holds(info),
+        _ => fits && to_image(&pixel).is_some_and(|image| colours.contains(&image.color())),
+    };
+    if held {
+        return Ok(());
+    }
+    Err(RasterError::CannotHold {
+        format: format_name(format),
+        found: pixel.describe(),
+        holds: holds_text,
+    })
+}
+
+/// Whether [`row_sink`] has an encoder for `format`.
+pub fn writes_rows(format: ImageFormat) -> bool {
+    let _ = format;
+    false
+}
+
+/// An encoder of `format` taking the rows of an image like `info`, if the
+/// format is written a row at a time, with a warning when the ICC profile
+/// cannot be kept. `None` for the formats encoded whole.
+#[allow(clippy::type_complexity)]
+pub fn row_sink<'a, W: io::Write + Send + 'a>(
+    format: ImageFormat,
+    out: W,
+    info: &RowsInfo,
+    options: EncodeOptions,
+) -> Result<Option<(Box<dyn RowSink + 'a>, Option<String>)>, RasterError> {
+    let _ = (format, out, info, options);
+    Ok(None)
+}
+
+/// Writes an image like `info` as a TIFF a strip at a time, pulling its
+/// rows from `next` (any whole number of rows a call, `None` at the end).
+/// `None` if TIFF does not hold such an image; nothing is written then.
+pub fn write_tiff_rows<W: io::Write + io::Seek>(
+    out: W,
+    info: &RowsInfo,
+    icc: Option<&[u8]>,
+    next: &mut dyn FnMut() -> Option<Vec<u8>>,
+) -> Option<Result<(), RasterError>> {
+    tiff_strips::holds(info)
+        .then(|| guard::guarded("TIFF", || tiff_strips::write(out, info, icc, next)))
+}
+
+/// Passes the rows of `window` from `source` to `row`, with a panic in the
+/// codec turned into an error.
+pub fn read_window(
+    format: ImageFormat,
+    source: &mut dyn RowSource,
+    window: &Window,
+    row: &mut rows::RowFn<'_>,
+) -> Result<(), StreamError> {
+    guard::guarded(format_name(format), || source.read_window(window, row))
+}
+
 /// The tensor an image file would become — height, width, channels and
 /// dtype — read from its header alone, with the same limit as [`decode`].
 pub fn probe(
@@ -381,7 +493,7 @@ pub fn encode(
         holds: holds_text,
     };
     if format == ImageFormat::Tiff {
-        let written = guard::guarded(name, || tiff::encode(&tensor, icc))?;
+        let written = guard::guarded(name, || tiff_strips::encode(&tensor, icc))?;
         return written
             .map(|bytes| (bytes, None))
             .ok_or_else(|| cannot_hold(described));

@@ -13,7 +13,6 @@ use std::io::{Cursor, Read, Seek, SeekFrom};
 use std::ops::Range;
 
 use tiff::decoder::{ChunkType, Decoder, Limits};
-use tiff::encoder::{TiffEncoder, colortype};
 use tiff::tags::{PlanarConfiguration, SampleFormat, Tag};
 use tiff::{ColorType, TiffError};
 
@@ -965,55 +964,6 @@ mod ifd {
 /// The types TIFF output holds, as the `tiff` crate writes them.
 pub(super) const HOLDS: &str = "gray of any sample type rcrop reads but float16; RGB or RGBA of \
      8-, 16- or 32-bit unsigned integers or float32/64 (no gray+alpha)";
-
-/// Writes a tensor as an uncompressed TIFF in strips, with its ICC profile.
-pub(super) fn encode(tensor: &Tensor, icc: Option<&[u8]>) -> Result<Option<Vec<u8>>, RasterError> {
-    let mut out = Cursor::new(Vec::new());
-    let fail = |e: TiffError| RasterError::Tiff {
-        why: format!("cannot encode: {e}"),
-    };
-    let mut encoder = TiffEncoder::new(&mut out).map_err(fail)?;
-    let encoder = &mut encoder;
-    let (w, h) = (tensor.width() as u32, tensor.height() as u32);
-    macro_rules! write {
-        ($colour:ty, $t:ty) => {{
-            let data = tensor
-                .elements::<$t>()
-                .ok_or_else(|| refuse("mismatched samples"))?;
-            let mut image = encoder.new_image::<$colour>(w, h).map_err(fail)?;
-            if let Some(profile) = icc {
-                image
-                    .encoder()
-                    .write_tag(Tag::IccProfile, profile)
-                    .map_err(fail)?;
-            }
-            image.write_data(&data).map_err(fail)?;
-        }};
-    }
-    use SampleType as S;
-    match (tensor.sample_type(), tensor.channels()) {
-        (S::U8, 1) => write!(colortype::Gray8, u8),
-        (S::U16, 1) => write!(colortype::Gray16, u16),
-        (S::U32, 1) => write!(colortype::Gray32, u32),
-        (S::I8, 1) => write!(colortype::GrayI8, i8),
-        (S::I16, 1) => write!(colortype::GrayI16, i16),
-        (S::I32, 1) => write!(colortype::GrayI32, i32),
-        (S::F32, 1) => write!(colortype::Gray32Float, f32),
-        (S::F64, 1) => write!(colortype::Gray64Float, f64),
-        (S::U8, 3) => write!(colortype::RGB8, u8),
-        (S::U16, 3) => write!(colortype::RGB16, u16),
-        (S::U32, 3) => write!(colortype::RGB32, u32),
-        (S::F32, 3) => write!(colortype::RGB32Float, f32),
-        (S::F64, 3) => write!(colortype::RGB64Float, f64),
-        (S::U8, 4) => write!(colortype::RGBA8, u8),
-        (S::U16, 4) => write!(colortype::RGBA16, u16),
-        (S::U32, 4) => write!(colortype::RGBA32, u32),
-        (S::F32, 4) => write!(colortype::RGBA32Float, f32),
-        (S::F64, 4) => write!(colortype::RGBA64Float, f64),
-        _ => return Ok(None),
-    }
-    Ok(Some(out.into_inner()))
-}
 
 #[cfg(test)]
 mod tests;
