@@ -15,8 +15,8 @@ use std::io::{Cursor, Read, Seek, SeekFrom};
 use image::ImageDecoder;
 use image::codecs::bmp::BmpDecoder;
 
+use super::RasterError;
 use super::rows::{RowFn, RowSource, RowsInfo, StreamError, Window};
-use super::{RasterError, guard};
 use crate::tensor::SampleType;
 
 const NAME: &str = "BMP";
@@ -168,13 +168,11 @@ const META_MAX: usize = FILE_HEADER + 124 + 16 + 256 * 4;
 /// alpha mask. The BMP starts at the start of `input`. Refuses, as the
 /// whole decode does, a file that ends before its last row.
 #[allow(dead_code)] // Until a crop reads its input by rows.
-pub(super) fn source<'a, R: Read + Seek + 'a>(
+pub(super) fn source<'a, R: Read + Seek + Send + 'a>(
     input: R,
     limit: u64,
 ) -> Result<Box<dyn RowSource + 'a>, RasterError> {
-    guard::guarded(NAME, || {
-        Ok(Box::new(BmpRows::open(input, limit)?) as Box<dyn RowSource + 'a>)
-    })
+    Ok(Box::new(BmpRows::open(input, limit)?))
 }
 
 struct BmpRows<R> {
@@ -329,13 +327,13 @@ impl<R: Read + Seek> BmpRows<R> {
     }
 }
 
-impl<R: Read + Seek> RowSource for BmpRows<R> {
+impl<R: Read + Seek + Send> RowSource for BmpRows<R> {
     fn info(&self) -> &RowsInfo {
         &self.info
     }
 
     fn read_window(&mut self, window: &Window, row: &mut RowFn<'_>) -> Result<(), StreamError> {
-        guard::guarded(NAME, || Ok(self.read(window, row)))?
+        self.read(window, row)
     }
 }
 
