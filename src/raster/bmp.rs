@@ -126,7 +126,6 @@ fn os2_to_windows(bytes: &[u8], header_len: usize) -> Result<Vec<u8>, RasterErro
 }
 
 /// The bytes a caller must peek at for [`streamable`].
-#[allow(dead_code)] // Until a crop reads its input by rows.
 pub(super) const STREAMABLE_HEAD: usize = FILE_HEADER + 20;
 
 /// Whether a BMP whose first bytes are `head` can be read a row at a time
@@ -167,7 +166,6 @@ const META_MAX: usize = FILE_HEADER + 124 + 16 + 256 * 4;
 /// image's decoder decodes it, to 8-bit RGB, or RGBA when the file has an
 /// alpha mask. The BMP starts at the start of `input`. Refuses, as the
 /// whole decode does, a file that ends before its last row.
-#[allow(dead_code)] // Until a crop reads its input by rows.
 pub(super) fn source<'a, R: Read + Seek + Send + 'a>(
     input: R,
     limit: u64,

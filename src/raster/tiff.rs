@@ -248,7 +248,6 @@ pub(super) fn decode(bytes: &[u8], limit: u64) -> Result<(Tensor, Option<Vec<u8>
 /// Holds one strip or one tile, and one row of tiles cut to the window's
 /// columns; refuses with [`RasterError::Limit`] when either would pass
 /// `limit` bytes.
-#[allow(dead_code)] // Until a crop reads its input by rows.
 pub(super) fn source<'a, R: Read + Seek + Send + 'a>(
     input: R,
     limit: u64,
