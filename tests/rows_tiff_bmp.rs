@@ -103,7 +103,11 @@ fn a_tiff_damaged_below_the_crop_crops_and_one_damaged_inside_it_is_refused() {
     let out = piped(&rcrop, &above, &damaged_path);
     assert_eq!(out.status.code(), Some(1));
     // A crop reaching row 20 reads the damaged strip.
-    let stderr = rcrop.run_fails(&["-c", "3,19:2,4"], &damaged_path, &dir.path().join("no.npy"));
+    let stderr = rcrop.run_fails(
+        &["-c", "3,19:2,4"],
+        &damaged_path,
+        &dir.path().join("no.npy"),
+    );
     assert!(stderr.contains("TIFF"), "{stderr}");
 }
 
