@@ -256,6 +256,8 @@ pub const STREAM_HEAD: usize = 64;
 
 // A PNG's interlace method is its 29th byte.
 const _: () = assert!(STREAM_HEAD >= 29);
+// A BMP's compression is in its 31st to 34th bytes.
+const _: () = assert!(STREAM_HEAD >= bmp::STREAMABLE_HEAD);
 
 /// Where an image read a row at a time comes from.
 pub enum RowInput<'a> {
@@ -271,10 +273,11 @@ pub enum RowInput<'a> {
 /// PNG, JPEG, WebP, GIF and the rest) are decoded whole, under the image
 /// limit.
 pub fn streams(format: ImageFormat, head: &[u8], file: bool) -> bool {
-    let _ = file;
     match format {
         ImageFormat::Png => png::streamable(head) == Some(true),
         ImageFormat::Pnm => true,
+        ImageFormat::Tiff => file,
+        ImageFormat::Bmp => file && bmp::streamable(head) == Some(true),
         _ => false,
     }
 }
@@ -285,13 +288,14 @@ pub fn row_source<'a>(
     input: RowInput<'a>,
     limit: u64,
 ) -> Result<Box<dyn RowSource + 'a>, RasterError> {
-    let _ = limit;
     let name = format_name(format);
     guard::guarded(name, || match (format, input) {
         (ImageFormat::Png, RowInput::Stream(r)) => png::source(r),
         (ImageFormat::Png, RowInput::File(r)) => png::source(r),
         (ImageFormat::Pnm, RowInput::Stream(r)) => pnm::source(r),
         (ImageFormat::Pnm, RowInput::File(r)) => pnm::source(r),
+        (ImageFormat::Tiff, RowInput::File(r)) => tiff::source(r, limit),
+        (ImageFormat::Bmp, RowInput::File(r)) => bmp::source(r, limit),
         _ => Err(RasterError::NotAnImage(format!(
             "a {name} image is not read a row at a time"
         ))),
