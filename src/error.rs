@@ -58,7 +58,7 @@ pub enum Problem {
     #[error(
         "not a .npy file, .npz archive or image rcrop reads: it starts with {0}; expected the \
          .npy magic string, a zip signature or an image signature (PNG, JPEG, TIFF, BMP, WebP, \
-         GIF, QOI, ICO, farbfeld, Radiance HDR, OpenEXR; TGA by its .tga extension)"
+         GIF, QOI, ICO, farbfeld, Radiance HDR, OpenEXR, PNM; TGA by its .tga extension)"
     )]
     UnknownKind(String),
     #[error(

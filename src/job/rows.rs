@@ -8,6 +8,7 @@
 
 use std::fs::File;
 use std::io::{self, BufReader, Cursor, Read, Seek, SeekFrom, Write};
+use std::sync::mpsc;
 
 use image::ImageFormat;
 
@@ -23,8 +24,18 @@ use crate::output::{Output, Sink};
 use crate::raster::{self, ColorMode, RowInput, RowSink, RowSource, RowsInfo, TensorRows, Window};
 use crate::tensor::{ArrayLayout, ByteOrder, Tensor};
 
-/// Rows are gathered into writes of about this size.
+/// Rows are gathered into writes, and into batches passed from the decoder
+/// to the encoder, of about this size.
 const WRITE_SIZE: usize = 256 << 10;
+
+/// The batches of rows decoded ahead of the encoder.
+const QUEUED_BATCHES: usize = 4;
+
+/// A `.npy` output written whole, as its limit refusal names it.
+const WHOLE_NPY: &str = "a .npy array in Fortran order, or channels first to standard output,";
+
+/// What the decoder is told when the encoder has stopped.
+const STOPPED: &str = "the output stopped";
 
 /// Opens an image input a row at a time, if its format and input allow it;
 /// `None` leaves the source as it was, for the whole-image path.
@@ -164,40 +175,72 @@ pub(super) fn crop(
     let output_error = |problem: Problem| Error::file(output, problem);
     let write_error = |e: io::Error| output_error(Problem::Write(e));
 
-    let mut sink = Sink::create(output)?;
-    let (mut writer, mut warning) =
-        writer(job, &mut sink, &out_info, format, to).map_err(output_error)?;
-    let (channels, sample) = (rows.info().channels, rows.info().sample);
-    let mut put = |row: &[u8]| -> io::Result<()> {
-        match mode {
-            None => writer.write_row(row),
-            Some(mode) => {
-                let pixels = row.len() / (channels * sample.itemsize());
-                let converted = Tensor::from_le_bytes(1, pixels, channels, sample, row.to_vec())
-                    .ok_or_else(|| io::Error::other("a row of the wrong length"))
-                    .and_then(|t| convert(t, mode))?;
-                writer.write_row(converted.as_le_bytes())
-            }
-        }
-    };
-    let read = match codec {
-        Some(codec) => raster::read_window(codec, rows, &window, &mut put),
-        None => rows.read_window(&window, &mut put),
-    };
-    read.map_err(|e| match e {
-        raster::StreamError::Input(e) => input_error(e),
-        raster::StreamError::Output(e) => write_error(e),
-    })?;
-    let whole = writer
-        .finish(&out_info, rows.info().icc.as_deref())
-        .map_err(|e| match e {
-            Finish::Write(e) => write_error(e),
-            Finish::Problem(p) => output_error(p),
-        })?;
-    if let Some((bytes, dropped)) = whole {
-        sink.write_all(&bytes).map_err(write_error)?;
-        warning = warning.or(dropped);
+    if let FileKind::Image(image) = to {
+        raster::check_holds(image, &out_info).map_err(|e| output_error(e.into()))?;
     }
+    let mut sink = Sink::create(output)?;
+    held_whole_within_limit(job, &mut sink, &out_info, format, to).map_err(output_error)?;
+    let icc = rows.info().icc.clone();
+    let (channels, sample) = (rows.info().channels, rows.info().sample);
+    let line = out_info.row_len();
+    let batch_rows = (WRITE_SIZE / line.max(1)).max(1);
+    // The input is decoded on a thread of its own while the output is
+    // encoded here: batches of rows pass between them, a few at a time.
+    let (read, written) = std::thread::scope(|scope| {
+        let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(QUEUED_BATCHES);
+        let reader = scope.spawn(move || {
+            let mut batch = Vec::with_capacity(batch_rows * line);
+            let mut put = |row: &[u8]| -> io::Result<()> {
+                match mode {
+                    None => batch.extend_from_slice(row),
+                    Some(mode) => {
+                        let pixels = row.len() / (channels * sample.itemsize());
+                        let converted =
+                            Tensor::from_le_bytes(1, pixels, channels, sample, row.to_vec())
+                                .ok_or_else(|| io::Error::other("a row of the wrong length"))
+                                .and_then(|t| convert(t, mode))?;
+                        batch.extend_from_slice(converted.as_le_bytes());
+                    }
+                }
+                if batch.len() >= batch_rows * line {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_rows * line));
+                    tx.send(full).map_err(|_| io::Error::other(STOPPED))?;
+                }
+                Ok(())
+            };
+            match codec {
+                Some(codec) => raster::read_window(codec, rows, &window, &mut put)?,
+                None => rows.read_window(&window, &mut put)?,
+            }
+            if !batch.is_empty() {
+                tx.send(batch).map_err(|_| io::Error::other(STOPPED))?;
+            }
+            Ok::<(), raster::StreamError>(())
+        });
+        let written = write_rows(
+            job,
+            &mut sink,
+            output,
+            (&out_info, format, to),
+            icc.as_deref(),
+            rx,
+        );
+        let read = reader
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("the decoding thread panicked").into()));
+        (read, written)
+    });
+    // A failed input stops the output, which then lacks rows: the input's
+    // failure is the one to tell.
+    match read {
+        Err(raster::StreamError::Input(e)) => return Err(input_error(e)),
+        Err(raster::StreamError::Output(e)) => {
+            written?;
+            return Err(write_error(e));
+        }
+        Ok(()) => {}
+    }
+    let warning = written?;
     sink.commit().map_err(write_error)?;
     Ok(Summary {
         input_shape: Shape::known(dims),
@@ -211,6 +254,55 @@ pub(super) fn crop(
             .collect(),
         members: Vec::new(),
     })
+}
+
+/// Writes the rows coming from `rx` to `sink` as `to`; returns the warning
+/// for a dropped ICC profile, if any.
+fn write_rows(
+    job: &Job,
+    sink: &mut Sink,
+    output: &Output,
+    (info, format, to): (&RowsInfo, DataFormat, FileKind),
+    icc: Option<&[u8]>,
+    rx: mpsc::Receiver<Vec<u8>>,
+) -> Result<Option<String>, Error> {
+    let output_error = |problem: Problem| Error::file(output, problem);
+    let write_error = |e: io::Error| output_error(Problem::Write(e));
+    let tiff = FileKind::Image(ImageFormat::Tiff);
+    if to == tiff
+        && let Some(file) = sink.file().map_err(write_error)?
+    {
+        let mut out = io::BufWriter::with_capacity(WRITE_SIZE, file);
+        let next = &mut || rx.recv().ok();
+        if let Some(written) = raster::write_tiff_rows(&mut out, info, icc, next) {
+            written.map_err(|e| output_error(e.into()))?;
+            out.flush().map_err(write_error)?;
+            return Ok(None);
+        }
+    }
+    let (mut writer, mut warning) = writer(job, sink, info, format, to).map_err(output_error)?;
+    let line = info.row_len();
+    let mut count = 0;
+    for batch in rx {
+        for row in batch.chunks_exact(line) {
+            writer.write_row(row).map_err(write_error)?;
+            count += 1;
+        }
+    }
+    if count != info.height {
+        return Err(write_error(io::Error::other(
+            "the image's rows ended early",
+        )));
+    }
+    let whole = writer.finish(info, icc).map_err(|e| match e {
+        Finish::Write(e) => write_error(e),
+        Finish::Problem(p) => output_error(p),
+    })?;
+    if let Some((bytes, dropped)) = whole {
+        sink.write_all(&bytes).map_err(write_error)?;
+        warning = warning.or(dropped);
+    }
+    Ok(warning)
 }
 
 fn convert(tensor: Tensor, mode: ColorMode) -> io::Result<Tensor> {
@@ -353,6 +445,35 @@ fn npy_writer<'a>(
             info: info.clone(),
         }))),
     }
+}
+
+/// Refuses, before anything is decoded, an output that would hold the
+/// cropped image whole (its encoder takes it whole, or a `.npy` in an order
+/// written whole) over the image limit.
+fn held_whole_within_limit(
+    job: &Job,
+    sink: &mut Sink,
+    info: &RowsInfo,
+    format: DataFormat,
+    to: FileKind,
+) -> Result<(), Problem> {
+    let file = sink.file().map_err(Problem::Write)?.is_some();
+    let whole = match to {
+        FileKind::Image(ImageFormat::Tiff) => !file,
+        FileKind::Image(image) => !raster::writes_rows(image),
+        FileKind::Npy => {
+            job.options.order == Order::F || (format == DataFormat::ChannelsFirst && !file)
+        }
+        FileKind::Npz => false,
+    };
+    let name = match to {
+        FileKind::Image(image) => raster::format_name(image),
+        _ => WHOLE_NPY,
+    };
+    if whole {
+        within_limit(job, info, name)?;
+    }
+    Ok(())
 }
 
 /// The bytes of a cropped image held whole, if within the image limit.

@@ -30,8 +30,10 @@ mod guard;
 mod ico;
 mod jpeg;
 mod png;
+mod pnm;
 pub mod rows;
 mod tiff;
+mod tiff_strips;
 
 pub use colour::{ColorMode, convert as convert_colour};
 pub use jpeg::{Grid, JpegCrop, Region, crop_lossless as crop_jpeg_lossless, grid as jpeg_grid};
@@ -89,7 +91,7 @@ pub enum RasterError {
 }
 
 /// The formats rcrop reads and writes.
-pub const IMAGE_FORMATS: [ImageFormat; 12] = [
+pub const IMAGE_FORMATS: [ImageFormat; 13] = [
     ImageFormat::Png,
     ImageFormat::Jpeg,
     ImageFormat::Tiff,
@@ -102,6 +104,7 @@ pub const IMAGE_FORMATS: [ImageFormat; 12] = [
     ImageFormat::Farbfeld,
     ImageFormat::Hdr,
     ImageFormat::OpenExr,
+    ImageFormat::Pnm,
 ];
 
 /// The name of an image format as people write it: PNG, JPEG, WebP.
@@ -119,6 +122,7 @@ pub fn format_name(format: ImageFormat) -> &'static str {
         ImageFormat::Farbfeld => "farbfeld",
         ImageFormat::Hdr => "Radiance HDR",
         ImageFormat::OpenExr => "OpenEXR",
+        ImageFormat::Pnm => pnm::NAME,
         _ => "image",
     }
 }
@@ -186,6 +190,7 @@ pub fn decode(
     guard::guarded(format_name(format), || {
         let (image, icc) = match format {
             ImageFormat::Tiff => return tiff::decode(bytes, limit),
+            ImageFormat::Pnm => return Ok((pnm::decode(bytes, limit)?, None)),
             ImageFormat::Jpeg => jpeg::decode(bytes, limit)?,
             ImageFormat::Bmp => decode_with_image(&bmp::normalize(bytes)?, format, limit)?,
             ImageFormat::Ico => {
@@ -251,6 +256,8 @@ pub const STREAM_HEAD: usize = 64;
 
 // A PNG's interlace method is its 29th byte.
 const _: () = assert!(STREAM_HEAD >= 29);
+// A BMP's compression is in its 31st to 34th bytes.
+const _: () = assert!(STREAM_HEAD >= bmp::STREAMABLE_HEAD);
 
 /// Where an image read a row at a time comes from.
 pub enum RowInput<'a> {
@@ -266,9 +273,11 @@ pub enum RowInput<'a> {
 /// PNG, JPEG, WebP, GIF and the rest) are decoded whole, under the image
 /// limit.
 pub fn streams(format: ImageFormat, head: &[u8], file: bool) -> bool {
-    let _ = file;
     match format {
         ImageFormat::Png => png::streamable(head) == Some(true),
+        ImageFormat::Pnm => true,
+        ImageFormat::Tiff => file,
+        ImageFormat::Bmp => file && bmp::streamable(head) == Some(true),
         _ => false,
     }
 }
@@ -279,15 +288,44 @@ pub fn row_source<'a>(
     input: RowInput<'a>,
     limit: u64,
 ) -> Result<Box<dyn RowSource + 'a>, RasterError> {
-    let _ = limit;
     let name = format_name(format);
     guard::guarded(name, || match (format, input) {
         (ImageFormat::Png, RowInput::Stream(r)) => png::source(r),
         (ImageFormat::Png, RowInput::File(r)) => png::source(r),
+        (ImageFormat::Pnm, RowInput::Stream(r)) => pnm::source(r),
+        (ImageFormat::Pnm, RowInput::File(r)) => pnm::source(r),
+        (ImageFormat::Tiff, RowInput::File(r)) => tiff::source(r, limit),
+        (ImageFormat::Bmp, RowInput::File(r)) => bmp::source(r, limit),
         _ => Err(RasterError::NotAnImage(format!(
             "a {name} image is not read a row at a time"
         ))),
     })
+}
+
+/// Refuses, before anything is decoded, an image like `info` that
+/// `format` cannot hold, as [`encode`] would refuse it.
+pub fn check_holds(format: ImageFormat, info: &RowsInfo) -> Result<(), RasterError> {
+    let pixel = Tensor::from_le_bytes(1, 1, info.channels, info.sample, vec![0; info.pixel_len()])
+        .ok_or_else(|| RasterError::NotAnImage("an image of no samples".into()))?;
+    let (colours, holds_text) = holds(format);
+    let fits = format != ImageFormat::Ico || (info.width <= 256 && info.height <= 256);
+    let held = match format {
+        ImageFormat::Tiff => tiff_strips::holds(info),
+        _ => fits && to_image(&pixel).is_some_and(|image| colours.contains(&image.color())),
+    };
+    if held {
+        return Ok(());
+    }
+    Err(RasterError::CannotHold {
+        format: format_name(format),
+        found: pixel.describe(),
+        holds: holds_text,
+    })
+}
+
+/// Whether [`row_sink`] has an encoder for `format`.
+pub fn writes_rows(format: ImageFormat) -> bool {
+    format == ImageFormat::Pnm
 }
 
 /// An encoder of `format` taking the rows of an image like `info`, if the
@@ -300,8 +338,30 @@ pub fn row_sink<'a, W: io::Write + Send + 'a>(
     info: &RowsInfo,
     options: EncodeOptions,
 ) -> Result<Option<(Box<dyn RowSink + 'a>, Option<String>)>, RasterError> {
-    let _ = (format, out, info, options);
-    Ok(None)
+    let _ = options;
+    match format {
+        ImageFormat::Pnm => {
+            let sink = pnm::sink(out, info)?;
+            Ok(Some((
+                sink,
+                info.icc.as_ref().map(|_| icc_dropped(pnm::NAME)),
+            )))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Writes an image like `info` as a TIFF a strip at a time, pulling its
+/// rows from `next` (any whole number of rows a call, `None` at the end).
+/// `None` if TIFF does not hold such an image; nothing is written then.
+pub fn write_tiff_rows<W: io::Write + io::Seek>(
+    out: W,
+    info: &RowsInfo,
+    icc: Option<&[u8]>,
+    next: &mut dyn FnMut() -> Option<Vec<u8>>,
+) -> Option<Result<(), RasterError>> {
+    tiff_strips::holds(info)
+        .then(|| guard::guarded("TIFF", || tiff_strips::write(out, info, icc, next)))
 }
 
 /// Passes the rows of `window` from `source` to `row`, with a panic in the
@@ -330,6 +390,7 @@ pub fn probe(
     };
     guard::guarded(name, || match format {
         ImageFormat::Tiff => tiff::probe(&bytes, limit),
+        ImageFormat::Pnm => pnm::probe(&bytes, limit),
         ImageFormat::Jpeg => jpeg::probe(&bytes, limit).map(|(h, w, c)| (h, w, c, SampleType::U8)),
         _ => probe_with_image(&bytes, format, limit),
     })
@@ -428,6 +489,7 @@ fn holds(format: ImageFormat) -> (&'static [ColorType], &'static str) {
         ImageFormat::Farbfeld => (&[Rgba16], "16-bit RGBA"),
         ImageFormat::Hdr => (&[Rgb32F], "float32 RGB"),
         ImageFormat::OpenExr => (&[Rgb32F, Rgba32F], "float32 RGB or RGBA"),
+        ImageFormat::Pnm => (&[L8, Rgb8, L16, Rgb16], pnm::HOLDS),
         _ => (&[], "nothing rcrop writes"),
     }
 }
@@ -452,10 +514,14 @@ pub fn encode(
         holds: holds_text,
     };
     if format == ImageFormat::Tiff {
-        let written = guard::guarded(name, || tiff::encode(&tensor, icc))?;
+        let written = guard::guarded(name, || tiff_strips::encode(&tensor, icc))?;
         return written
             .map(|bytes| (bytes, None))
             .ok_or_else(|| cannot_hold(described));
+    }
+    if format == ImageFormat::Pnm {
+        let bytes = pnm::encode(&tensor)?;
+        return Ok((bytes, icc.map(|_| icc_dropped(name))));
     }
     if format == ImageFormat::Jpeg
         && tensor.sample_type() == SampleType::U8
@@ -541,9 +607,12 @@ fn encode_image(
     if format == ImageFormat::Gif {
         check_gif_round_trip(image, &out).map_err(RasterError::GifChanged)?;
     }
-    let warning = dropped
-        .then(|| format!("{name} cannot carry an ICC profile; the input's profile was dropped"));
-    Ok((out, warning))
+    Ok((out, dropped.then(|| icc_dropped(name))))
+}
+
+/// The warning for an ICC profile the output format cannot carry.
+fn icc_dropped(format: &str) -> String {
+    format!("{format} cannot carry an ICC profile; the input's profile was dropped")
 }
 
 /// JPEG with libjpeg-turbo at libjpeg's settings: 4:2:0 chroma

@@ -18,7 +18,7 @@ pub(super) fn streamable(head: &[u8]) -> Option<bool> {
 /// A non-interlaced PNG, read a row at a time with the transformations the
 /// whole-image decoder applies: palettes, low bit depths and `tRNS` expanded
 /// to 8-bit gray, gray+alpha, RGB or RGBA; 16-bit kept, as little-endian.
-pub(super) fn source<'a, R: BufRead + 'a>(
+pub(super) fn source<'a, R: BufRead + Send + 'a>(
     input: R,
 ) -> Result<Box<dyn RowSource + 'a>, RasterError> {
     let mut decoder = png::Decoder::new(NoSeek(input));
@@ -74,7 +74,7 @@ struct PngRows<R: BufRead> {
     swapped: Vec<u8>,
 }
 
-impl<R: BufRead> RowSource for PngRows<R> {
+impl<R: BufRead + Send> RowSource for PngRows<R> {
     fn info(&self) -> &RowsInfo {
         &self.info
     }

@@ -45,7 +45,7 @@ pub struct Window {
 pub type RowFn<'a> = dyn FnMut(&[u8]) -> io::Result<()> + 'a;
 
 /// An image decoded a row at a time.
-pub trait RowSource {
+pub trait RowSource: Send {
     /// The image, from its header.
     fn info(&self) -> &RowsInfo;
 
