@@ -280,7 +280,16 @@ fn write_rows(
             return Ok(None);
         }
     }
-    let (mut writer, mut warning) = writer(job, sink, info, format, to).map_err(output_error)?;
+    let bmp = FileKind::Image(ImageFormat::Bmp);
+    let (mut writer, mut warning) = match sink.file().map_err(write_error)? {
+        Some(file) if to == bmp => {
+            let out = io::BufWriter::with_capacity(WRITE_SIZE, file);
+            let rows = raster::bmp_row_sink(out, info).map_err(|e| output_error(e.into()))?;
+            let dropped = icc.map(|_| raster::icc_dropped(raster::format_name(ImageFormat::Bmp)));
+            (Writer::Rows(rows), dropped)
+        }
+        _ => writer(job, sink, info, format, to).map_err(output_error)?,
+    };
     let line = info.row_len();
     let mut count = 0;
     for batch in rx {
@@ -459,7 +468,7 @@ fn held_whole_within_limit(
 ) -> Result<(), Problem> {
     let file = sink.file().map_err(Problem::Write)?.is_some();
     let whole = match to {
-        FileKind::Image(ImageFormat::Tiff) => !file,
+        FileKind::Image(ImageFormat::Tiff | ImageFormat::Bmp) => !file,
         FileKind::Image(image) => !raster::writes_rows(image),
         FileKind::Npy => {
             job.options.order == Order::F || (format == DataFormat::ChannelsFirst && !file)

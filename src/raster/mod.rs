@@ -25,6 +25,7 @@ use image::{
 use crate::tensor::{SampleType, Tensor};
 
 mod bmp;
+mod bmp_write;
 mod colour;
 mod guard;
 mod ico;
@@ -351,6 +352,16 @@ pub fn row_sink<'a, W: io::Write + Send + 'a>(
     }
 }
 
+/// A BMP encoder taking the rows of an image like `info` (8-bit gray, RGB
+/// or RGBA: see [`check_holds`]) and writing them bottom-up at their place
+/// in `out`, byte for byte as [`encode`] writes the whole image.
+pub fn bmp_row_sink<'a, W: io::Write + io::Seek + Send + 'a>(
+    out: W,
+    info: &RowsInfo,
+) -> Result<Box<dyn RowSink + 'a>, RasterError> {
+    bmp_write::sink(out, info)
+}
+
 /// Writes an image like `info` as a TIFF a strip at a time, pulling its
 /// rows from `next` (any whole number of rows a call, `None` at the end).
 /// `None` if TIFF does not hold such an image; nothing is written then.
@@ -611,7 +622,7 @@ fn encode_image(
 }
 
 /// The warning for an ICC profile the output format cannot carry.
-fn icc_dropped(format: &str) -> String {
+pub fn icc_dropped(format: &str) -> String {
     format!("{format} cannot carry an ICC profile; the input's profile was dropped")
 }
 
