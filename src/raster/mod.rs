@@ -11,7 +11,6 @@ use image::codecs::gif::GifEncoder;
 use image::codecs::hdr::HdrEncoder;
 use image::codecs::ico::IcoEncoder;
 use image::codecs::openexr::OpenExrEncoder;
-use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::codecs::qoi::QoiEncoder;
 use image::codecs::tga::TgaEncoder;
 use image::codecs::webp::WebPEncoder;
@@ -29,6 +28,7 @@ mod guard;
 mod ico;
 mod jpeg;
 mod png;
+mod png_write;
 pub mod rows;
 mod tiff;
 
@@ -386,6 +386,10 @@ pub fn encode(
             .map(|bytes| (bytes, None))
             .ok_or_else(|| cannot_hold(described));
     }
+    if format == ImageFormat::Png {
+        return guard::guarded(name, || encode_png(&tensor, icc, options.png_compression))
+            .map(|bytes| (bytes, None));
+    }
     if format == ImageFormat::Jpeg
         && tensor.sample_type() == SampleType::U8
         && matches!(tensor.channels(), 1 | 3)
@@ -421,6 +425,33 @@ pub fn encode(
     })
 }
 
+/// PNG through the row encoder, so that a whole image and one streamed a
+/// row at a time give the same bytes.
+fn encode_png(
+    tensor: &Tensor,
+    icc: Option<&[u8]>,
+    compression: PngCompression,
+) -> Result<Vec<u8>, RasterError> {
+    let info = rows::RowsInfo {
+        width: tensor.width(),
+        height: tensor.height(),
+        channels: tensor.channels(),
+        sample: tensor.sample_type(),
+        icc: icc.map(<[u8]>::to_vec),
+    };
+    let mut out = Vec::new();
+    let mut sink = png_write::sink(&mut out, &info, compression)?;
+    let fail = |e| RasterError::Encode {
+        format: "PNG",
+        source: ImageError::IoError(e),
+    };
+    for row in tensor.as_le_bytes().chunks_exact(info.row_len()) {
+        sink.write_row(row).map_err(fail)?;
+    }
+    sink.finish().map_err(fail)?;
+    Ok(out)
+}
+
 fn encode_image(
     image: &DynamicImage,
     icc: Option<&[u8]>,
@@ -434,18 +465,6 @@ fn encode_image(
         source,
     };
     let dropped = match format {
-        ImageFormat::Png => {
-            let compression = match options.png_compression {
-                PngCompression::Fast => CompressionType::Fast,
-                PngCompression::Default => CompressionType::Default,
-                PngCompression::Best => CompressionType::Best,
-            };
-            write_image(
-                PngEncoder::new_with_quality(&mut out, compression, FilterType::Adaptive),
-                image,
-                icc,
-            )
-        }
         ImageFormat::Jpeg => {
             encode_jpeg(&mut out, image, icc, options.jpeg_quality).map(|()| false)
         }
