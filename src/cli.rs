@@ -45,7 +45,7 @@ cannot be written (in a batch: any input failed); 2 the command line is wrong.";
 ///
 /// The input is a .npy array, a .npz archive (its members of a rank the
 /// layer crops are cropped, the others copied), or an image (PNG, JPEG,
-/// TIFF, BMP, WebP, GIF, TGA, QOI, ICO, farbfeld, Radiance HDR, OpenEXR)
+/// TIFF, BMP, WebP, GIF, TGA, QOI, ICO, farbfeld, Radiance HDR, OpenEXR, PNM)
 /// seen as a 4D tensor of batch 1. The layer follows the array's rank: 3D
 /// (batch, steps, features) takes Cropping1D, 4D Cropping2D, 5D Cropping3D;
 /// --layer forces one, --center-crop applies CenterCrop. A .npy output has the input's dtype, byte order and memory
@@ -83,7 +83,7 @@ pub struct Cli {
     format: Option<DataFormat>,
 
     /// What to write: npy, npz, png, jpeg, tiff, bmp, webp, gif, tga, qoi, ico,
-    /// ff (farbfeld), hdr or exr. Default: from
+    /// ff (farbfeld), hdr, exr or pnm (pbm, pgm, ppm). Default: from
     /// the output's extension; for standard output (or no extension), the
     /// input's own kind.
     #[arg(long, value_name = "KIND", value_parser = parse_kind)]
@@ -473,7 +473,7 @@ impl Cli {
             Some(ext) => FileKind::from_path(path).map(Some).ok_or_else(|| {
                 Error::Usage(format!(
                     "{}: unknown output extension {:?}; expected .npy, .npz, .png, .jpg, .jpeg, .tif, .tiff, \
-                     .bmp, .webp, .gif, .tga, .qoi, .ico, .ff, .hdr or .exr, or --to KIND",
+                     .bmp, .webp, .gif, .tga, .qoi, .ico, .ff, .hdr, .exr, .pbm, .pgm, .ppm or .pnm, or --to KIND",
                     path.display(),
                     ext.to_string_lossy()
                 ))

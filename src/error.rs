@@ -58,7 +58,7 @@ pub enum Problem {
     #[error(
         "not a .npy file, .npz archive or image rcrop reads: it starts with {0}; expected the \
          .npy magic string, a zip signature or an image signature (PNG, JPEG, TIFF, BMP, WebP, \
-         GIF, QOI, ICO, farbfeld, Radiance HDR, OpenEXR; TGA by its .tga extension)"
+         GIF, QOI, ICO, farbfeld, Radiance HDR, OpenEXR, PNM; TGA by its .tga extension)"
     )]
     UnknownKind(String),
     #[error(
@@ -86,6 +86,16 @@ pub enum Problem {
         "the file is over the image limit of {0} MiB; raise --image-limit-mib if it is trusted"
     )]
     TooBig(u64),
+    #[error(
+        "{format} is written from the whole image, and the cropped image takes {need_mib} MiB, \
+         over the image limit of {limit_mib} MiB; raise --image-limit-mib, or write PNG, TIFF, \
+         PNM or .npy, which are written a row at a time"
+    )]
+    WholeTooBig {
+        format: &'static str,
+        need_mib: u64,
+        limit_mib: u64,
+    },
 }
 
 impl Error {

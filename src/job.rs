@@ -28,6 +28,7 @@ const JPEG: FileKind = FileKind::Image(ImageFormat::Jpeg);
 
 mod archive;
 mod lossless;
+mod rows;
 
 pub use archive::MemberSummary;
 
@@ -206,6 +207,27 @@ impl Job {
                 decode_image(&self.input, &bytes, ImageFormat::Jpeg, &self.options)?;
             return self.finish(Loaded { tensor, icc }, &layer, to, &output);
         }
+        match kind {
+            FileKind::Image(format) => {
+                let mode = self.options.color_mode;
+                if let Some(mut rows) = rows::image_source(self, &mut source, format)? {
+                    return rows::crop(
+                        self,
+                        rows.as_mut(),
+                        Some(format),
+                        mode,
+                        &layer,
+                        to,
+                        &output,
+                    );
+                }
+            }
+            FileKind::Npy => {
+                let (mut rows, _) = rows::npy_source(self, &mut source, &layer)?;
+                return rows::crop(self, rows.as_mut(), None, None, &layer, to, &output);
+            }
+            FileKind::Npz => {}
+        }
         let loaded = read_tensor(&self.input, &mut source, kind, &layer, &self.options)?;
         self.finish(loaded, &layer, to, &output)
     }
@@ -238,9 +260,17 @@ impl Job {
             FileKind::Npz => return self.npz(to, true),
             FileKind::Image(format) => {
                 let layer = self.image_layer()?;
-                let bytes = read_image_file(&self.input, &mut source, self.options.image_limit)?;
-                let (h, w, c, sample) = raster::probe(&bytes, format, self.options.image_limit)
-                    .map_err(|e| self.input_error(e))?;
+                let (h, w, c, sample) = match rows::image_source(self, &mut source, format)? {
+                    Some(rows) => {
+                        let info = rows.info();
+                        (info.height, info.width, info.channels, info.sample)
+                    }
+                    None => {
+                        let limit = self.options.image_limit;
+                        let bytes = read_image_file(&self.input, &mut source, limit)?;
+                        raster::probe(&bytes, format, limit).map_err(|e| self.input_error(e))?
+                    }
+                };
                 let c = self.options.color_mode.map_or(c, ColorMode::channels);
                 let dims = match image_format(&layer) {
                     DataFormat::ChannelsLast => [1, h, w, c],

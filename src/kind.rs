@@ -36,9 +36,13 @@ impl FileKind {
         if prefix.starts_with(b"II\x2B\x00") || prefix.starts_with(b"MM\x00\x2B") {
             return Some(FileKind::Image(ImageFormat::Tiff));
         }
+        if is_pnm(prefix) {
+            return Some(FileKind::Image(ImageFormat::Pnm));
+        }
+        // The `image` crate takes any `P1`..`P7` for PNM; rcrop reads `P1`..`P6`.
         image::guess_format(prefix)
             .ok()
-            .filter(|f| IMAGE_FORMATS.contains(f))
+            .filter(|f| IMAGE_FORMATS.contains(f) && *f != ImageFormat::Pnm)
             .map(FileKind::Image)
     }
 
@@ -65,8 +69,18 @@ impl FileKind {
         match self {
             FileKind::Npy => "npy",
             FileKind::Npz => "npz",
+            FileKind::Image(ImageFormat::Pnm) => "pnm",
             FileKind::Image(f) => f.extensions_str().first().copied().unwrap_or("img"),
         }
+    }
+}
+
+/// PNM's magic number, `P1` to `P6`, then whitespace (or the end of the file).
+fn is_pnm(prefix: &[u8]) -> bool {
+    match prefix {
+        [b'P', b'1'..=b'6'] => true,
+        [b'P', b'1'..=b'6', next, ..] => b" \t\n\x0b\x0c\r".contains(next),
+        _ => false,
     }
 }
 
@@ -74,7 +88,7 @@ impl FileKind {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "unknown output format {0:?}; expected one of npy, npz, png, jpeg (jpg), tiff (tif), bmp, webp, \
-     gif, tga, qoi, ico, ff (farbfeld), hdr, exr"
+     gif, tga, qoi, ico, ff (farbfeld), hdr, exr, pnm (pbm, pgm, ppm)"
 )]
 pub struct UnknownKind(pub String);
 
@@ -87,9 +101,10 @@ impl FromStr for FileKind {
             "npz" => return Ok(FileKind::Npz),
             _ => {}
         }
+        // PAM (`.pam`) is a PNM of the `image` crate's that rcrop does not write.
         IMAGE_FORMATS
             .into_iter()
-            .find(|f| f.extensions_str().contains(&s))
+            .find(|f| f.extensions_str().contains(&s) && s != "pam")
             .map(FileKind::Image)
             .ok_or_else(|| UnknownKind(s.to_owned()))
     }
@@ -169,5 +184,24 @@ mod tests {
             None
         );
         assert_eq!(FileKind::sniff_named(b"\0\0\x02\0", None), None);
+    }
+
+    #[test]
+    fn pnm_is_p1_to_p6_then_whitespace_and_named_pbm_pgm_ppm_pnm() {
+        let pnm = Some(FileKind::Image(ImageFormat::Pnm));
+        for prefix in [&b"P1\n"[..], b"P4 8", b"P5\t", b"P6\r\n", b"P3\x0c", b"P2"] {
+            assert_eq!(FileKind::sniff(prefix), pnm, "{prefix:?}");
+        }
+        for prefix in [&b"P7\nWIDTH"[..], b"P6#", b"P0\n", b"Pf\n", b"P", b"P65"] {
+            assert_eq!(FileKind::sniff(prefix), None, "{prefix:?}");
+        }
+        for ext in ["pbm", "pgm", "ppm", "pnm"] {
+            assert_eq!(
+                ext.parse::<FileKind>(),
+                Ok(FileKind::Image(ImageFormat::Pnm))
+            );
+        }
+        assert!("pam".parse::<FileKind>().is_err());
+        assert_eq!(FileKind::Image(ImageFormat::Pnm).extension(), "pnm");
     }
 }

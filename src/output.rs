@@ -128,6 +128,19 @@ impl Sink {
         }))
     }
 
+    /// The file being written, with everything written so far flushed to
+    /// it, for writes at any offset; `None` for standard output. Nothing
+    /// may be written through the sink itself after such writes.
+    pub fn file(&mut self) -> io::Result<Option<&fs::File>> {
+        match &mut self.0 {
+            Inner::Stdout(_) => Ok(None),
+            Inner::File { temp, .. } => {
+                temp.flush()?;
+                Ok(Some(temp.get_ref().as_file()))
+            }
+        }
+    }
+
     /// Flushes everything and, for a file, renames it over the target.
     pub fn commit(self) -> io::Result<()> {
         match self.0 {

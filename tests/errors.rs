@@ -180,7 +180,7 @@ fn an_array_no_cropping_layer_takes_is_refused_with_its_shape() {
 #[test]
 fn malformed_headers_are_named_and_explained() {
     let cases: [(Vec<u8>, &str); 6] = [
-        (b"P6\n2 2\n255\n".to_vec(), "not a .npy file"),
+        (b"P7\n2 2\n255\n".to_vec(), "not a .npy file"),
         (
             b"\x93NUMPY\x04\x00\x10\x00".to_vec(),
             "unsupported .npy format version 4.0",

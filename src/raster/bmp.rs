@@ -3,10 +3,23 @@
 //! Windows header it extends; a pixel-data offset that points at the start
 //! of the palette is moved to its end, as Pillow moves it; and a palette
 //! cut short by the pixel-data offset is declared as short as it is.
+//!
+//! Uncompressed BMPs are also read a row at a time ([`source`]): each kept
+//! row is read at its offset and decoded by the same decoder, as a one-row
+//! image with the file's own header and palette, so a window of the image
+//! is byte for byte the whole decode's.
 
 use std::borrow::Cow;
+use std::io::{Cursor, Read, Seek, SeekFrom};
+
+use image::ImageDecoder;
+use image::codecs::bmp::BmpDecoder;
 
 use super::RasterError;
+use super::rows::{RowFn, RowSource, RowsInfo, StreamError, Window};
+use crate::tensor::SampleType;
+
+const NAME: &str = "BMP";
 
 /// Size of the file header before the bitmap header.
 const FILE_HEADER: usize = 14;
@@ -27,6 +40,12 @@ fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
 /// The file as the decoder should see it; unchanged (and not copied)
 /// unless one of the two cases applies.
 pub(super) fn normalize(bytes: &[u8]) -> Result<Cow<'_, [u8]>, RasterError> {
+    normalize_head(bytes, bytes.len())
+}
+
+/// [`normalize`] on the first bytes of a file of `file_len` bytes, as far
+/// as they go: they come out as the whole file's would begin.
+fn normalize_head(bytes: &[u8], mut file_len: usize) -> Result<Cow<'_, [u8]>, RasterError> {
     let Some(header_len) = u32_at(bytes, FILE_HEADER) else {
         // Too short to hold a header: the decoder says so.
         return Ok(Cow::Borrowed(bytes));
@@ -36,13 +55,14 @@ pub(super) fn normalize(bytes: &[u8]) -> Result<Cow<'_, [u8]>, RasterError> {
     if header_len == OS2_V2 {
         bytes = Cow::Owned(os2_to_windows(&bytes, header_len)?);
         header_len = INFO_HEADER;
+        file_len = file_len.saturating_sub(OS2_V2 - INFO_HEADER);
     }
     let offset = u32_at(&bytes, 10).unwrap_or(0) as usize;
     let palette_start = FILE_HEADER + header_len;
     let Some((palette_end, entry)) = palette_end(&bytes, header_len) else {
         return Ok(bytes);
     };
-    if offset == palette_start && palette_end <= bytes.len() {
+    if offset == palette_start && palette_end <= file_len {
         bytes.to_mut()[10..14].copy_from_slice(&(palette_end as u32).to_le_bytes());
     } else if entry == 4 && (palette_start + entry..palette_end).contains(&offset) {
         let stored = ((offset - palette_start) / entry) as u32;
@@ -105,6 +125,216 @@ fn os2_to_windows(bytes: &[u8], header_len: usize) -> Result<Vec<u8>, RasterErro
     Ok(out)
 }
 
+/// The bytes a caller must peek at for [`streamable`].
+pub(super) const STREAMABLE_HEAD: usize = FILE_HEADER + 20;
+
+/// Whether a BMP whose first bytes are `head` can be read a row at a time
+/// by [`source`]: its rows are stored uncompressed (1-, 2-, 4- and 8-bit
+/// palettes, 16-, 24- and 32-bit colours, bit fields of 16 or 32 bits),
+/// after its header. `Some(false)` for the rest — RLE, JPEG or PNG inside,
+/// headers the decoder does not know — which the whole-image decoder reads
+/// or refuses; `None` when `head` is too short to tell or is not a BMP's
+/// beginning.
+pub(super) fn streamable(head: &[u8]) -> Option<bool> {
+    if head.get(..2)? != b"BM" {
+        return None;
+    }
+    let offset = u32_at(head, 10)? as usize;
+    let header_len = u32_at(head, FILE_HEADER)? as usize;
+    let pixels_after_header = offset >= FILE_HEADER + header_len;
+    let readable = match header_len {
+        12 => matches!(u16_at(head, FILE_HEADER + 10)?, 1 | 4 | 8 | 24),
+        40 | 52 | 56 | OS2_V2 | 108 | 124 => {
+            let bit_count = u16_at(head, FILE_HEADER + 14)?;
+            match u32_at(head, FILE_HEADER + 16)? {
+                0 => matches!(bit_count, 1 | 2 | 4 | 8 | 16 | 24 | 32),
+                3 => header_len != OS2_V2 && matches!(bit_count, 16 | 32),
+                _ => false,
+            }
+        }
+        _ => false,
+    };
+    Some(readable && pixels_after_header)
+}
+
+/// Header, bit masks and palette at their largest: 256 colours of 4 bytes.
+const META_MAX: usize = FILE_HEADER + 124 + 16 + 256 * 4;
+
+/// An uncompressed BMP (see [`streamable`]; any other is refused) read a
+/// row at a time, bottom-up or top-down: each kept row is read at its
+/// offset, so only one row of the file is held, and decoded as the whole
+/// image's decoder decodes it, to 8-bit RGB, or RGBA when the file has an
+/// alpha mask. The BMP starts at the start of `input`. Refuses, as the
+/// whole decode does, a file that ends before its last row.
+pub(super) fn source<'a, R: Read + Seek + Send + 'a>(
+    input: R,
+    limit: u64,
+) -> Result<Box<dyn RowSource + 'a>, RasterError> {
+    Ok(Box::new(BmpRows::open(input, limit)?))
+}
+
+struct BmpRows<R> {
+    input: R,
+    info: RowsInfo,
+    /// Where the top row is in the file, and the step to the next one down.
+    top: u64,
+    step: i64,
+    stride: usize,
+    /// The file's header and palette as a one-row image, its row last.
+    one_row: Vec<u8>,
+    meta_len: usize,
+    decoded: Vec<u8>,
+}
+
+fn damaged(why: impl Into<String>) -> RasterError {
+    RasterError::Damaged {
+        format: NAME,
+        why: why.into(),
+    }
+}
+
+fn decode_error(source: image::ImageError) -> RasterError {
+    RasterError::Decode {
+        format: NAME,
+        source,
+    }
+}
+
+impl<R: Read + Seek> BmpRows<R> {
+    fn open(mut input: R, limit: u64) -> Result<Self, RasterError> {
+        let io = |e: std::io::Error| damaged(e.to_string());
+        let file_len = input.seek(SeekFrom::End(0)).map_err(io)?;
+        input.seek(SeekFrom::Start(0)).map_err(io)?;
+        let mut head = Vec::new();
+        (&mut input)
+            .take(META_MAX as u64)
+            .read_to_end(&mut head)
+            .map_err(io)?;
+        if streamable(&head) != Some(true) {
+            return Err(RasterError::NotAnImage(
+                "this BMP is compressed or not one rcrop reads a row at a time".into(),
+            ));
+        }
+        let file_len = usize::try_from(file_len).unwrap_or(usize::MAX);
+        let normal = normalize_head(&head, file_len)?;
+        // Where a byte of the normalized file is in the file.
+        let shift = (head.len() - normal.len()) as u64;
+        let normal_len = file_len.saturating_sub(shift as usize);
+        let header_len = u32_at(&normal, FILE_HEADER).unwrap_or(0) as usize;
+        let core = header_len == 12;
+        let bit_count = u16_at(&normal, FILE_HEADER + if core { 10 } else { 14 }).unwrap_or(0);
+        let compression = if core {
+            0
+        } else {
+            u32_at(&normal, FILE_HEADER + 16).unwrap_or(0)
+        };
+        let header_end = FILE_HEADER + header_len;
+        let masks_end = match (compression, header_len) {
+            (3, INFO_HEADER) => header_end + 12,
+            _ => header_end,
+        };
+        let meta_len = masks_end.max(palette_end(&normal, header_len).map_or(0, |(end, _)| end));
+        let meta = normal
+            .get(..meta_len)
+            .filter(|_| meta_len <= normal_len)
+            .ok_or_else(|| damaged("the file ends inside its header or palette"))?;
+        let offset = u64::from(u32_at(&normal, 10).unwrap_or(0));
+        // The decoder checks the header as the whole image's decoder does.
+        let mut one_row = meta.to_vec();
+        one_row[10..14].copy_from_slice(&(meta_len as u32).to_le_bytes());
+        let decoder = BmpDecoder::new(Cursor::new(&one_row[..])).map_err(decode_error)?;
+        let (width, height) = decoder.dimensions();
+        let channels = usize::from(decoder.color_type().channel_count());
+        let (width, height) = (width as usize, height as usize);
+        // A negative height (a two's complement field) says the top row is first.
+        let top_down = !core && u32_at(&one_row, FILE_HEADER + 8).is_some_and(|h| h >> 31 == 1);
+        let stride = (usize::from(bit_count) * width).div_ceil(32) * 4;
+        let pixels = (stride as u64).saturating_mul(height as u64);
+        if offset.saturating_add(pixels) > normal_len as u64 {
+            return Err(damaged(format!(
+                "its {height} rows of {stride} bytes from byte {offset} pass the end of the file"
+            )));
+        }
+        if (stride + width * channels) as u64 > limit {
+            return Err(RasterError::Limit {
+                format: NAME,
+                limit_mib: limit >> 20,
+            });
+        }
+        // A one-row image: height 1, its row right after the palette.
+        if core {
+            one_row[FILE_HEADER + 6..FILE_HEADER + 8].copy_from_slice(&1u16.to_le_bytes());
+        } else {
+            one_row[FILE_HEADER + 8..FILE_HEADER + 12].copy_from_slice(&1i32.to_le_bytes());
+        }
+        let first = shift + offset;
+        let last = first + (stride * height.saturating_sub(1)) as u64;
+        let (top, step) = if top_down {
+            (first, stride as i64)
+        } else {
+            (last, -(stride as i64))
+        };
+        Ok(Self {
+            input,
+            info: RowsInfo {
+                width,
+                height,
+                channels,
+                sample: SampleType::U8,
+                icc: None,
+            },
+            top,
+            step,
+            stride,
+            one_row,
+            meta_len,
+            decoded: vec![0; width * channels],
+        })
+    }
+
+    fn read(&mut self, window: &Window, row: &mut RowFn<'_>) -> Result<(), StreamError> {
+        let (width, height) = (self.info.width, self.info.height);
+        if window.rows.start > window.rows.end
+            || window.cols.start > window.cols.end
+            || window.rows.end > height
+            || window.cols.end > width
+        {
+            return Err(RasterError::NotAnImage(format!(
+                "rows {:?} and columns {:?} are not inside the {width}x{height} image",
+                window.rows, window.cols
+            ))
+            .into());
+        }
+        let pixel = self.info.channels;
+        let cols = window.cols.start * pixel..window.cols.end * pixel;
+        self.one_row.resize(self.meta_len + self.stride, 0);
+        for y in window.rows.clone() {
+            let at = self.top as i64 + self.step * y as i64;
+            let io = |e: std::io::Error| damaged(format!("row {y} cannot be read: {e}"));
+            self.input.seek(SeekFrom::Start(at as u64)).map_err(io)?;
+            self.input
+                .read_exact(&mut self.one_row[self.meta_len..])
+                .map_err(io)?;
+            let decoder = BmpDecoder::new(Cursor::new(&self.one_row[..])).map_err(decode_error)?;
+            decoder
+                .read_image(&mut self.decoded)
+                .map_err(decode_error)?;
+            row(&self.decoded[cols.clone()])?;
+        }
+        Ok(())
+    }
+}
+
+impl<R: Read + Seek + Send> RowSource for BmpRows<R> {
+    fn info(&self) -> &RowsInfo {
+        &self.info
+    }
+
+    fn read_window(&mut self, window: &Window, row: &mut RowFn<'_>) -> Result<(), StreamError> {
+        self.read(window, row)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,3 +391,6 @@ mod tests {
         assert_eq!(image.as_raw(), &[0, 0, 0, 255, 255, 255]);
     }
 }
+
+#[cfg(test)]
+mod rows_tests;

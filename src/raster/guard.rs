@@ -16,10 +16,10 @@ thread_local! {
 static QUIET_HOOK: Once = Once::new();
 
 /// Runs `codec`, turning a panic inside it into [`RasterError::Panic`].
-pub(super) fn guarded<T>(
+pub(super) fn guarded<T, E: From<RasterError>>(
     format: &'static str,
-    codec: impl FnOnce() -> Result<T, RasterError>,
-) -> Result<T, RasterError> {
+    codec: impl FnOnce() -> Result<T, E>,
+) -> Result<T, E> {
     QUIET_HOOK.call_once(|| {
         let previous = panic::take_hook();
         panic::set_hook(Box::new(move |info| {
@@ -37,7 +37,7 @@ pub(super) fn guarded<T>(
             .map(|s| s.to_string())
             .or_else(|| payload.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "no message".into());
-        Err(RasterError::Panic { format, message })
+        Err(RasterError::Panic { format, message }.into())
     })
 }
 
@@ -47,13 +47,14 @@ mod tests {
 
     #[test]
     fn a_panic_inside_becomes_an_error() {
-        let err = guarded::<()>("TIFF", || panic!("assertion failed: buf.len() >= 4")).unwrap_err();
+        let err = guarded::<(), RasterError>("TIFF", || panic!("assertion failed: buf.len() >= 4"))
+            .unwrap_err();
         assert!(
             err.to_string()
                 .contains("the TIFF codec failed (assertion failed: buf.len() >= 4)"),
             "{err}"
         );
-        assert_eq!(guarded("PNG", || Ok(7)).unwrap(), 7);
+        assert_eq!(guarded::<_, RasterError>("PNG", || Ok(7)).unwrap(), 7);
         assert!(!GUARDED.with(Cell::get));
     }
 }

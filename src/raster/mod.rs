@@ -3,7 +3,8 @@
 //! a tensor encodes back without converting a pixel.
 
 use std::collections::HashSet;
-use std::io::Cursor;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Cursor};
 
 use image::codecs::bmp::BmpEncoder;
 use image::codecs::farbfeld::FarbfeldEncoder;
@@ -29,11 +30,14 @@ mod ico;
 mod jpeg;
 mod png;
 mod png_write;
+mod pnm;
 pub mod rows;
 mod tiff;
+mod tiff_strips;
 
 pub use colour::{ColorMode, convert as convert_colour};
 pub use jpeg::{Grid, JpegCrop, Region, crop_lossless as crop_jpeg_lossless, grid as jpeg_grid};
+pub use rows::{RowSink, RowSource, RowsInfo, StreamError, TensorRows, Window};
 
 /// What can go wrong between an image file and a tensor.
 #[derive(Debug, thiserror::Error)]
@@ -87,7 +91,7 @@ pub enum RasterError {
 }
 
 /// The formats rcrop reads and writes.
-pub const IMAGE_FORMATS: [ImageFormat; 12] = [
+pub const IMAGE_FORMATS: [ImageFormat; 13] = [
     ImageFormat::Png,
     ImageFormat::Jpeg,
     ImageFormat::Tiff,
@@ -100,6 +104,7 @@ pub const IMAGE_FORMATS: [ImageFormat; 12] = [
     ImageFormat::Farbfeld,
     ImageFormat::Hdr,
     ImageFormat::OpenExr,
+    ImageFormat::Pnm,
 ];
 
 /// The name of an image format as people write it: PNG, JPEG, WebP.
@@ -117,6 +122,7 @@ pub fn format_name(format: ImageFormat) -> &'static str {
         ImageFormat::Farbfeld => "farbfeld",
         ImageFormat::Hdr => "Radiance HDR",
         ImageFormat::OpenExr => "OpenEXR",
+        ImageFormat::Pnm => pnm::NAME,
         _ => "image",
     }
 }
@@ -184,6 +190,7 @@ pub fn decode(
     guard::guarded(format_name(format), || {
         let (image, icc) = match format {
             ImageFormat::Tiff => return tiff::decode(bytes, limit),
+            ImageFormat::Pnm => return Ok((pnm::decode(bytes, limit)?, None)),
             ImageFormat::Jpeg => jpeg::decode(bytes, limit)?,
             ImageFormat::Bmp => decode_with_image(&bmp::normalize(bytes)?, format, limit)?,
             ImageFormat::Ico => {
@@ -244,6 +251,133 @@ fn decode_with_image(
     Ok((image, icc))
 }
 
+/// How many of a file's first bytes [`streams`] looks at.
+pub const STREAM_HEAD: usize = 64;
+
+// A PNG's interlace method is its 29th byte.
+const _: () = assert!(STREAM_HEAD >= 29);
+// A BMP's compression is in its 31st to 34th bytes.
+const _: () = assert!(STREAM_HEAD >= bmp::STREAMABLE_HEAD);
+
+/// Where an image read a row at a time comes from.
+pub enum RowInput<'a> {
+    /// Read front to back only: standard input, a pipe, or a file.
+    Stream(Box<dyn BufRead + Send + 'a>),
+    /// A regular file, read at any offset.
+    File(BufReader<File>),
+}
+
+/// Whether an image of `format` whose first bytes are `head` can be read a
+/// row at a time; `file` says whether its input is a regular file that can
+/// be read at any offset, which some formats need. The others (interlaced
+/// PNG, JPEG, WebP, GIF and the rest) are decoded whole, under the image
+/// limit.
+pub fn streams(format: ImageFormat, head: &[u8], file: bool) -> bool {
+    match format {
+        ImageFormat::Png => png::streamable(head) == Some(true),
+        ImageFormat::Pnm => true,
+        ImageFormat::Tiff => file,
+        ImageFormat::Bmp => file && bmp::streamable(head) == Some(true),
+        _ => false,
+    }
+}
+
+/// Opens an image that [`streams`] said can be read a row at a time.
+pub fn row_source<'a>(
+    format: ImageFormat,
+    input: RowInput<'a>,
+    limit: u64,
+) -> Result<Box<dyn RowSource + 'a>, RasterError> {
+    let name = format_name(format);
+    guard::guarded(name, || match (format, input) {
+        (ImageFormat::Png, RowInput::Stream(r)) => png::source(r),
+        (ImageFormat::Png, RowInput::File(r)) => png::source(r),
+        (ImageFormat::Pnm, RowInput::Stream(r)) => pnm::source(r),
+        (ImageFormat::Pnm, RowInput::File(r)) => pnm::source(r),
+        (ImageFormat::Tiff, RowInput::File(r)) => tiff::source(r, limit),
+        (ImageFormat::Bmp, RowInput::File(r)) => bmp::source(r, limit),
+        _ => Err(RasterError::NotAnImage(format!(
+            "a {name} image is not read a row at a time"
+        ))),
+    })
+}
+
+/// Refuses, before anything is decoded, an image like `info` that
+/// `format` cannot hold, as [`encode`] would refuse it.
+pub fn check_holds(format: ImageFormat, info: &RowsInfo) -> Result<(), RasterError> {
+    let pixel = Tensor::from_le_bytes(1, 1, info.channels, info.sample, vec![0; info.pixel_len()])
+        .ok_or_else(|| RasterError::NotAnImage("an image of no samples".into()))?;
+    let (colours, holds_text) = holds(format);
+    let fits = format != ImageFormat::Ico || (info.width <= 256 && info.height <= 256);
+    let held = match format {
+        ImageFormat::Tiff => tiff_strips::holds(info),
+        _ => fits && to_image(&pixel).is_some_and(|image| colours.contains(&image.color())),
+    };
+    if held {
+        return Ok(());
+    }
+    Err(RasterError::CannotHold {
+        format: format_name(format),
+        found: pixel.describe(),
+        holds: holds_text,
+    })
+}
+
+/// Whether [`row_sink`] has an encoder for `format`.
+pub fn writes_rows(format: ImageFormat) -> bool {
+    matches!(format, ImageFormat::Pnm | ImageFormat::Png)
+}
+
+/// An encoder of `format` taking the rows of an image like `info`, if the
+/// format is written a row at a time, with a warning when the ICC profile
+/// cannot be kept. `None` for the formats encoded whole.
+#[allow(clippy::type_complexity)]
+pub fn row_sink<'a, W: io::Write + Send + 'a>(
+    format: ImageFormat,
+    out: W,
+    info: &RowsInfo,
+    options: EncodeOptions,
+) -> Result<Option<(Box<dyn RowSink + 'a>, Option<String>)>, RasterError> {
+    match format {
+        ImageFormat::Png => Ok(Some((
+            png_write::sink(out, info, options.png_compression)?,
+            None,
+        ))),
+        ImageFormat::Pnm => {
+            let sink = pnm::sink(out, info)?;
+            Ok(Some((
+                sink,
+                info.icc.as_ref().map(|_| icc_dropped(pnm::NAME)),
+            )))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Writes an image like `info` as a TIFF a strip at a time, pulling its
+/// rows from `next` (any whole number of rows a call, `None` at the end).
+/// `None` if TIFF does not hold such an image; nothing is written then.
+pub fn write_tiff_rows<W: io::Write + io::Seek>(
+    out: W,
+    info: &RowsInfo,
+    icc: Option<&[u8]>,
+    next: &mut dyn FnMut() -> Option<Vec<u8>>,
+) -> Option<Result<(), RasterError>> {
+    tiff_strips::holds(info)
+        .then(|| guard::guarded("TIFF", || tiff_strips::write(out, info, icc, next)))
+}
+
+/// Passes the rows of `window` from `source` to `row`, with a panic in the
+/// codec turned into an error.
+pub fn read_window(
+    format: ImageFormat,
+    source: &mut dyn RowSource,
+    window: &Window,
+    row: &mut rows::RowFn<'_>,
+) -> Result<(), StreamError> {
+    guard::guarded(format_name(format), || source.read_window(window, row))
+}
+
 /// The tensor an image file would become — height, width, channels and
 /// dtype — read from its header alone, with the same limit as [`decode`].
 pub fn probe(
@@ -259,6 +393,7 @@ pub fn probe(
     };
     guard::guarded(name, || match format {
         ImageFormat::Tiff => tiff::probe(&bytes, limit),
+        ImageFormat::Pnm => pnm::probe(&bytes, limit),
         ImageFormat::Jpeg => jpeg::probe(&bytes, limit).map(|(h, w, c)| (h, w, c, SampleType::U8)),
         _ => probe_with_image(&bytes, format, limit),
     })
@@ -357,6 +492,7 @@ fn holds(format: ImageFormat) -> (&'static [ColorType], &'static str) {
         ImageFormat::Farbfeld => (&[Rgba16], "16-bit RGBA"),
         ImageFormat::Hdr => (&[Rgb32F], "float32 RGB"),
         ImageFormat::OpenExr => (&[Rgb32F, Rgba32F], "float32 RGB or RGBA"),
+        ImageFormat::Pnm => (&[L8, Rgb8, L16, Rgb16], pnm::HOLDS),
         _ => (&[], "nothing rcrop writes"),
     }
 }
@@ -381,7 +517,7 @@ pub fn encode(
         holds: holds_text,
     };
     if format == ImageFormat::Tiff {
-        let written = guard::guarded(name, || tiff::encode(&tensor, icc))?;
+        let written = guard::guarded(name, || tiff_strips::encode(&tensor, icc))?;
         return written
             .map(|bytes| (bytes, None))
             .ok_or_else(|| cannot_hold(described));
@@ -389,6 +525,10 @@ pub fn encode(
     if format == ImageFormat::Png {
         return guard::guarded(name, || encode_png(&tensor, icc, options.png_compression))
             .map(|bytes| (bytes, None));
+    }
+    if format == ImageFormat::Pnm {
+        let bytes = pnm::encode(&tensor)?;
+        return Ok((bytes, icc.map(|_| icc_dropped(name))));
     }
     if format == ImageFormat::Jpeg
         && tensor.sample_type() == SampleType::U8
@@ -489,9 +629,12 @@ fn encode_image(
     if format == ImageFormat::Gif {
         check_gif_round_trip(image, &out).map_err(RasterError::GifChanged)?;
     }
-    let warning = dropped
-        .then(|| format!("{name} cannot carry an ICC profile; the input's profile was dropped"));
-    Ok((out, warning))
+    Ok((out, dropped.then(|| icc_dropped(name))))
+}
+
+/// The warning for an ICC profile the output format cannot carry.
+fn icc_dropped(format: &str) -> String {
+    format!("{format} cannot carry an ICC profile; the input's profile was dropped")
 }
 
 /// JPEG with libjpeg-turbo at libjpeg's settings: 4:2:0 chroma

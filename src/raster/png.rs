@@ -1,6 +1,170 @@
-//! What the PNG decoder leaves unchecked, checked before it runs.
+//! PNG read a row at a time, and what the PNG decoder leaves unchecked,
+//! checked before it runs.
+
+use std::io::{self, BufRead, Seek, SeekFrom};
 
 use super::RasterError;
+use super::rows::{RowFn, RowSource, RowsInfo, StreamError, Window};
+use crate::tensor::SampleType;
+
+/// Whether a PNG whose first bytes are `head` can be read a row at a time:
+/// it is not interlaced (byte 28, in `IHDR`). `None` when `head` is too
+/// short to tell or is not a PNG's beginning.
+pub(super) fn streamable(head: &[u8]) -> Option<bool> {
+    let ihdr = head.get(8..29)?;
+    (ihdr[4..8] == *b"IHDR").then_some(ihdr[20] == 0)
+}
+
+/// A non-interlaced PNG, read a row at a time with the transformations the
+/// whole-image decoder applies: palettes, low bit depths and `tRNS` expanded
+/// to 8-bit gray, gray+alpha, RGB or RGBA; 16-bit kept, as little-endian.
+pub(super) fn source<'a, R: BufRead + Send + 'a>(
+    input: R,
+) -> Result<Box<dyn RowSource + 'a>, RasterError> {
+    let mut decoder = png::Decoder::new(NoSeek(input));
+    decoder.set_transformations(png::Transformations::EXPAND);
+    let reader = decoder.read_info().map_err(damaged)?;
+    let png_info = reader.info();
+    if png_info.interlaced {
+        return Err(RasterError::NotAnImage(
+            "an interlaced PNG cannot be read a row at a time".into(),
+        ));
+    }
+    if let Some(palette) = &png_info.palette
+        && palette.len() % 3 != 0
+    {
+        return Err(RasterError::Damaged {
+            format: "PNG",
+            why: format!(
+                "its PLTE chunk holds {} bytes, not a whole number of 3-byte colours",
+                palette.len()
+            ),
+        });
+    }
+    let icc = png_info.icc_profile.as_ref().map(|p| p.to_vec());
+    let (colour, depth) = reader.output_color_type();
+    let channels = colour.samples();
+    let sample = match depth {
+        png::BitDepth::Eight => SampleType::U8,
+        png::BitDepth::Sixteen => SampleType::U16,
+        other => {
+            return Err(RasterError::NotAnImage(format!(
+                "a {other:?}-bit PNG row after expansion has no tensor form"
+            )));
+        }
+    };
+    let info = RowsInfo {
+        width: png_info.width as usize,
+        height: png_info.height as usize,
+        channels,
+        sample,
+        icc,
+    };
+    Ok(Box::new(PngRows {
+        reader,
+        info,
+        swapped: Vec::new(),
+    }))
+}
+
+struct PngRows<R: BufRead> {
+    reader: png::Reader<NoSeek<R>>,
+    info: RowsInfo,
+    /// A 16-bit row turned little-endian.
+    swapped: Vec<u8>,
+}
+
+impl<R: BufRead + Send> RowSource for PngRows<R> {
+    fn info(&self) -> &RowsInfo {
+        &self.info
+    }
+
+    fn read_window(&mut self, window: &Window, row: &mut RowFn<'_>) -> Result<(), StreamError> {
+        let pixel = self.info.pixel_len();
+        let cols = window.cols.start * pixel..window.cols.end * pixel;
+        let sixteen = self.info.sample == SampleType::U16;
+        for y in 0..window.rows.end {
+            let data = match self.reader.next_row() {
+                Ok(Some(r)) => r.data(),
+                Ok(None) => {
+                    return Err(RasterError::Damaged {
+                        format: "PNG",
+                        why: format!(
+                            "its image data ends after {y} of its {} rows",
+                            self.info.height
+                        ),
+                    }
+                    .into());
+                }
+                Err(e) => return Err(damaged(e).into()),
+            };
+            if y < window.rows.start {
+                continue;
+            }
+            let kept = data.get(cols.clone()).ok_or_else(|| RasterError::Damaged {
+                format: "PNG",
+                why: format!("row {y} is shorter than its width"),
+            })?;
+            if sixteen {
+                self.swapped.clear();
+                self.swapped
+                    .extend(kept.chunks_exact(2).flat_map(|s| [s[1], s[0]]));
+                row(&self.swapped)?;
+            } else {
+                row(kept)?;
+            }
+        }
+        if window.rows.end == self.info.height {
+            // After the last row, the image data is read to its end, and its
+            // checksums checked, as the whole-image decoder does.
+            if let Err(e) = self.reader.next_row() {
+                return Err(damaged(e).into());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A decoding failure, worded as the whole-image decoder words it.
+fn damaged(e: png::DecodingError) -> RasterError {
+    RasterError::Decode {
+        format: "PNG",
+        source: image::ImageError::Decoding(image::error::DecodingError::new(
+            image::ImageFormat::Png.into(),
+            e,
+        )),
+    }
+}
+
+/// A reader the PNG decoder may hold: it reads front to back and never
+/// seeks, so standard input and pipes qualify. A seek, should one come,
+/// fails rather than reading the wrong bytes.
+struct NoSeek<R>(R);
+
+impl<R: BufRead> io::Read for NoSeek<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl<R: BufRead> BufRead for NoSeek<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.0.fill_buf()
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.0.consume(amt)
+    }
+}
+
+impl<R> Seek for NoSeek<R> {
+    fn seek(&mut self, _: SeekFrom) -> io::Result<u64> {
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "the PNG is read front to back",
+        ))
+    }
+}
 
 /// Refuses a `PLTE` chunk whose length is not a whole number of 3-byte
 /// colours, as libpng does ("invalid palette length"); the `png` crate

@@ -4,16 +4,20 @@
 //! edges, sub-byte gray, palettes and every sample format come out as
 //! samples of the matching [`SampleType`]. FillOrder 2 is undone on the raw
 //! chunk bytes before decoding, as libtiff does. The first page is read.
+//!
+//! The page is read a window at a time ([`source`]): only the strips and
+//! tiles a window touches are decoded, one row of them at a time, and the
+//! whole image ([`decode`]) is the window of all its rows and columns.
 
-use std::borrow::Cow;
-use std::io::Cursor;
+use std::io::{Cursor, Read, Seek, SeekFrom};
+use std::ops::Range;
 
-use tiff::decoder::{ChunkType, Decoder, DecodingResult, Limits};
-use tiff::encoder::{TiffEncoder, colortype};
+use tiff::decoder::{ChunkType, Decoder, Limits};
 use tiff::tags::{PlanarConfiguration, SampleFormat, Tag};
 use tiff::{ColorType, TiffError};
 
 use super::RasterError;
+use super::rows::{RowFn, RowSource, RowsInfo, StreamError, Window};
 use crate::tensor::{SampleType, Tensor};
 
 const NAME: &str = "TIFF";
@@ -66,7 +70,7 @@ enum Convert {
 }
 
 impl Page {
-    fn read(decoder: &mut Decoder<Cursor<&[u8]>>) -> Result<Self, RasterError> {
+    fn read<R: Read + Seek>(decoder: &mut Decoder<R>) -> Result<Self, RasterError> {
         let (width, height) = decoder.dimensions().map_err(decode_error)?;
         let photometric = decoder
             .find_tag_unsigned::<u16>(Tag::PhotometricInterpretation)
@@ -176,14 +180,19 @@ fn sample_type(bits: u8, format: SampleFormat) -> Result<SampleType, RasterError
     })
 }
 
-fn open(bytes: &[u8], limit: u64) -> Result<Decoder<Cursor<&[u8]>>, RasterError> {
+/// The `tiff` crate's limits: no buffer larger than `limit` bytes.
+fn limits(limit: u64) -> Limits {
     let mut limits = Limits::default();
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
     limits.decoding_buffer_size = limit;
     limits.intermediate_buffer_size = limit;
+    limits
+}
+
+fn open(bytes: &[u8], limit: u64) -> Result<Decoder<Cursor<&[u8]>>, RasterError> {
     Ok(Decoder::new(Cursor::new(bytes))
         .map_err(decode_error)?
-        .with_limits(limits))
+        .with_limits(limits(limit)))
 }
 
 /// Height, width, channels and sample type, from the first page's tags.
@@ -207,88 +216,298 @@ fn check_limit(page: &Page, limit: u64) -> Result<(), RasterError> {
     Ok(())
 }
 
-/// Decodes the first page, with its ICC profile.
+/// Decodes the first page, with its ICC profile: every row of
+/// [`source`]'s, so the whole image and a window of it cannot differ.
 pub(super) fn decode(bytes: &[u8], limit: u64) -> Result<(Tensor, Option<Vec<u8>>), RasterError> {
-    let mut original = open(bytes, limit)?;
-    let page = Page::read(&mut original)?;
-    check_limit(&page, limit)?;
-    let colour_map = match page.convert {
-        Convert::Palette => original
-            .get_tag_u16_vec(Tag::ColorMap)
-            .map_err(decode_error)?,
-        _ => Vec::new(),
+    let mut rows = TiffRows::open(Cursor::new(bytes), limit, true)?;
+    let (height, width) = (rows.info.height, rows.info.width);
+    let mut out = Vec::with_capacity(rows.page.decoded_len() as usize);
+    let whole = Window {
+        rows: 0..height,
+        cols: 0..width,
     };
-    let icc = original.get_tag_u8_vec(Tag::IccProfile).ok();
-    let (chunk_width, chunk_height) = original.chunk_dimensions();
-    let (chunk_width, chunk_height) = (chunk_width as usize, chunk_height as usize);
-    if chunk_width == 0 || chunk_height == 0 {
-        return Err(refuse("a strip or tile of size 0"));
+    rows.read(&whole, &mut |row| {
+        out.extend_from_slice(row);
+        Ok(())
+    })
+    .map_err(|e| match e {
+        StreamError::Input(e) => e,
+        StreamError::Output(e) => refuse(e.to_string()),
+    })?;
+    let tensor = Tensor::from_le_bytes(height, width, rows.page.channels, rows.page.sample, out)
+        .ok_or_else(|| refuse("fewer samples than its size"))?;
+    Ok((tensor, rows.info.icc.take()))
+}
+
+/// The first page read a window at a time: only the strips or tiles a
+/// window's rows and columns touch are decoded, one row of them at a time
+/// (every plane's, when the planes are separate), and each is converted as
+/// [`decode`] converts it. The TIFF starts at the start of `input`, which
+/// is best buffered: the decoder reads it in small pieces.
+///
+/// Holds one strip or one tile, and one row of tiles cut to the window's
+/// columns; refuses with [`RasterError::Limit`] when either would pass
+/// `limit` bytes.
+pub(super) fn source<'a, R: Read + Seek + Send + 'a>(
+    input: R,
+    limit: u64,
+) -> Result<Box<dyn RowSource + 'a>, RasterError> {
+    Ok(Box::new(TiffRows::open(input, limit, false)?))
+}
+
+struct TiffRows<R: Read + Seek> {
+    decoder: Decoder<Patched<R>>,
+    page: Page,
+    info: RowsInfo,
+    limit: u64,
+    colour_map: Vec<u16>,
+    kind: ChunkType,
+    /// Width and height of a strip or tile, in pixels.
+    chunk_width: usize,
+    chunk_height: usize,
+    /// Chunks in one row of chunks, and in one plane.
+    across: usize,
+    per_plane: usize,
+    jpeg_chunks: Option<JpegChunks>,
+    /// One decoded chunk, reused.
+    chunk: Vec<u8>,
+}
+
+impl<R: Read + Seek> TiffRows<R> {
+    /// Reads the first page's tags; with `whole`, refuses a page whose
+    /// decoded size passes `limit` before anything else.
+    fn open(input: R, limit: u64, whole: bool) -> Result<Self, RasterError> {
+        let mut file = Patched::new(input).map_err(|e| refuse(e.to_string()))?;
+        let mut original = Decoder::new(&mut file)
+            .map_err(decode_error)?
+            .with_limits(limits(limit));
+        let page = Page::read(&mut original)?;
+        if whole {
+            check_limit(&page, limit)?;
+        }
+        let colour_map = match page.convert {
+            Convert::Palette => original
+                .get_tag_u16_vec(Tag::ColorMap)
+                .map_err(decode_error)?,
+            _ => Vec::new(),
+        };
+        let icc = original.get_tag_u8_vec(Tag::IccProfile).ok();
+        let (chunk_width, chunk_height) = original.chunk_dimensions();
+        let (chunk_width, chunk_height) = (chunk_width as usize, chunk_height as usize);
+        if chunk_width == 0 || chunk_height == 0 {
+            return Err(refuse("a strip or tile of size 0"));
+        }
+        let kind = original.get_chunk_type();
+        let across = page.width.div_ceil(chunk_width);
+        let per_plane = match kind {
+            ChunkType::Strip => page.height.div_ceil(chunk_height),
+            ChunkType::Tile => across * page.height.div_ceil(chunk_height),
+        };
+        let predictor = original
+            .find_tag_unsigned::<u16>(Tag::Predictor)
+            .map_err(decode_error)?
+            .unwrap_or(1);
+        let edits = decodable(&mut original, &page, predictor)?;
+        drop(original);
+        edits.apply(&mut file)?;
+        let mut decoder = Decoder::new(file)
+            .map_err(decode_error)?
+            .with_limits(limits(limit));
+        let jpeg_chunks = match page.compression {
+            JPEG => Some(JpegChunks::read(&mut decoder, kind)?),
+            _ => None,
+        };
+        let info = RowsInfo {
+            width: page.width,
+            height: page.height,
+            channels: page.channels,
+            sample: page.sample,
+            icc,
+        };
+        let rows = Self {
+            decoder,
+            page,
+            info,
+            limit,
+            colour_map,
+            kind,
+            chunk_width,
+            chunk_height,
+            across,
+            per_plane,
+            jpeg_chunks,
+            chunk: Vec::new(),
+        };
+        rows.check_chunk_size()?;
+        Ok(rows)
     }
-    let across = page.width.div_ceil(chunk_width);
-    let per_plane = match original.get_chunk_type() {
-        ChunkType::Strip => page.height.div_ceil(chunk_height),
-        ChunkType::Tile => across * page.height.div_ceil(chunk_height),
-    };
-    let predictor = original
-        .find_tag_unsigned::<u16>(Tag::Predictor)
-        .map_err(decode_error)?
-        .unwrap_or(1);
-    let copy = decodable(bytes, &mut original, &page, predictor)?;
-    let mut decoder = open(&copy, limit)?;
-    let chunk_type = decoder.get_chunk_type();
-    let jpeg_chunks = match page.compression {
-        JPEG => Some(JpegChunks::read(&mut decoder, chunk_type)?),
-        _ => None,
-    };
-    let mut out = vec![0u8; page.decoded_len() as usize];
-    let planes = if page.planar { page.samples } else { 1 };
-    for plane in 0..planes {
-        for index in 0..per_plane {
-            let number = plane * per_plane + index;
-            let origin = (
-                (index / across) * chunk_height,
-                (index % across) * chunk_width,
-            );
-            if let Some(chunks) = &jpeg_chunks {
-                // What libtiff's JPEGPreDecode checks: a chunk's JPEG frame
-                // is the size of the chunk, or the decoder would be asked
-                // for more pixels than the chunk holds (or fewer).
-                let (width, heights) = match chunk_type {
-                    ChunkType::Tile => (chunk_width, [chunk_height; 2]),
-                    ChunkType::Strip => (
-                        page.width,
-                        [chunk_height, chunk_height.min(page.height - origin.0)],
-                    ),
-                };
-                let frame = frame_size(chunks.data(&copy, number));
-                if !frame.is_some_and(|(h, w)| w == width && heights.contains(&h)) {
-                    let found = frame.map_or("no readable frame header".into(), |(h, w)| {
-                        format!("a {w}x{h} JPEG image")
-                    });
-                    let kind = match chunk_type {
-                        ChunkType::Tile => "tile",
-                        ChunkType::Strip => "strip",
-                    };
-                    return Err(refuse(format!(
-                        "{kind} {number} holds {found} where the {kind} is {width}x{}",
-                        heights[1]
-                    )));
-                }
-            }
-            let chunk = decoder.read_chunk(number as u32).map_err(decode_error)?;
-            let placed = Placement {
-                page: &page,
-                plane,
-                origin,
-                chunk_width: chunk_width.min(page.width - origin.1),
-                colour_map: &colour_map,
-            };
-            placed.put(&chunk_bytes(chunk), &mut out)?;
+
+    /// Refuses a page one of whose chunks, decoded, would pass the limit.
+    /// The `tiff` crate decodes no padding past the image's edges: one
+    /// strip of RowsPerStrip 2³²−1 is the image's height.
+    fn check_chunk_size(&self) -> Result<(), RasterError> {
+        let in_chunk = if self.page.planar {
+            1
+        } else {
+            self.page.samples
+        };
+        let (width, height) = (
+            self.chunk_width.min(self.page.width) as u64,
+            self.chunk_height.min(self.page.height) as u64,
+        );
+        let row = (width * u64::from(self.page.bits) * in_chunk as u64).div_ceil(8);
+        if row.saturating_mul(height) > self.limit {
+            return Err(self.over_limit());
+        }
+        Ok(())
+    }
+
+    fn over_limit(&self) -> RasterError {
+        RasterError::Limit {
+            format: NAME,
+            limit_mib: self.limit >> 20,
         }
     }
-    let tensor = Tensor::from_le_bytes(page.height, page.width, page.channels, page.sample, out)
-        .ok_or_else(|| refuse("fewer samples than its size"))?;
-    Ok((tensor, icc))
+
+    fn read(&mut self, window: &Window, row: &mut RowFn<'_>) -> Result<(), StreamError> {
+        let (width, height) = (self.page.width, self.page.height);
+        if window.rows.start > window.rows.end
+            || window.cols.start > window.cols.end
+            || window.rows.end > height
+            || window.cols.end > width
+        {
+            return Err(RasterError::NotAnImage(format!(
+                "rows {:?} and columns {:?} are not inside the {width}x{height} image",
+                window.rows, window.cols
+            ))
+            .into());
+        }
+        if window.rows.is_empty() || window.cols.is_empty() {
+            return Ok(());
+        }
+        let (chunk_width, chunk_height) = (self.chunk_width, self.chunk_height);
+        let columns = match self.kind {
+            ChunkType::Strip => 0..1,
+            ChunkType::Tile => {
+                window.cols.start / chunk_width..window.cols.end.div_ceil(chunk_width)
+            }
+        };
+        let planes = if self.page.planar {
+            self.page.samples
+        } else {
+            1
+        };
+        // One chunk covers the window's columns: its rows go out one by one.
+        let direct = planes == 1 && columns.len() == 1;
+        let line = window.cols.len() * self.info.pixel_len();
+        let band_rows = if direct {
+            1
+        } else {
+            chunk_height.min(window.rows.len())
+        };
+        let band_len = (band_rows as u64).saturating_mul(line as u64);
+        if band_len > self.limit {
+            return Err(self.over_limit().into());
+        }
+        let mut band = vec![0u8; band_len as usize];
+        let bands = window.rows.start / chunk_height..window.rows.end.div_ceil(chunk_height);
+        for band_index in bands {
+            let top = band_index * chunk_height;
+            let kept = top.max(window.rows.start)..(top + chunk_height).min(window.rows.end);
+            for plane in 0..planes {
+                for column in columns.clone() {
+                    let number = plane * self.per_plane + band_index * self.across + column;
+                    let origin = (top, column * chunk_width);
+                    self.decode_chunk(number, origin)?;
+                    let placed = Placement {
+                        page: &self.page,
+                        plane,
+                        origin,
+                        chunk_width: chunk_width.min(width - origin.1),
+                        colour_map: &self.colour_map,
+                    };
+                    for y in kept.clone() {
+                        let at = if direct { 0 } else { (y - kept.start) * line };
+                        let dest = &mut band[at..at + line];
+                        placed.put_row(&self.chunk, y, &window.cols, dest)?;
+                        if direct {
+                            row(dest)?;
+                        }
+                    }
+                }
+            }
+            if !direct {
+                for kept_row in band.chunks_exact(line).take(kept.len()) {
+                    row(kept_row)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Decodes chunk `number`, whose first pixel is at `origin`, into
+    /// `self.chunk`: its samples as little-endian bytes.
+    fn decode_chunk(&mut self, number: usize, origin: (usize, usize)) -> Result<(), RasterError> {
+        if let Some(chunks) = &self.jpeg_chunks {
+            // What libtiff's JPEGPreDecode checks: a chunk's JPEG frame is
+            // the size of the chunk, or the decoder would be asked for more
+            // pixels than the chunk holds (or fewer).
+            let (width, heights) = match self.kind {
+                ChunkType::Tile => (self.chunk_width, [self.chunk_height; 2]),
+                ChunkType::Strip => (
+                    self.page.width,
+                    [
+                        self.chunk_height,
+                        self.chunk_height.min(self.page.height - origin.0),
+                    ],
+                ),
+            };
+            let frame = chunks.frame_size(self.decoder.inner(), number);
+            if !frame.is_some_and(|(h, w)| w == width && heights.contains(&h)) {
+                let found = frame.map_or("no readable frame header".into(), |(h, w)| {
+                    format!("a {w}x{h} JPEG image")
+                });
+                let kind = match self.kind {
+                    ChunkType::Tile => "tile",
+                    ChunkType::Strip => "strip",
+                };
+                return Err(refuse(format!(
+                    "{kind} {number} holds {found} where the {kind} is {width}x{}",
+                    heights[1]
+                )));
+            }
+        }
+        let number =
+            u32::try_from(number).map_err(|_| refuse("more strips or tiles than TIFF holds"))?;
+        let layout = self
+            .decoder
+            .image_chunk_buffer_layout(number)
+            .map_err(decode_error)?;
+        if layout.len as u64 > self.limit {
+            return Err(self.over_limit());
+        }
+        self.chunk.resize(layout.len, 0);
+        self.decoder
+            .read_chunk_bytes(number, &mut self.chunk)
+            .map_err(decode_error)?;
+        if cfg!(target_endian = "big") && self.page.convert == Convert::None {
+            let size = self.page.sample.itemsize();
+            self.chunk
+                .chunks_exact_mut(size)
+                .for_each(|sample| sample.reverse());
+        }
+        Ok(())
+    }
+}
+
+impl<R: Read + Seek + Send> RowSource for TiffRows<R> {
+    fn info(&self) -> &RowsInfo {
+        &self.info
+    }
+
+    fn read_window(&mut self, window: &Window, row: &mut RowFn<'_>) -> Result<(), StreamError> {
+        self.read(window, row)
+    }
 }
 
 /// Where each chunk's bytes are, for looking into JPEG chunks before they
@@ -299,7 +518,10 @@ struct JpegChunks {
 }
 
 impl JpegChunks {
-    fn read(decoder: &mut Decoder<Cursor<&[u8]>>, kind: ChunkType) -> Result<Self, RasterError> {
+    fn read<R: Read + Seek>(
+        decoder: &mut Decoder<R>,
+        kind: ChunkType,
+    ) -> Result<Self, RasterError> {
         let (offsets, counts) = match kind {
             ChunkType::Strip => (Tag::StripOffsets, Tag::StripByteCounts),
             ChunkType::Tile => (Tag::TileOffsets, Tag::TileByteCounts),
@@ -310,37 +532,59 @@ impl JpegChunks {
         })
     }
 
-    /// The bytes of chunk `number`, as far as the file holds them.
-    fn data<'a>(&self, file: &'a [u8], number: usize) -> &'a [u8] {
-        let at = |v: &[u64]| {
-            v.get(number)
-                .map_or(0, |&x| usize::try_from(x).unwrap_or(usize::MAX))
-        };
-        let start = at(&self.offsets).min(file.len());
-        let end = start.saturating_add(at(&self.counts)).min(file.len());
-        &file[start..end]
+    /// Height and width in the frame header of chunk `number`'s JPEG
+    /// stream, as far as the file holds it.
+    fn frame_size(&self, file: &mut (impl Read + Seek), number: usize) -> Option<(usize, usize)> {
+        /// Bytes read at once: the frame header is rarely further in.
+        const PREFIX: u64 = 4096;
+        let start = *self.offsets.get(number).unwrap_or(&0);
+        let len = *self.counts.get(number).unwrap_or(&0);
+        let mut prefix = Vec::new();
+        file.seek(SeekFrom::Start(start)).ok()?;
+        file.by_ref()
+            .take(len.min(PREFIX))
+            .read_to_end(&mut prefix)
+            .ok()?;
+        frame_size(|at, buf| {
+            let end = at.checked_add(buf.len() as u64)?;
+            if end > len {
+                return None;
+            }
+            if let Some(held) = prefix.get(at as usize..end as usize) {
+                buf.copy_from_slice(held);
+                return Some(());
+            }
+            file.seek(SeekFrom::Start(start.checked_add(at)?)).ok()?;
+            file.read_exact(buf).ok()
+        })
     }
 }
 
 /// Height and width in a JPEG stream's frame header, found by walking its
-/// marker segments from the start-of-image marker.
-fn frame_size(data: &[u8]) -> Option<(usize, usize)> {
-    let be16 = |at: usize| Some(u16::from_be_bytes([*data.get(at)?, *data.get(at + 1)?]) as usize);
-    if !data.starts_with(&[0xFF, 0xD8]) {
+/// marker segments from the start-of-image marker; `read(at, buf)` fills
+/// `buf` with the stream's bytes from `at`, or fails past its end.
+fn frame_size(mut read: impl FnMut(u64, &mut [u8]) -> Option<()>) -> Option<(usize, usize)> {
+    let mut byte = |at: u64| {
+        let mut one = [0u8; 1];
+        read(at, &mut one).map(|()| one[0])
+    };
+    if byte(0)? != 0xFF || byte(1)? != 0xD8 {
         return None;
     }
-    let mut at = 2usize;
+    let mut at = 2u64;
     loop {
-        while data.get(at + 1) == Some(&0xFF) && data.get(at) == Some(&0xFF) {
+        while byte(at + 1) == Some(0xFF) && byte(at) == Some(0xFF) {
             at += 1;
         }
-        if *data.get(at)? != 0xFF {
+        if byte(at)? != 0xFF {
             return None;
         }
-        match *data.get(at + 1)? {
+        let marker = byte(at + 1)?;
+        let mut be16 = |at: u64| Some(u64::from(u16::from_be_bytes([byte(at)?, byte(at + 1)?])));
+        match marker {
             // Start of frame: every SOFn but DHT, JPG and DAC.
             m @ 0xC0..=0xCF if !matches!(m, 0xC4 | 0xC8 | 0xCC) => {
-                return Some((be16(at + 5)?, be16(at + 7)?));
+                return Some((be16(at + 5)? as usize, be16(at + 7)? as usize));
             }
             // Start of scan or end of image before any frame.
             0xDA | 0xD9 => return None,
@@ -349,27 +593,7 @@ fn frame_size(data: &[u8]) -> Option<(usize, usize)> {
     }
 }
 
-/// A decoded chunk's samples as little-endian bytes.
-fn chunk_bytes(chunk: DecodingResult) -> Vec<u8> {
-    fn le<T: Copy, const N: usize>(values: &[T], bytes: impl Fn(T) -> [u8; N]) -> Vec<u8> {
-        values.iter().flat_map(|&v| bytes(v)).collect()
-    }
-    match chunk {
-        DecodingResult::U8(v) => v,
-        DecodingResult::I8(v) => v.iter().map(|&b| b as u8).collect(),
-        DecodingResult::U16(v) => le(&v, u16::to_le_bytes),
-        DecodingResult::I16(v) => le(&v, i16::to_le_bytes),
-        DecodingResult::U32(v) => le(&v, u32::to_le_bytes),
-        DecodingResult::I32(v) => le(&v, i32::to_le_bytes),
-        DecodingResult::U64(v) => le(&v, u64::to_le_bytes),
-        DecodingResult::I64(v) => le(&v, i64::to_le_bytes),
-        DecodingResult::F16(v) => le(&v, |h| h.to_bits().to_le_bytes()),
-        DecodingResult::F32(v) => le(&v, f32::to_le_bytes),
-        DecodingResult::F64(v) => le(&v, f64::to_le_bytes),
-    }
-}
-
-/// Where one decoded chunk goes in the tensor.
+/// Where one decoded chunk's samples go in the rows of a window.
 struct Placement<'a> {
     page: &'a Page,
     plane: usize,
@@ -382,7 +606,15 @@ struct Placement<'a> {
 }
 
 impl Placement<'_> {
-    fn put(&self, chunk: &[u8], out: &mut [u8]) -> Result<(), RasterError> {
+    /// Converts image row `y` of the chunk, as far as it lies in `cols`,
+    /// into `dest`, the row of the window's columns.
+    fn put_row(
+        &self,
+        chunk: &[u8],
+        y: usize,
+        cols: &Range<usize>,
+        dest: &mut [u8],
+    ) -> Result<(), RasterError> {
         let page = self.page;
         let in_chunk = if page.planar { 1 } else { page.samples };
         // Rows of packed samples end on a byte boundary.
@@ -390,49 +622,56 @@ impl Placement<'_> {
         if row_bytes == 0 {
             return Err(refuse("a chunk with empty rows"));
         }
+        let r = y - self.origin.0;
+        let row = chunk
+            .get(r * row_bytes..(r + 1) * row_bytes)
+            .ok_or_else(|| refuse("a strip or tile with fewer rows than its size"))?;
+        // The chunk's columns inside the window, counted from the chunk's first.
+        let first = cols.start.max(self.origin.1);
+        let end = cols.end.min(self.origin.1 + self.chunk_width);
+        if first >= end {
+            return Ok(());
+        }
+        let xs = first - self.origin.1..end - self.origin.1;
         let pixel_out = page.channels * page.sample.itemsize();
-        for (r, row) in chunk.chunks_exact(row_bytes).enumerate() {
-            let y = self.origin.0 + r;
-            if y >= page.height {
-                break;
+        let at = (first - cols.start) * pixel_out;
+        let dest = &mut dest[at..at + xs.len() * pixel_out];
+        match page.convert {
+            Convert::None if !page.planar => {
+                dest.copy_from_slice(&row[xs.start * pixel_out..xs.end * pixel_out]);
             }
-            let start = (y * page.width + self.origin.1) * pixel_out;
-            let dest = &mut out[start..start + self.chunk_width * pixel_out];
-            match page.convert {
-                Convert::None if !page.planar => {
-                    dest.copy_from_slice(&row[..dest.len()]);
+            Convert::None => {
+                let size = page.sample.itemsize();
+                let samples = row[xs.start * size..xs.end * size].chunks_exact(size);
+                for (x, sample) in samples.enumerate() {
+                    let at = x * pixel_out + self.plane * size;
+                    dest[at..at + size].copy_from_slice(sample);
                 }
-                Convert::None => {
-                    let size = page.sample.itemsize();
-                    for (x, sample) in row.chunks_exact(size).take(self.chunk_width).enumerate() {
-                        let at = x * pixel_out + self.plane * size;
-                        dest[at..at + size].copy_from_slice(sample);
-                    }
-                }
-                Convert::ScaleGray => {
-                    let max = (1u16 << page.bits) - 1;
-                    for (x, d) in dest.iter_mut().enumerate() {
-                        *d = (u16::from(packed(row, x, page.bits)) * 255 / max) as u8;
-                    }
-                }
-                Convert::Palette => self.look_up(row, dest)?,
-                Convert::Unpack12 => {
-                    for (x, d) in dest.chunks_exact_mut(2).enumerate() {
-                        d.copy_from_slice(&unpack12(row, x).to_le_bytes());
-                    }
-                }
-                Convert::YCbCr => {
-                    for (ycc, rgb) in row.chunks_exact(3).zip(dest.chunks_exact_mut(3)) {
-                        rgb.copy_from_slice(&ycc_to_rgb(ycc[0], ycc[1], ycc[2]));
-                    }
-                }
-                Convert::Cmyk => cmyk_to_rgb(row, dest),
             }
+            Convert::ScaleGray => {
+                let max = (1u16 << page.bits) - 1;
+                for (x, d) in xs.zip(dest.iter_mut()) {
+                    *d = (u16::from(packed(row, x, page.bits)) * 255 / max) as u8;
+                }
+            }
+            Convert::Palette => self.look_up(row, xs, dest)?,
+            Convert::Unpack12 => {
+                for (x, d) in xs.zip(dest.chunks_exact_mut(2)) {
+                    d.copy_from_slice(&unpack12(row, x).to_le_bytes());
+                }
+            }
+            Convert::YCbCr => {
+                let ycc = row[xs.start * 3..xs.end * 3].chunks_exact(3);
+                for (ycc, rgb) in ycc.zip(dest.chunks_exact_mut(3)) {
+                    rgb.copy_from_slice(&ycc_to_rgb(ycc[0], ycc[1], ycc[2]));
+                }
+            }
+            Convert::Cmyk => cmyk_to_rgb(&row[xs.start * 4..xs.end * 4], dest),
         }
         Ok(())
     }
 
-    fn look_up(&self, row: &[u8], dest: &mut [u8]) -> Result<(), RasterError> {
+    fn look_up(&self, row: &[u8], xs: Range<usize>, dest: &mut [u8]) -> Result<(), RasterError> {
         let entries = 1usize << self.page.bits;
         if self.colour_map.len() < 3 * entries {
             return Err(refuse(format!(
@@ -442,7 +681,7 @@ impl Placement<'_> {
                 3 * entries
             )));
         }
-        for (x, rgb) in dest.chunks_exact_mut(3).enumerate() {
+        for (x, rgb) in xs.zip(dest.chunks_exact_mut(3)) {
             let index = usize::from(packed(row, x, self.page.bits));
             for (c, value) in rgb.iter_mut().enumerate() {
                 // As Pillow reads TIFF colour maps: the high byte of each 16-bit entry.
@@ -498,18 +737,28 @@ fn cmyk_to_rgb(row: &[u8], dest: &mut [u8]) {
     }
 }
 
-/// The file as the `tiff` crate can decode it: with the bits of every strip
-/// or tile reversed when the page says FillOrder 2 (the first pixel in the
-/// low bit of each byte), as libtiff reverses them; a palette page marked
-/// gray, so that the crate returns its indices; and a 12-bit gray page
-/// marked as 8-bit rows of the same bytes, which rcrop then unpacks.
-fn decodable<'a>(
-    bytes: &'a [u8],
-    decoder: &mut Decoder<Cursor<&[u8]>>,
+/// What the `tiff` crate must see differently to decode the page: the bits
+/// of every strip or tile reversed when the page says FillOrder 2 (the
+/// first pixel in the low bit of each byte), as libtiff reverses them; a
+/// palette page marked gray, so that the crate returns its indices; and a
+/// 12-bit gray page marked as 8-bit rows of the same bytes, which rcrop
+/// then unpacks.
+struct Edits {
+    /// Offsets and byte counts of the chunks whose bits are reversed.
+    reversed: Vec<(u64, u64)>,
+    /// Entries of the first page given a new value.
+    tags: Vec<(Tag, u32)>,
+}
+
+fn decodable<R: Read + Seek>(
+    decoder: &mut Decoder<R>,
     page: &Page,
     predictor: u16,
-) -> Result<Cow<'a, [u8]>, RasterError> {
-    let mut copy = Cow::Borrowed(bytes);
+) -> Result<Edits, RasterError> {
+    let mut edits = Edits {
+        reversed: Vec::new(),
+        tags: Vec::new(),
+    };
     let fill_order = decoder
         .find_tag_unsigned::<u16>(Tag::FillOrder)
         .map_err(decode_error)?
@@ -521,48 +770,144 @@ fn decodable<'a>(
         };
         let offsets = decoder.get_tag_u64_vec(offsets).map_err(decode_error)?;
         let counts = decoder.get_tag_u64_vec(counts).map_err(decode_error)?;
-        let owned = copy.to_mut();
-        for (&offset, &count) in offsets.iter().zip(&counts) {
-            let chunk = usize::try_from(offset)
-                .ok()
-                .zip(usize::try_from(count).ok())
-                .and_then(|(start, count)| owned.get_mut(start..start.checked_add(count)?))
-                .ok_or_else(|| refuse("a strip or tile past the end of the file"))?;
-            chunk.iter_mut().for_each(|b| *b = b.reverse_bits());
-        }
+        edits.reversed = offsets.into_iter().zip(counts).collect();
     }
     match page.convert {
-        Convert::Palette => ifd::patch(
-            copy.to_mut(),
-            Tag::PhotometricInterpretation,
-            BLACK_IS_ZERO.into(),
-        )?,
+        Convert::Palette => edits
+            .tags
+            .push((Tag::PhotometricInterpretation, BLACK_IS_ZERO.into())),
         Convert::Unpack12 => {
             if predictor != 1 {
                 return Err(refuse("12-bit samples with a predictor are not read"));
             }
             let widen = |n: u32| (u64::from(n) * 12).div_ceil(8) as u32;
             let (tile_width, _) = decoder.chunk_dimensions();
-            let owned = copy.to_mut();
-            ifd::patch(owned, Tag::BitsPerSample, 8)?;
-            ifd::patch(owned, Tag::ImageWidth, widen(page.width as u32))?;
+            edits.tags.push((Tag::BitsPerSample, 8));
+            edits.tags.push((Tag::ImageWidth, widen(page.width as u32)));
             if decoder.get_chunk_type() == ChunkType::Tile {
-                ifd::patch(owned, Tag::TileWidth, widen(tile_width))?;
+                edits.tags.push((Tag::TileWidth, widen(tile_width)));
             }
         }
         _ => {}
     }
-    Ok(copy)
+    Ok(edits)
 }
 
-/// In-place edits of the first page's entries whose one value is held in
-/// the entry itself (a SHORT or a LONG).
+impl Edits {
+    /// Makes `file` read as edited, from its start.
+    fn apply<R: Read + Seek>(self, file: &mut Patched<R>) -> Result<(), RasterError> {
+        let io = |e: std::io::Error| refuse(e.to_string());
+        let len = file.seek(SeekFrom::End(0)).map_err(io)?;
+        let mut reversed = Vec::with_capacity(self.reversed.len());
+        for (offset, count) in self.reversed {
+            let end = offset
+                .checked_add(count)
+                .filter(|&end| end <= len)
+                .ok_or_else(|| refuse("a strip or tile past the end of the file"))?;
+            reversed.push(offset..end);
+        }
+        file.reverse(reversed);
+        for (tag, value) in self.tags {
+            let (at, bytes) = ifd::patch(file, tag, value)?;
+            file.replace(at, bytes);
+        }
+        file.seek(SeekFrom::Start(0)).map_err(io)?;
+        Ok(())
+    }
+}
+
+/// A file read with some of its bytes changed, without copying it: bit
+/// reversed ranges, then bytes replaced at given offsets.
+struct Patched<R> {
+    inner: R,
+    pos: u64,
+    /// Sorted and disjoint.
+    reversed: Vec<Range<u64>>,
+    replaced: Vec<(u64, Vec<u8>)>,
+}
+
+impl<R: Read + Seek> Patched<R> {
+    fn new(mut inner: R) -> std::io::Result<Self> {
+        inner.seek(SeekFrom::Start(0))?;
+        Ok(Self {
+            inner,
+            pos: 0,
+            reversed: Vec::new(),
+            replaced: Vec::new(),
+        })
+    }
+
+    fn reverse(&mut self, mut ranges: Vec<Range<u64>>) {
+        ranges.retain(|r| !r.is_empty());
+        ranges.sort_by_key(|r| r.start);
+        let mut merged: Vec<Range<u64>> = Vec::with_capacity(ranges.len());
+        for r in ranges {
+            match merged.last_mut() {
+                Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+                _ => merged.push(r),
+            }
+        }
+        self.reversed = merged;
+    }
+
+    fn replace(&mut self, at: u64, bytes: Vec<u8>) {
+        self.replaced.push((at, bytes));
+    }
+}
+
+impl<R: Read> Read for Patched<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let start = self.pos;
+        let end = start + n as u64;
+        let first = self.reversed.partition_point(|r| r.end <= start);
+        for r in self.reversed[first..].iter().take_while(|r| r.start < end) {
+            let from = (r.start.max(start) - start) as usize;
+            let to = (r.end.min(end) - start) as usize;
+            buf[from..to].iter_mut().for_each(|b| *b = b.reverse_bits());
+        }
+        for (at, bytes) in &self.replaced {
+            let (from, to) = ((*at).max(start), (at + bytes.len() as u64).min(end));
+            if from < to {
+                buf[(from - start) as usize..(to - start) as usize]
+                    .copy_from_slice(&bytes[(from - at) as usize..(to - at) as usize]);
+            }
+        }
+        self.pos = end;
+        Ok(n)
+    }
+}
+
+impl<R: Seek> Seek for Patched<R> {
+    fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
+        self.pos = self.inner.seek(pos)?;
+        Ok(self.pos)
+    }
+}
+
+/// Edits of the first page's entries whose one value is held in the entry
+/// itself (a SHORT or a LONG).
 mod ifd {
+    use std::io::{Read, Seek, SeekFrom};
+
     use super::{RasterError, Tag, refuse};
 
-    pub(super) fn patch(bytes: &mut [u8], tag: Tag, value: u32) -> Result<(), RasterError> {
+    /// Where the value of `tag`'s entry is, and the bytes that give it
+    /// `value`.
+    pub(super) fn patch(
+        file: &mut (impl Read + Seek),
+        tag: Tag,
+        value: u32,
+    ) -> Result<(u64, Vec<u8>), RasterError> {
         let cannot = || refuse(format!("its {tag:?} entry cannot be read"));
-        let big = match bytes.get(..2) {
+        let mut read = |at: u64, len: usize| -> Option<Vec<u8>> {
+            file.seek(SeekFrom::Start(at)).ok()?;
+            let mut out = Vec::with_capacity(len);
+            file.by_ref().take(len as u64).read_to_end(&mut out).ok()?;
+            Some(out)
+        };
+        let head = read(0, 16).ok_or_else(cannot)?;
+        let big = match head.get(..2) {
             Some(b"MM") => true,
             Some(b"II") => false,
             _ => return Err(cannot()),
@@ -576,36 +921,37 @@ mod ifd {
                 field.iter().rev().fold(0, fold)
             })
         };
-        let bigtiff = int(bytes, 2, 2) == Some(43);
+        let bigtiff = int(&head, 2, 2) == Some(43);
         let (offset, count_len, entry_len, count_at, value_at) = if bigtiff {
-            (int(bytes, 8, 8), 8, 20, 4, 12)
+            (int(&head, 8, 8), 8, 20, 4, 12)
         } else {
-            (int(bytes, 4, 4), 2, 12, 4, 8)
+            (int(&head, 4, 4), 2, 12, 4, 8)
         };
-        let ifd = usize::try_from(offset.ok_or_else(cannot)?).map_err(|_| cannot())?;
-        let entries = int(bytes, ifd, count_len).ok_or_else(cannot)?;
-        for i in 0..entries.min(4096) as usize {
-            let entry = ifd + count_len + i * entry_len;
-            if int(bytes, entry, 2) != Some(u64::from(tag.to_u16())) {
+        let ifd = offset.ok_or_else(cannot)?;
+        let count = read(ifd, count_len).ok_or_else(cannot)?;
+        let entries = int(&count, 0, count_len).ok_or_else(cannot)?.min(4096) as usize;
+        let first = ifd.checked_add(count_len as u64).ok_or_else(cannot)?;
+        let table = read(first, entries * entry_len).ok_or_else(cannot)?;
+        for (index, entry) in table.chunks_exact(entry_len).enumerate() {
+            if int(entry, 0, 2) != Some(u64::from(tag.to_u16())) {
                 continue;
             }
-            let size = match int(bytes, entry + 2, 2) {
+            let size = match int(entry, 2, 2) {
                 Some(3) => 2,
                 Some(4) => 4,
                 _ => return Err(cannot()),
             };
             let count_bytes = if bigtiff { 8 } else { 4 };
-            if int(bytes, entry + count_at, count_bytes) != Some(1) {
+            if int(entry, count_at, count_bytes) != Some(1) {
                 return Err(cannot());
             }
-            let at = entry + value_at;
-            let field = bytes.get_mut(at..at + size).ok_or_else(cannot)?;
             let value = u64::from(value).to_be_bytes();
-            field.copy_from_slice(&value[8 - size..]);
+            let mut field = value[8 - size..].to_vec();
             if !big {
                 field.reverse();
             }
-            return Ok(());
+            let at = first + (index * entry_len + value_at) as u64;
+            return Ok((at, field));
         }
         Err(cannot())
     }
@@ -615,51 +961,5 @@ mod ifd {
 pub(super) const HOLDS: &str = "gray of any sample type rcrop reads but float16; RGB or RGBA of \
      8-, 16- or 32-bit unsigned integers or float32/64 (no gray+alpha)";
 
-/// Writes a tensor as an uncompressed TIFF in strips, with its ICC profile.
-pub(super) fn encode(tensor: &Tensor, icc: Option<&[u8]>) -> Result<Option<Vec<u8>>, RasterError> {
-    let mut out = Cursor::new(Vec::new());
-    let fail = |e: TiffError| RasterError::Tiff {
-        why: format!("cannot encode: {e}"),
-    };
-    let mut encoder = TiffEncoder::new(&mut out).map_err(fail)?;
-    let encoder = &mut encoder;
-    let (w, h) = (tensor.width() as u32, tensor.height() as u32);
-    macro_rules! write {
-        ($colour:ty, $t:ty) => {{
-            let data = tensor
-                .elements::<$t>()
-                .ok_or_else(|| refuse("mismatched samples"))?;
-            let mut image = encoder.new_image::<$colour>(w, h).map_err(fail)?;
-            if let Some(profile) = icc {
-                image
-                    .encoder()
-                    .write_tag(Tag::IccProfile, profile)
-                    .map_err(fail)?;
-            }
-            image.write_data(&data).map_err(fail)?;
-        }};
-    }
-    use SampleType as S;
-    match (tensor.sample_type(), tensor.channels()) {
-        (S::U8, 1) => write!(colortype::Gray8, u8),
-        (S::U16, 1) => write!(colortype::Gray16, u16),
-        (S::U32, 1) => write!(colortype::Gray32, u32),
-        (S::I8, 1) => write!(colortype::GrayI8, i8),
-        (S::I16, 1) => write!(colortype::GrayI16, i16),
-        (S::I32, 1) => write!(colortype::GrayI32, i32),
-        (S::F32, 1) => write!(colortype::Gray32Float, f32),
-        (S::F64, 1) => write!(colortype::Gray64Float, f64),
-        (S::U8, 3) => write!(colortype::RGB8, u8),
-        (S::U16, 3) => write!(colortype::RGB16, u16),
-        (S::U32, 3) => write!(colortype::RGB32, u32),
-        (S::F32, 3) => write!(colortype::RGB32Float, f32),
-        (S::F64, 3) => write!(colortype::RGB64Float, f64),
-        (S::U8, 4) => write!(colortype::RGBA8, u8),
-        (S::U16, 4) => write!(colortype::RGBA16, u16),
-        (S::U32, 4) => write!(colortype::RGBA32, u32),
-        (S::F32, 4) => write!(colortype::RGBA32Float, f32),
-        (S::F64, 4) => write!(colortype::RGBA64Float, f64),
-        _ => return Ok(None),
-    }
-    Ok(Some(out.into_inner()))
-}
+#[cfg(test)]
+mod tests;
