@@ -15,6 +15,10 @@ Workloads (16 px off each side):
          and the same crop done losslessly (rcrop's default for a crop on the
          block grid) against jpegtran -crop
   large  one 8000x6000 RGB PNG
+  huge   one 30000x30000 RGB PNG and the same as a tiled TIFF, made at run time
+         (not in the default list; see bench/huge.py)
+  sizes  rcrop alone on PNG, TIFF, BMP, PPM and .npy at 1 to 1000 megapixels
+         (--max-mp to stop earlier; not in the default list)
 
 Each workload's tools run interleaved, N times (default 3), each under
 /usr/bin/time; the table shows medians of wall time, CPU time, peak RSS and
@@ -32,7 +36,10 @@ import shutil
 import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import huge
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "bench" / "work" / "images"
@@ -246,10 +253,22 @@ def main():
     parser = argparse.ArgumentParser(description="rcrop against ImageMagick, vips and Pillow")
     parser.add_argument("--setup", action="store_true", help="install the peers and the venv, then run")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--workloads", default="png,jpeg,large")
+    parser.add_argument("--workloads", default="png,jpeg,large",
+                        help="comma-separated, of png, jpeg, large, huge, sizes")
+    parser.add_argument("--rcrop", type=Path, help="benchmark this rcrop binary instead of building one")
+    parser.add_argument("--max-mp", type=int, default=1000, help="sizes: largest size, in megapixels (1, 10, 100, 1000)")
+    parser.add_argument("--tmp", type=Path, default=WORK, help="huge, sizes: where the inputs are made (default %(default)s)")
+    parser.add_argument("--peer-timeout", type=int, default=300, help="huge: seconds ImageMagick and Pillow may run")
+    parser.add_argument("--huge-limit-mib", type=int,
+                        help="huge: also run rcrop with --image-limit-mib N")
     args = parser.parse_args()
+    unknown = set(args.workloads.split(",")) - {"png", "jpeg", "large", "huge", "sizes"}
+    if unknown:
+        sys.exit(f"bench: unknown workload {', '.join(sorted(unknown))}")
     if args.runs < 1:
         sys.exit("bench: --runs needs a positive integer")
+    if args.max_mp < 1:
+        sys.exit("bench: --max-mp needs at least 1 (megapixel)")
     if args.setup:
         setup()
         sys.argv.remove("--setup")
@@ -257,10 +276,13 @@ def main():
     missing = [p for p in PEERS if not os.access(p, os.X_OK)]
     if missing:
         sys.exit(f"bench: missing {', '.join(missing)}: run 'python3 bench/images.py --setup' first")
-    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
     WORK.mkdir(parents=True, exist_ok=True)
-    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
-    shutil.copy(target / "release" / "rcrop", RCROP)
+    if args.rcrop:
+        shutil.copy(args.rcrop, RCROP)
+    else:
+        subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+        target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+        shutil.copy(target / "release" / "rcrop", RCROP)
 
     def first_line(command):
         return subprocess.run(command, shell=True, capture_output=True, text=True).stdout.strip().splitlines()[0]
@@ -274,8 +296,9 @@ def main():
     print(f"rcrop:   {first_line(f'{RCROP} --version')} at {rev}")
     print(f"peers:   {first_line('/usr/bin/convert -version')}; {first_line('vips --version')}; Pillow {pillow}")
     print(f"method:  tools interleaved, {args.runs} runs each under /usr/bin/time; medians; warm page cache")
-    print(SETTINGS)
     workloads = args.workloads.split(",")
+    if {"png", "jpeg", "large"} & set(workloads):
+        print(SETTINGS)
     verdicts = []
     if "png" in workloads:
         make_images(WORK / "in_png", 200, 1024, 768, "png")
@@ -300,7 +323,16 @@ def main():
         for peer in ["vips", "vips (defaults)"]:
             verdicts.append(verdict(f"rcrop faster than {peer}", rcrop < median[peer][0],
                                     f"{median[peer][0] / rcrop:.2f}x its speed"))
-    print(f"\n{sum(verdicts)} PASS, {len(verdicts) - sum(verdicts)} FAIL")
+    if "huge" in workloads:
+        started = time.perf_counter()
+        huge.run_huge(args.tmp, RCROP, PY, args.runs, args.peer_timeout, args.huge_limit_mib)
+        print(f"\nhuge workload: {time.perf_counter() - started:.0f} s in all")
+    if "sizes" in workloads:
+        started = time.perf_counter()
+        huge.run_sizes(args.tmp, RCROP, args.runs, args.max_mp)
+        print(f"\nsizes workload: {time.perf_counter() - started:.0f} s in all")
+    if verdicts:
+        print(f"\n{sum(verdicts)} PASS, {len(verdicts) - sum(verdicts)} FAIL")
 
 
 if __name__ == "__main__":
