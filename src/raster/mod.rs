@@ -12,7 +12,6 @@ use image::codecs::gif::GifEncoder;
 use image::codecs::hdr::HdrEncoder;
 use image::codecs::ico::IcoEncoder;
 use image::codecs::openexr::OpenExrEncoder;
-use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::codecs::qoi::QoiEncoder;
 use image::codecs::tga::TgaEncoder;
 use image::codecs::webp::WebPEncoder;
@@ -31,6 +30,7 @@ mod guard;
 mod ico;
 mod jpeg;
 mod png;
+mod png_write;
 mod pnm;
 pub mod rows;
 mod tiff;
@@ -326,7 +326,7 @@ pub fn check_holds(format: ImageFormat, info: &RowsInfo) -> Result<(), RasterErr
 
 /// Whether [`row_sink`] has an encoder for `format`.
 pub fn writes_rows(format: ImageFormat) -> bool {
-    format == ImageFormat::Pnm
+    matches!(format, ImageFormat::Pnm | ImageFormat::Png)
 }
 
 /// An encoder of `format` taking the rows of an image like `info`, if the
@@ -339,8 +339,11 @@ pub fn row_sink<'a, W: io::Write + Send + 'a>(
     info: &RowsInfo,
     options: EncodeOptions,
 ) -> Result<Option<(Box<dyn RowSink + 'a>, Option<String>)>, RasterError> {
-    let _ = options;
     match format {
+        ImageFormat::Png => Ok(Some((
+            png_write::sink(out, info, options.png_compression)?,
+            None,
+        ))),
         ImageFormat::Pnm => {
             let sink = pnm::sink(out, info)?;
             Ok(Some((
@@ -530,6 +533,10 @@ pub fn encode(
             .map(|bytes| (bytes, None))
             .ok_or_else(|| cannot_hold(described));
     }
+    if format == ImageFormat::Png {
+        return guard::guarded(name, || encode_png(&tensor, icc, options.png_compression))
+            .map(|bytes| (bytes, None));
+    }
     if format == ImageFormat::Pnm {
         let bytes = pnm::encode(&tensor)?;
         return Ok((bytes, icc.map(|_| icc_dropped(name))));
@@ -569,6 +576,33 @@ pub fn encode(
     })
 }
 
+/// PNG through the row encoder, so that a whole image and one streamed a
+/// row at a time give the same bytes.
+fn encode_png(
+    tensor: &Tensor,
+    icc: Option<&[u8]>,
+    compression: PngCompression,
+) -> Result<Vec<u8>, RasterError> {
+    let info = rows::RowsInfo {
+        width: tensor.width(),
+        height: tensor.height(),
+        channels: tensor.channels(),
+        sample: tensor.sample_type(),
+        icc: icc.map(<[u8]>::to_vec),
+    };
+    let mut out = Vec::new();
+    let mut sink = png_write::sink(&mut out, &info, compression)?;
+    let fail = |e| RasterError::Encode {
+        format: "PNG",
+        source: ImageError::IoError(e),
+    };
+    for row in tensor.as_le_bytes().chunks_exact(info.row_len()) {
+        sink.write_row(row).map_err(fail)?;
+    }
+    sink.finish().map_err(fail)?;
+    Ok(out)
+}
+
 fn encode_image(
     image: &DynamicImage,
     icc: Option<&[u8]>,
@@ -582,18 +616,6 @@ fn encode_image(
         source,
     };
     let dropped = match format {
-        ImageFormat::Png => {
-            let compression = match options.png_compression {
-                PngCompression::Fast => CompressionType::Fast,
-                PngCompression::Default => CompressionType::Default,
-                PngCompression::Best => CompressionType::Best,
-            };
-            write_image(
-                PngEncoder::new_with_quality(&mut out, compression, FilterType::Adaptive),
-                image,
-                icc,
-            )
-        }
         ImageFormat::Jpeg => {
             encode_jpeg(&mut out, image, icc, options.jpeg_quality).map(|()| false)
         }
