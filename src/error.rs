@@ -88,8 +88,8 @@ pub enum Problem {
     TooBig(u64),
     #[error(
         "{format} is written from the whole image, and the cropped image takes {need_mib} MiB, \
-         over the image limit of {limit_mib} MiB; raise --image-limit-mib, or write PNG, TIFF, \
-         PNM or .npy, which are written a row at a time"
+         over the image limit of {limit_mib} MiB; raise --image-limit-mib, or write PNG, PNM, \
+         TIFF or BMP to a file, or .npy, which are written a row at a time"
     )]
     WholeTooBig {
         format: &'static str,
