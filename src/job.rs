@@ -512,7 +512,26 @@ impl Job {
         sink.write_all(&bytes)
             .map_err(|e| output_error(Problem::Write(e)))?;
         sink.commit().map_err(|e| output_error(Problem::Write(e)))?;
-        Ok(Summary {
+        Ok(Summary::written(
+            input_shape,
+            output_shape,
+            dtype,
+            output,
+            warning,
+        ))
+    }
+}
+
+impl Summary {
+    /// What a job that wrote `output` did, with the warning it gave, if any.
+    fn written(
+        input_shape: Shape,
+        output_shape: Shape,
+        dtype: String,
+        output: &Output,
+        warning: Option<String>,
+    ) -> Self {
+        Summary {
             input_shape,
             output_shape,
             dtype,
@@ -523,7 +542,7 @@ impl Job {
                 .into_iter()
                 .collect(),
             members: Vec::new(),
-        })
+        }
     }
 }
 

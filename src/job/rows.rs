@@ -242,18 +242,13 @@ pub(super) fn crop(
     }
     let warning = written?;
     sink.commit().map_err(write_error)?;
-    Ok(Summary {
-        input_shape: Shape::known(dims),
-        output_shape: Shape::known(out_dims),
-        dtype: format!("'{}'", info.sample.descr()),
-        output: output.to_string(),
-        skipped: false,
-        warnings: warning
-            .map(|w| format!("{output}: {w}"))
-            .into_iter()
-            .collect(),
-        members: Vec::new(),
-    })
+    Ok(Summary::written(
+        Shape::known(dims),
+        Shape::known(out_dims),
+        format!("'{}'", info.sample.descr()),
+        output,
+        warning,
+    ))
 }
 
 /// Writes the rows coming from `rx` to `sink` as `to`; returns the warning

@@ -294,17 +294,7 @@ impl<R: Read + Seek> BmpRows<R> {
 
     fn read(&mut self, window: &Window, row: &mut RowFn<'_>) -> Result<(), StreamError> {
         let (width, height) = (self.info.width, self.info.height);
-        if window.rows.start > window.rows.end
-            || window.cols.start > window.cols.end
-            || window.rows.end > height
-            || window.cols.end > width
-        {
-            return Err(RasterError::NotAnImage(format!(
-                "rows {:?} and columns {:?} are not inside the {width}x{height} image",
-                window.rows, window.cols
-            ))
-            .into());
-        }
+        window.check_inside(width, height)?;
         let pixel = self.info.channels;
         let cols = window.cols.start * pixel..window.cols.end * pixel;
         self.one_row.resize(self.meta_len + self.stride, 0);

@@ -40,6 +40,19 @@ pub struct Window {
     pub cols: Range<usize>,
 }
 
+impl Window {
+    /// Refuses a window that does not lie inside a `width` × `height` image.
+    pub fn check_inside(&self, width: usize, height: usize) -> Result<(), RasterError> {
+        let (rows, cols) = (&self.rows, &self.cols);
+        if rows.start > rows.end || cols.start > cols.end || rows.end > height || cols.end > width {
+            return Err(RasterError::NotAnImage(format!(
+                "rows {rows:?} and columns {cols:?} are not inside the {width}x{height} image"
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// Where the rows of a window go; an error from it ends the decoding and is
 /// passed back as it is.
 pub type RowFn<'a> = dyn FnMut(&[u8]) -> io::Result<()> + 'a;

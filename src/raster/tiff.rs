@@ -371,17 +371,7 @@ impl<R: Read + Seek> TiffRows<R> {
 
     fn read(&mut self, window: &Window, row: &mut RowFn<'_>) -> Result<(), StreamError> {
         let (width, height) = (self.page.width, self.page.height);
-        if window.rows.start > window.rows.end
-            || window.cols.start > window.cols.end
-            || window.rows.end > height
-            || window.cols.end > width
-        {
-            return Err(RasterError::NotAnImage(format!(
-                "rows {:?} and columns {:?} are not inside the {width}x{height} image",
-                window.rows, window.cols
-            ))
-            .into());
-        }
+        window.check_inside(width, height)?;
         if window.rows.is_empty() || window.cols.is_empty() {
             return Ok(());
         }
