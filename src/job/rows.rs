@@ -111,7 +111,6 @@ pub(super) fn npy_source(
                     info,
                     data_len,
                     checked_len: source.remaining.is_some(),
-                    input: job.input.clone(),
                 };
                 return Ok((Box::new(rows), header));
             }
@@ -179,11 +178,14 @@ pub(super) fn crop(
         raster::check_holds(image, &out_info).map_err(|e| output_error(e.into()))?;
     }
     let mut sink = Sink::create(output)?;
-    held_whole_within_limit(job, &mut sink, &out_info, format, to).map_err(output_error)?;
     let icc = rows.info().icc.clone();
     let (channels, sample) = (rows.info().channels, rows.info().sample);
     let line = out_info.row_len();
     let batch_rows = (WRITE_SIZE / line.max(1)).max(1);
+    // Chosen before anything is decoded, so that an output held whole over
+    // the image limit is refused first.
+    let (encoder, dropped) =
+        encoder(job, &mut sink, &out_info, format, to, icc.is_some()).map_err(output_error)?;
     // The input is decoded on a thread of its own while the output is
     // encoded here: batches of rows pass between them, a few at a time.
     let (read, written) = std::thread::scope(|scope| {
@@ -217,18 +219,15 @@ pub(super) fn crop(
             }
             Ok::<(), raster::StreamError>(())
         });
-        let written = write_rows(
-            job,
-            &mut sink,
-            output,
-            (&out_info, format, to),
-            icc.as_deref(),
-            rx,
-        );
+        let written = encoder.encode(job, &out_info, format, icc.as_deref(), rx);
         let read = reader
             .join()
             .unwrap_or_else(|_| Err(io::Error::other("the decoding thread panicked").into()));
         (read, written)
+    });
+    let written = written.map_err(|e| match e {
+        Finish::Write(e) => write_error(e),
+        Finish::Problem(p) => output_error(p),
     });
     // A failed input stops the output, which then lacks rows: the input's
     // failure is the one to tell.
@@ -240,73 +239,18 @@ pub(super) fn crop(
         }
         Ok(()) => {}
     }
-    let warning = written?;
+    let (whole, warning) = written?;
+    if let Some(bytes) = whole {
+        sink.write_all(&bytes).map_err(write_error)?;
+    }
     sink.commit().map_err(write_error)?;
     Ok(Summary::written(
         Shape::known(dims),
         Shape::known(out_dims),
         format!("'{}'", info.sample.descr()),
         output,
-        warning,
+        dropped.or(warning),
     ))
-}
-
-/// Writes the rows coming from `rx` to `sink` as `to`; returns the warning
-/// for a dropped ICC profile, if any.
-fn write_rows(
-    job: &Job,
-    sink: &mut Sink,
-    output: &Output,
-    (info, format, to): (&RowsInfo, DataFormat, FileKind),
-    icc: Option<&[u8]>,
-    rx: mpsc::Receiver<Vec<u8>>,
-) -> Result<Option<String>, Error> {
-    let output_error = |problem: Problem| Error::file(output, problem);
-    let write_error = |e: io::Error| output_error(Problem::Write(e));
-    let tiff = FileKind::Image(ImageFormat::Tiff);
-    if to == tiff
-        && let Some(file) = sink.file().map_err(write_error)?
-    {
-        let mut out = io::BufWriter::with_capacity(WRITE_SIZE, file);
-        let next = &mut || rx.recv().ok();
-        if let Some(written) = raster::write_tiff_rows(&mut out, info, icc, next) {
-            written.map_err(|e| output_error(e.into()))?;
-            out.flush().map_err(write_error)?;
-            return Ok(None);
-        }
-    }
-    let bmp = FileKind::Image(ImageFormat::Bmp);
-    let (mut writer, mut warning) = match sink.file().map_err(write_error)? {
-        Some(file) if to == bmp => {
-            let out = io::BufWriter::with_capacity(WRITE_SIZE, file);
-            let rows = raster::bmp_row_sink(out, info).map_err(|e| output_error(e.into()))?;
-            let dropped = icc.map(|_| raster::icc_dropped(raster::format_name(ImageFormat::Bmp)));
-            (Writer::Rows(rows), dropped)
-        }
-        _ => writer(job, sink, info, format, to).map_err(output_error)?,
-    };
-    let line = info.row_len();
-    let mut count = 0;
-    for batch in rx {
-        for row in batch.chunks_exact(line) {
-            writer.write_row(row).map_err(write_error)?;
-            count += 1;
-        }
-    }
-    if count != info.height {
-        return Err(write_error(io::Error::other(
-            "the image's rows ended early",
-        )));
-    }
-    let whole = writer.finish(info, icc).map_err(|e| match e {
-        Finish::Write(e) => write_error(e),
-        Finish::Problem(p) => output_error(p),
-    })?;
-    if let Some((bytes, dropped)) = whole {
-        sink.write_all(&bytes).map_err(write_error)?;
-        warning = warning.or(dropped);
-    }
-    Ok(warning)
 }
 
 fn convert(tensor: Tensor, mode: ColorMode) -> io::Result<Tensor> {
@@ -322,15 +266,13 @@ fn image_dims(info: &RowsInfo, format: DataFormat) -> [usize; 4] {
 }
 
 /// Where the cropped rows go.
-enum Writer<'a> {
+enum Encoder<'a> {
+    /// A TIFF file, which pulls the rows a strip at a time.
+    Tiff(&'a File),
     /// An encoder or `.npy` writer that takes them as they come.
     Rows(Box<dyn RowSink + 'a>),
-    /// Gathered, for an image written whole, within the image limit.
-    Whole {
-        format: ImageFormat,
-        options: raster::EncodeOptions,
-        rows: Vec<u8>,
-    },
+    /// Gathered, for an output written whole, within the image limit.
+    Whole { to: FileKind, rows: Vec<u8> },
 }
 
 enum Finish {
@@ -338,146 +280,146 @@ enum Finish {
     Problem(Problem),
 }
 
-impl Writer<'_> {
-    fn write_row(&mut self, row: &[u8]) -> io::Result<()> {
-        match self {
-            Writer::Rows(sink) => sink.write_row(row),
-            Writer::Whole { rows, .. } => {
-                rows.extend_from_slice(row);
-                Ok(())
-            }
-        }
-    }
-
-    /// Ends the output; for an image written whole, its bytes, still to be
-    /// written, and a warning if its ICC profile had to be dropped.
-    #[allow(clippy::type_complexity)]
-    fn finish(
-        self,
-        info: &RowsInfo,
-        icc: Option<&[u8]>,
-    ) -> Result<Option<(Vec<u8>, Option<String>)>, Finish> {
-        let (format, options, rows) = match self {
-            Writer::Rows(sink) => return sink.finish().map(|()| None).map_err(Finish::Write),
-            Writer::Whole {
-                format,
-                options,
-                rows,
-            } => (format, options, rows),
-        };
-        let tensor =
-            Tensor::from_le_bytes(info.height, info.width, info.channels, info.sample, rows)
-                .ok_or_else(|| Finish::Write(io::Error::other("the rows do not fill the image")))?;
-        raster::encode(tensor, icc, format, options)
-            .map(Some)
-            .map_err(|e| Finish::Problem(e.into()))
-    }
-}
-
-/// The writer for `to`: a row encoder where there is one, else the rows
-/// gathered for an encoder that takes the image whole.
-fn writer<'a>(
+/// The encoder for `to`: a row encoder where there is one for the output
+/// (TIFF, BMP and channels-first `.npy` need a file), else the rows
+/// gathered, within the image limit, for an output written whole. With it,
+/// the warning for an ICC profile the output cannot carry (`icc`: whether
+/// there is one).
+fn encoder<'a>(
     job: &Job,
     sink: &'a mut Sink,
     info: &RowsInfo,
     format: DataFormat,
     to: FileKind,
-) -> Result<(Writer<'a>, Option<String>), Problem> {
+    icc: bool,
+) -> Result<(Encoder<'a>, Option<String>), Problem> {
+    let file = sink.file().map_err(Problem::Write)?.is_some();
+    let order = job.options.order;
     match to {
-        FileKind::Image(image) => {
-            match raster::row_sink(image, &mut *sink, info, job.options.encode)? {
-                Some((rows, warning)) => Ok((Writer::Rows(rows), warning)),
-                None => {
-                    let size = within_limit(job, info, raster::format_name(image))?;
-                    let whole = Writer::Whole {
-                        format: image,
-                        options: job.options.encode,
-                        rows: Vec::with_capacity(size),
-                    };
-                    Ok((whole, None))
-                }
-            }
+        FileKind::Image(ImageFormat::Tiff) if file => Ok((Encoder::Tiff(file_of(sink)?), None)),
+        FileKind::Image(ImageFormat::Bmp) if file => {
+            let out = io::BufWriter::with_capacity(WRITE_SIZE, file_of(sink)?);
+            let rows = raster::bmp_row_sink(out, info)?;
+            let dropped = icc.then(|| raster::icc_dropped(raster::format_name(ImageFormat::Bmp)));
+            Ok((Encoder::Rows(rows), dropped))
         }
-        FileKind::Npy => npy_writer(job, sink, info, format).map(|w| (w, None)),
+        FileKind::Image(image) if raster::writes_rows(image) => {
+            let (rows, dropped) = raster::row_sink(image, sink, info, job.options.encode)?
+                .ok_or_else(|| Problem::Write(io::Error::other("no row encoder")))?;
+            Ok((Encoder::Rows(rows), dropped))
+        }
+        FileKind::Image(image) => Ok((whole(job, info, to, raster::format_name(image))?, None)),
+        FileKind::Npy if order != Order::F && (format == DataFormat::ChannelsLast || file) => {
+            let layout = ArrayLayout {
+                sample: info.sample,
+                byte_order: ByteOrder::Little,
+                shape: image_dims(info, format),
+                fortran_order: false,
+            };
+            let header = npy_header(&layout).to_bytes();
+            if format == DataFormat::ChannelsLast {
+                sink.write_all(&header).map_err(Problem::Write)?;
+                return Ok((Encoder::Rows(Box::new(Plain(sink))), None));
+            }
+            let mut file = file_of(sink)?;
+            file.write_all(&header).map_err(Problem::Write)?;
+            let planes = Planes {
+                file,
+                at: header.len() as u64,
+                plane_len: (info.width * info.height * info.sample.itemsize()) as u64,
+                itemsize: info.sample.itemsize(),
+                planes: vec![Vec::new(); info.channels],
+                written: 0,
+            };
+            Ok((Encoder::Rows(Box::new(planes)), None))
+        }
+        FileKind::Npy => Ok((whole(job, info, to, WHOLE_NPY)?, None)),
         FileKind::Npz => Err(super::not_an_archive(FileKind::Npy)),
     }
 }
 
-/// A `.npy` output: channels-last rows as they come; channels-first rows
-/// split into planes, each written at its place in the file.
-fn npy_writer<'a>(
-    job: &Job,
-    sink: &'a mut Sink,
-    info: &RowsInfo,
-    format: DataFormat,
-) -> Result<Writer<'a>, Problem> {
-    let layout = ArrayLayout {
-        sample: info.sample,
-        byte_order: ByteOrder::Little,
-        shape: image_dims(info, format),
-        fortran_order: false,
-    };
-    let fortran = job.options.order == Order::F;
-    let header = npy_header(&layout).to_bytes();
-    match format {
-        DataFormat::ChannelsLast if !fortran => {
-            sink.write_all(&header).map_err(Problem::Write)?;
-            Ok(Writer::Rows(Box::new(Plain(sink))))
-        }
-        DataFormat::ChannelsFirst if !fortran && sink.file().map_err(Problem::Write)?.is_some() => {
-            sink.write_all(&header).map_err(Problem::Write)?;
-            let file = sink.file().map_err(Problem::Write)?.expect("a file output");
-            let plane_len = info.width * info.height * info.sample.itemsize();
-            Ok(Writer::Rows(Box::new(Planes {
-                file,
-                at: header.len() as u64,
-                plane_len: plane_len as u64,
-                itemsize: info.sample.itemsize(),
-                planes: vec![Vec::new(); info.channels],
-                written: 0,
-            })))
-        }
-        _ => Ok(Writer::Rows(Box::new(NpyWhole {
-            rows: Vec::with_capacity(within_limit(
-                job,
-                info,
-                "a .npy array in Fortran order or channels first to standard output",
-            )?),
-            sink,
-            format,
-            order: job.options.order,
-            info: info.clone(),
-        }))),
-    }
+/// The file a sink known to write one writes, for writes at any offset.
+fn file_of(sink: &mut Sink) -> Result<&File, Problem> {
+    sink.file()
+        .map_err(Problem::Write)?
+        .ok_or_else(|| Problem::Write(io::Error::other("the output is not a file")))
 }
 
-/// Refuses, before anything is decoded, an output that would hold the
-/// cropped image whole (its encoder takes it whole, or a `.npy` in an order
-/// written whole) over the image limit.
-fn held_whole_within_limit(
+/// Room for the rows of an output written whole, within the image limit.
+fn whole<'a>(
     job: &Job,
-    sink: &mut Sink,
     info: &RowsInfo,
-    format: DataFormat,
     to: FileKind,
-) -> Result<(), Problem> {
-    let file = sink.file().map_err(Problem::Write)?.is_some();
-    let whole = match to {
-        FileKind::Image(ImageFormat::Tiff | ImageFormat::Bmp) => !file,
-        FileKind::Image(image) => !raster::writes_rows(image),
-        FileKind::Npy => {
-            job.options.order == Order::F || (format == DataFormat::ChannelsFirst && !file)
+    name: &'static str,
+) -> Result<Encoder<'a>, Problem> {
+    let rows = Vec::with_capacity(within_limit(job, info, name)?);
+    Ok(Encoder::Whole { to, rows })
+}
+
+impl Encoder<'_> {
+    /// Encodes the rows coming from `rx`; for an output written whole,
+    /// returns its bytes, still to be written, and the warning for an ICC
+    /// profile it could not carry.
+    #[allow(clippy::type_complexity)]
+    fn encode(
+        self,
+        job: &Job,
+        info: &RowsInfo,
+        format: DataFormat,
+        icc: Option<&[u8]>,
+        rx: mpsc::Receiver<Vec<u8>>,
+    ) -> Result<(Option<Vec<u8>>, Option<String>), Finish> {
+        let mut rows = match self {
+            Encoder::Tiff(file) => {
+                let mut out = io::BufWriter::with_capacity(WRITE_SIZE, file);
+                let next = &mut || rx.recv().ok();
+                // The output was checked to hold the image: the writer takes it.
+                if let Some(written) = raster::write_tiff_rows(&mut out, info, icc, next) {
+                    written.map_err(|e| Finish::Problem(e.into()))?;
+                }
+                out.flush().map_err(Finish::Write)?;
+                return Ok((None, None));
+            }
+            Encoder::Rows(sink) => Ok(sink),
+            Encoder::Whole { to, rows } => Err((to, rows)),
+        };
+        let line = info.row_len();
+        let mut count = 0;
+        for batch in rx {
+            match &mut rows {
+                Ok(sink) => {
+                    for row in batch.chunks_exact(line) {
+                        sink.write_row(row).map_err(Finish::Write)?;
+                    }
+                }
+                Err((_, gathered)) => gathered.extend_from_slice(&batch),
+            }
+            count += batch.len() / line;
         }
-        FileKind::Npz => false,
-    };
-    let name = match to {
-        FileKind::Image(image) => raster::format_name(image),
-        _ => WHOLE_NPY,
-    };
-    if whole {
-        within_limit(job, info, name)?;
+        if count != info.height {
+            return Err(Finish::Write(io::Error::other(
+                "the image's rows ended early",
+            )));
+        }
+        let (to, gathered) = match rows {
+            Ok(sink) => return sink.finish().map(|()| (None, None)).map_err(Finish::Write),
+            Err(whole) => whole,
+        };
+        let tensor = Tensor::from_le_bytes(
+            info.height,
+            info.width,
+            info.channels,
+            info.sample,
+            gathered,
+        )
+        .ok_or_else(|| Finish::Write(io::Error::other("the rows do not fill the image")))?;
+        match to {
+            FileKind::Image(image) => raster::encode(tensor, icc, image, job.options.encode)
+                .map(|(bytes, dropped)| (Some(bytes), dropped))
+                .map_err(|e| Finish::Problem(e.into())),
+            _ => Ok((Some(tensor_npy(&tensor, format, job.options.order)), None)),
+        }
     }
-    Ok(())
 }
 
 /// The bytes of a cropped image held whole, if within the image limit.
@@ -555,37 +497,6 @@ impl RowSink for Planes<'_> {
     }
 }
 
-/// A `.npy` written whole: Fortran order, or channels first to standard
-/// output.
-struct NpyWhole<'a> {
-    sink: &'a mut Sink,
-    format: DataFormat,
-    order: Order,
-    info: RowsInfo,
-    rows: Vec<u8>,
-}
-
-impl RowSink for NpyWhole<'_> {
-    fn write_row(&mut self, row: &[u8]) -> io::Result<()> {
-        self.rows.extend_from_slice(row);
-        Ok(())
-    }
-
-    fn finish(self: Box<Self>) -> io::Result<()> {
-        let info = &self.info;
-        let tensor = Tensor::from_le_bytes(
-            info.height,
-            info.width,
-            info.channels,
-            info.sample,
-            self.rows,
-        )
-        .ok_or_else(|| io::Error::other("the rows do not fill the image"))?;
-        self.sink
-            .write_all(&tensor_npy(&tensor, self.format, self.order))
-    }
-}
-
 /// C-ordered channels-last `.npy` data read front to back.
 struct NpyRows {
     reader: Box<dyn io::BufRead + Send>,
@@ -594,7 +505,6 @@ struct NpyRows {
     data_len: u64,
     /// Whether the input's length was checked against its header.
     checked_len: bool,
-    input: Input,
 }
 
 impl RowSource for NpyRows {
@@ -616,10 +526,7 @@ impl RowSource for NpyRows {
             ..self.layout
         };
         let damaged = |e: io::Error| {
-            raster::RasterError::NotAnImage(format!(
-                "{}: the array data ends early ({e})",
-                self.input
-            ))
+            raster::RasterError::NotAnImage(format!("the array data ends early ({e})"))
         };
         for y in 0..window.rows.end {
             self.reader.read_exact(&mut buf).map_err(damaged)?;
@@ -627,9 +534,13 @@ impl RowSource for NpyRows {
                 continue;
             }
             let kept = &buf[window.cols.start * pixel..window.cols.end * pixel];
-            let tensor = Tensor::from_bytes(&layout, kept, DataFormat::ChannelsLast)
-                .map_err(|e| raster::RasterError::NotAnImage(e.to_string()))?;
-            row(tensor.as_le_bytes())?;
+            if layout.byte_order == ByteOrder::Little {
+                row(kept)?;
+            } else {
+                let tensor = Tensor::from_bytes(&layout, kept, DataFormat::ChannelsLast)
+                    .map_err(|e| raster::RasterError::NotAnImage(e.to_string()))?;
+                row(tensor.as_le_bytes())?;
+            }
         }
         if !self.checked_len {
             // A pipe: read the rest, so that a stream cut short is an error.

@@ -21,7 +21,7 @@ const RUN: usize = 256 << 10;
 /// A BMP encoder taking an image like `info` (8-bit gray, RGB or RGBA) a
 /// row at a time, into `out`, which it writes at any offset.
 pub(super) fn sink<'a, W: Write + Seek + Send + 'a>(
-    mut out: W,
+    out: W,
     info: &RowsInfo,
 ) -> Result<Box<dyn RowSink + 'a>, RasterError> {
     let (header, pixel, palette) = match (info.sample, info.channels) {
@@ -72,8 +72,8 @@ pub(super) fn sink<'a, W: Write + Seek + Send + 'a>(
         let v = v as u8;
         head.extend_from_slice(&[v, v, v, 0]);
     }
-    out.write_all(&head).map_err(write_failed)?;
     Ok(Box::new(BmpRows {
+        head,
         out,
         pixel: pixel as usize,
         padded: padded as usize,
@@ -84,11 +84,9 @@ pub(super) fn sink<'a, W: Write + Seek + Send + 'a>(
     }))
 }
 
-fn write_failed(e: io::Error) -> RasterError {
-    RasterError::NotAnImage(format!("cannot write the BMP header: {e}"))
-}
-
 struct BmpRows<W> {
+    /// The headers and palette, written with the first rows.
+    head: Vec<u8>,
     out: W,
     pixel: usize,
     padded: usize,
@@ -106,6 +104,10 @@ impl<W: Write + Seek> BmpRows<W> {
     fn flush_run(&mut self) -> io::Result<()> {
         if self.run.is_empty() {
             return Ok(());
+        }
+        if !self.head.is_empty() {
+            self.out.write_all(&self.head)?;
+            self.head = Vec::new();
         }
         // The run's rows, top first, go bottom-up: its last row first, at
         // the place of the lowest row taken so far.
