@@ -1,17 +1,17 @@
-//! The `rcrop` binary: the command line ([`cli`]) turned into library calls,
-//! what they did reported ([`report`]), and failures mapped to the documented
-//! exit codes: 0 success, 1 an input or output failed, 2 a wrong command line,
-//! 130 interrupted.
+//! The `rcrop` binary: the command line ([`cli`]) parsed and run, and its one
+//! result turned into the documented exit status: 0 success, 1 an input or
+//! output failed, 2 a wrong command line, 130 interrupted.
 
 mod cli;
-mod report;
 
 use std::process::ExitCode;
 
 use clap::Parser;
+use cli::Failure;
+use rcrop::Error;
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let flags = cli::Flags::parse();
     // Without the handler, a signal would leave temporary files behind.
     let interrupted = || {
         rcrop::abandon_outputs();
@@ -20,19 +20,23 @@ fn main() -> ExitCode {
     if let Err(e) = ctrlc::set_handler(interrupted) {
         eprintln!("warning: cannot handle interruptions: {e}");
     }
-    cli.run()
-}
-
-/// The documented exit status of an error: 2 for a wrong command line, 1 for the rest.
-fn exit_code(error: &rcrop::Error) -> u8 {
-    match error {
-        rcrop::Error::Usage(_) => 2,
-        rcrop::Error::Config(_) | rcrop::Error::Threads(_) | rcrop::Error::File { .. } => 1,
+    match cli::run(&flags) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            if let Failure::Stopped(error) = &failure {
+                cli::print_error(error);
+            }
+            ExitCode::from(exit_status(&failure))
+        }
     }
 }
 
-/// Says what failed and exits with its status.
-fn fail(error: &rcrop::Error) -> ExitCode {
-    eprintln!("error: {error}");
-    ExitCode::from(exit_code(error))
+/// The documented exit status of a failure: 2 for a wrong command line, 1
+/// for the rest.
+fn exit_status(failure: &Failure) -> u8 {
+    match failure {
+        Failure::Stopped(Error::Usage(_)) | Failure::Inputs { usage: true } => 2,
+        Failure::Stopped(Error::Config(_) | Error::Threads(_) | Error::File { .. })
+        | Failure::Inputs { usage: false } => 1,
+    }
 }

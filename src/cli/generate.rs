@@ -2,12 +2,12 @@
 //! clap definitions so that they always list the flags the binary has.
 
 use std::io::Write;
-use std::process::ExitCode;
 
 use clap::{CommandFactory, ValueEnum};
 use clap_complete::Shell;
+use rcrop::{Error, Problem};
 
-use super::Cli;
+use super::flags::Flags;
 
 /// What `--generate` prints.
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -27,9 +27,9 @@ pub enum Generate {
 }
 
 /// Writes what `kind` asks for to standard output.
-pub fn print(kind: Generate) -> ExitCode {
+pub fn print(kind: Generate) -> Result<(), Error> {
     let mut out = Vec::new();
-    let mut command = Cli::command();
+    let mut command = Flags::command();
     let shell = match kind {
         Generate::Man => None,
         Generate::CompleteBash => Some(Shell::Bash),
@@ -38,22 +38,16 @@ pub fn print(kind: Generate) -> ExitCode {
         Generate::CompletePowershell => Some(Shell::PowerShell),
         Generate::CompleteElvish => Some(Shell::Elvish),
     };
-    match shell {
-        Some(shell) => clap_complete::generate(shell, &mut command, "rcrop", &mut out),
-        None => {
-            if let Err(e) = clap_mangen::Man::new(command).render(&mut out) {
-                return fail_write(&e);
-            }
+    let written = match shell {
+        Some(shell) => {
+            clap_complete::generate(shell, &mut command, "rcrop", &mut out);
+            Ok(())
         }
-    }
+        None => clap_mangen::Man::new(command).render(&mut out),
+    };
     let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(&out).and_then(|()| stdout.flush()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => fail_write(&e),
-    }
-}
-
-fn fail_write(e: &std::io::Error) -> ExitCode {
-    eprintln!("error: standard output: cannot write: {e}");
-    ExitCode::from(1)
+    written
+        .and_then(|()| stdout.write_all(&out))
+        .and_then(|()| stdout.flush())
+        .map_err(|e| Error::file("standard output", Problem::Write(e)))
 }
