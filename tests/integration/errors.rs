@@ -195,15 +195,8 @@ fn missing_and_directory_inputs_are_named() {
         (dir.path().join("nope.npy"), "nope.npy: cannot open"),
         (dir.path().to_path_buf(), "is a directory"),
     ] {
-        let result = Rcrop::new()
-            .cmd()
-            .args(["-c", "1"])
-            .arg(&input)
-            .arg(&out)
-            .output()
-            .unwrap();
-        assert_eq!(result.status.code(), Some(1));
-        let stderr = String::from_utf8_lossy(&result.stderr);
+        let (code, stderr) = Rcrop::new().run(&["-c", "1"], &input, &out);
+        assert_eq!(code, Some(1), "{stderr}");
         assert!(stderr.contains(needle), "{stderr}");
         assert!(!out.exists());
     }
@@ -222,15 +215,8 @@ fn unwritable_outputs_are_named_and_leave_nothing() {
         (dir.path().to_path_buf(), "is a directory; expected a file"),
     ];
     for (output, needle) in cases {
-        let result = Rcrop::new()
-            .cmd()
-            .args(["-c", "1"])
-            .arg(&input)
-            .arg(&output)
-            .output()
-            .unwrap();
-        assert_eq!(result.status.code(), Some(1));
-        let stderr = String::from_utf8_lossy(&result.stderr);
+        let (code, stderr) = Rcrop::new().run(&["-c", "1"], &input, &output);
+        assert_eq!(code, Some(1), "{stderr}");
         assert!(stderr.contains(needle), "{stderr}");
     }
     assert_eq!(listing(dir.path()), ["in.npy"]);
@@ -371,15 +357,8 @@ fn an_output_folder_that_cannot_be_written_is_named() {
         targets.push(locked.join("out.npy"));
     }
     for target in targets {
-        let out = Rcrop::new()
-            .cmd()
-            .args(["-c", "1"])
-            .arg(&input)
-            .arg(&target)
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        let (code, stderr) = Rcrop::new().run(&["-c", "1"], &input, &target);
+        assert_eq!(code, Some(1), "{stderr}");
         assert!(
             stderr.contains("out.npy: cannot create a temporary file beside it"),
             "{stderr}"

@@ -1,9 +1,9 @@
 //! rcrop's integration tests: one binary that runs the real `rcrop` on real
 //! files, its modules by topic. Every test has one home: a test of one image
-//! format lives in that format's file under `images/`; a test across formats
-//! lives with its feature (colour modes, the real-world corpus) or in
-//! `images/mod.rs`. Each module runs rcrop and inspects the result through
-//! [`util`].
+//! format lives in the file under `images/` that names that format; a test
+//! across formats lives with its feature (colour modes, the real-world
+//! corpus) or in `images/mod.rs`. Every module runs rcrop and inspects the
+//! result through [`util`].
 //!
 //! proptest keeps the failing cases it has found in `tests/proptest-regressions/`,
 //! a tree parallel to this folder (`properties.txt` for `properties.rs`), and

@@ -1,20 +1,23 @@
-//! Images in and out: colour types kept, arrays to images and back, what a
-//! format cannot hold, ICC profiles, limits, damaged files, determinism; and
-//! every case in fixtures/images/cases.tsv, whose expected tensors were made
-//! with Pillow and NumPy: rcrop's `.npy` output must equal them byte for
-//! byte, and the cropped image must survive image → `.npy` → image unchanged
-//! (but JPEG, whose re-encoding is lossy).
+//! Images in and out, across formats: arrays to images and back, what a
+//! format cannot hold, ICC profiles, limits, truncated and unknown files,
+//! determinism, standard output; and every case in fixtures/images/cases.tsv,
+//! whose expected tensors were made with Pillow and NumPy: rcrop's `.npy`
+//! output must equal them byte for byte, and the cropped image must survive
+//! image → `.npy` → image unchanged (but JPEG, whose re-encoding is lossy).
 //!
-//! A test of one format lives in that format's file; a test across formats
+//! A test of one format lives in the file that names it (`others.rs` names
+//! TGA, QOI, ICO, farbfeld, Radiance HDR and OpenEXR); a test across formats
 //! lives here, or with its feature (colour modes, the real-world corpus).
 
 /// `--color-mode`, as Keras' `load_img` gives it, for every format.
 mod colour;
+/// GIF: one colour per transparent pixel, or a refusal.
+mod gif;
 /// JPEG: Pillow's pixels, and the lossless crop on the block grid.
 mod jpeg;
 /// TGA, QOI, ICO, farbfeld, Radiance HDR and OpenEXR.
 mod others;
-/// PNG read a row at a time, and the PngSuite.
+/// PNG: pixels and colour type kept, rows read one at a time, the PngSuite.
 mod png;
 /// PNM (P1–P6), as Pillow and Keras read it.
 mod pnm;
@@ -178,42 +181,6 @@ fn formats_that_cannot_hold_the_pixels_fail_instead_of_converting() {
     let stderr = rcrop.run_fails(&["-c", "1"], &many, &dir.path().join("out.gif"));
     assert!(stderr.contains("more than 256 colours"), "{stderr}");
     assert_eq!(listing(dir.path()), ["in.png", "many.png"]);
-}
-
-#[test]
-fn transparent_pixels_of_different_colours_are_not_merged_into_one_gif_colour() {
-    let rcrop = Rcrop::new();
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("in.png");
-    let pixel = |x: u32, y: u32| match (x + y) % 3 {
-        0 => Rgba([255, 0, 0, 0]),
-        1 => Rgba([0, 0, 255, 0]),
-        _ => Rgba([9, 9, 9, 255]),
-    };
-    save_image(
-        &DynamicImage::ImageRgba8(ImageBuffer::from_fn(6, 6, pixel)),
-        &input,
-    );
-    let stderr = rcrop.run_fails(&["-c", "1"], &input, &dir.path().join("out.gif"));
-    assert!(
-        stderr.contains("transparent (alpha 0) pixels of 2 colours, which GIF stores as one"),
-        "{stderr}"
-    );
-    // One transparent colour survives a GIF round trip exactly, or is refused.
-    let one = dir.path().join("one.png");
-    let opaque_or_clear = |x: u32, y: u32| match (x + y) % 2 {
-        0 => Rgba([0, 0, 0, 0]),
-        _ => Rgba([200, 100, 50, 255]),
-    };
-    save_image(
-        &DynamicImage::ImageRgba8(ImageBuffer::from_fn(6, 6, opaque_or_clear)),
-        &one,
-    );
-    let gif = dir.path().join("one.gif");
-    rcrop.run_ok(&["-c", "1"], &one, &gif);
-    let back = load_image(&gif).to_rgba8();
-    assert_eq!(back.get_pixel(0, 0).0, [0, 0, 0, 0]);
-    assert_eq!(back.get_pixel(1, 0).0, [200, 100, 50, 255]);
 }
 
 #[test]
