@@ -2,7 +2,7 @@
 //! Keras 3 and NumPy: rcrop's output must equal `numpy.save` of the Keras
 //! result byte for byte, and where Keras raises, rcrop must fail with exit 1
 //! and write nothing. Every case in fixtures/numpy/cases.tsv, built by
-//! `fixtures/generate_numpy.py` from NumPy's own `.npy` format tests and
+//! `fixtures/gen/generate_numpy.py` from NumPy's own `.npy` format tests and
 //! Keras' own Cropping2D tests: for each `--order`, rcrop's output must
 //! equal the bytes `numpy.save` writes of the Keras result (C), of it in the
 //! input's order (keep) or of it in Fortran order (F); and where Keras

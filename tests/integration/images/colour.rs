@@ -1,6 +1,6 @@
 //! `--color-mode` gives what Keras' `load_img(path, color_mode=...)` gives,
 //! exactly: every case in fixtures/colour/cases.tsv, made by
-//! `fixtures/generate_colour.py` with Keras and Pillow.
+//! `fixtures/gen/generate_colour.py` with Keras and Pillow.
 
 use crate::util::{Rcrop, assert_no_failures, fixture, table};
 

@@ -1,5 +1,5 @@
 //! JPEG as Keras sees it: every case in fixtures/jpeg/cases.tsv decodes to
-//! exactly the tensor Pillow gives (`fixtures/generate_jpeg.py`), and a
+//! exactly the tensor Pillow gives (`fixtures/gen/generate_jpeg.py`), and a
 //! crop on the block grid is a DCT-domain crop that decodes exactly as
 //! jpegtran's crop of the same region decodes, and, but for a progressive
 //! input (which libjpeg-turbo 3 keeps progressive and jpegtran 2.1 writes

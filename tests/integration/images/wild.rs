@@ -1,4 +1,4 @@
-//! Real-world images (`fixtures/wild/`, made by `fixtures/generate_wild.py`
+//! Real-world images (`fixtures/wild/`, made by `fixtures/gen/generate_wild.py`
 //! with libtiff's tools, ImageMagick and Pillow): every valid file decodes to
 //! the reference decode (libtiff, Pillow) exactly, JPEG too (libjpeg-turbo,
 //! as Pillow), the JPEG data inside TIFFs within a measured tolerance;
