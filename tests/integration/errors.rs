@@ -1,52 +1,14 @@
 //! Bad input and faults: each gets exit 1 and a message naming the file,
 //! what was found and what was expected; none leaves a partial output or
-//! changes an existing one.
+//! changes an existing one. And the inputs the fuzzers found
+//! (fuzz/regressions/), run through the binary: each must end, within
+//! seconds, in a success or a clean error (exit 1 or 2 with an `error:`
+//! message), never a panic or a hang.
 
-mod common;
-
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::{Rcrop, listing, npy_bytes, u8_npy};
-
-const OLD: &[u8] = b"the previous output";
-
-/// Runs rcrop on `input` bytes (as a file) into a folder holding an older
-/// output, and checks it fails with exit 1 leaving the folder as it was.
-/// Returns stderr.
-fn fails_cleanly(input: &[u8], args: &[&str]) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let in_path = dir.path().join("in.npy");
-    let out_path = dir.path().join("out.npy");
-    std::fs::write(&in_path, input).unwrap();
-    std::fs::write(&out_path, OLD).unwrap();
-    let out = Rcrop::new()
-        .cmd()
-        .args(args)
-        .arg(&in_path)
-        .arg(&out_path)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.starts_with("error: "), "{stderr}");
-    assert!(
-        stderr.contains("in.npy"),
-        "the message names the input: {stderr}"
-    );
-    assert_eq!(
-        std::fs::read(&out_path).unwrap(),
-        OLD,
-        "the old output changed"
-    );
-    assert_eq!(std::fs::read(&in_path).unwrap(), input, "the input changed");
-    assert_eq!(
-        listing(dir.path()),
-        ["in.npy", "out.npy"],
-        "a file was left behind"
-    );
-    stderr
-}
+use crate::util::{OLD, Rcrop, listing, npy_bytes, u8_npy};
 
 fn header(descr: &str, shape: &str) -> String {
     format!("{{'descr': {descr}, 'fortran_order': False, 'shape': {shape}, }}")
@@ -56,7 +18,7 @@ fn header(descr: &str, shape: &str) -> String {
 fn a_lying_header_fails_at_once_without_allocating() {
     let input = npy_bytes(&header("'<f4'", "(1000000, 1000000, 1000, 1)"), &[0; 72]);
     let start = Instant::now();
-    let stderr = fails_cleanly(&input, &["-c", "1"]);
+    let stderr = Rcrop::new().fails_cleanly(&input, &["-c", "1"]);
     assert!(start.elapsed() < Duration::from_secs(5));
     assert!(
         stderr.contains("4000000000000000 bytes of data"),
@@ -95,7 +57,7 @@ fn a_stream_that_ends_early_leaves_no_output() {
 fn a_file_cut_in_the_middle_of_its_data_is_refused() {
     let mut input = u8_npy([2, 4, 4, 3]);
     input.truncate(input.len() - 10);
-    let stderr = fails_cleanly(&input, &["-c", "1"]);
+    let stderr = Rcrop::new().fails_cleanly(&input, &["-c", "1"]);
     assert!(
         stderr.contains("96 bytes of data, but the file holds 86"),
         "{stderr}"
@@ -106,7 +68,7 @@ fn a_file_cut_in_the_middle_of_its_data_is_refused() {
 fn bytes_after_the_data_are_refused() {
     let mut input = u8_npy([1, 4, 4, 1]);
     input.extend_from_slice(b"junk");
-    let stderr = fails_cleanly(&input, &["-c", "1"]);
+    let stderr = Rcrop::new().fails_cleanly(&input, &["-c", "1"]);
     assert!(
         stderr.contains("16 bytes of data, but the file holds 20"),
         "{stderr}"
@@ -135,20 +97,20 @@ fn a_header_over_numpys_limit_is_refused() {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let stderr = fails_cleanly(
+    let stderr = Rcrop::new().fails_cleanly(
         &npy_bytes(&header(&long_descr, "(1, 2, 2, 1)"), &[0; 3200]),
         &["-c", "0"],
     );
     assert!(stderr.contains("max_header_size"), "{stderr}");
     let mut v2 = b"\x93NUMPY\x02\x00".to_vec();
     v2.extend_from_slice(&u32::MAX.to_le_bytes());
-    let stderr = fails_cleanly(&v2, &["-c", "0"]);
+    let stderr = Rcrop::new().fails_cleanly(&v2, &["-c", "0"]);
     assert!(stderr.contains("4294967295 characters long"), "{stderr}");
 }
 
 #[test]
 fn object_arrays_are_refused_without_unpickling() {
-    let stderr = fails_cleanly(
+    let stderr = Rcrop::new().fails_cleanly(
         &npy_bytes(&header("'|O'", "(1, 2, 2, 1)"), b"\x80\x04"),
         &["-c", "0"],
     );
@@ -157,7 +119,7 @@ fn object_arrays_are_refused_without_unpickling() {
 
 #[test]
 fn an_array_no_cropping_layer_takes_is_refused_with_its_shape() {
-    let stderr = fails_cleanly(
+    let stderr = Rcrop::new().fails_cleanly(
         &npy_bytes(&header("'|u1'", "(3, 4)"), &[0; 12]),
         &["-c", "0"],
     );
@@ -167,7 +129,7 @@ fn an_array_no_cropping_layer_takes_is_refused_with_its_shape() {
         ),
         "{stderr}"
     );
-    let stderr = fails_cleanly(
+    let stderr = Rcrop::new().fails_cleanly(
         &npy_bytes(&header("'|u1'", "(1, 3, 4)"), &[0; 12]),
         &["-c", "0", "--layer", "Cropping2D"],
     );
@@ -206,14 +168,14 @@ fn malformed_headers_are_named_and_explained() {
         ),
     ];
     for (input, needle) in cases {
-        let stderr = fails_cleanly(&input, &["-c", "0"]);
+        let stderr = Rcrop::new().fails_cleanly(&input, &["-c", "0"]);
         assert!(stderr.contains(needle), "{needle}: {stderr}");
     }
 }
 
 #[test]
 fn a_crop_that_leaves_nothing_names_input_shape_and_spec() {
-    let stderr = fails_cleanly(
+    let stderr = Rcrop::new().fails_cleanly(
         &u8_npy([1, 4, 6, 1]),
         &["-c", "2,2:0,0", "-f", "channels_last"],
     );
@@ -233,15 +195,8 @@ fn missing_and_directory_inputs_are_named() {
         (dir.path().join("nope.npy"), "nope.npy: cannot open"),
         (dir.path().to_path_buf(), "is a directory"),
     ] {
-        let result = Rcrop::new()
-            .cmd()
-            .args(["-c", "1"])
-            .arg(&input)
-            .arg(&out)
-            .output()
-            .unwrap();
-        assert_eq!(result.status.code(), Some(1));
-        let stderr = String::from_utf8_lossy(&result.stderr);
+        let (code, stderr) = Rcrop::new().run(&["-c", "1"], &input, &out);
+        assert_eq!(code, Some(1), "{stderr}");
         assert!(stderr.contains(needle), "{stderr}");
         assert!(!out.exists());
     }
@@ -260,15 +215,8 @@ fn unwritable_outputs_are_named_and_leave_nothing() {
         (dir.path().to_path_buf(), "is a directory; expected a file"),
     ];
     for (output, needle) in cases {
-        let result = Rcrop::new()
-            .cmd()
-            .args(["-c", "1"])
-            .arg(&input)
-            .arg(&output)
-            .output()
-            .unwrap();
-        assert_eq!(result.status.code(), Some(1));
-        let stderr = String::from_utf8_lossy(&result.stderr);
+        let (code, stderr) = Rcrop::new().run(&["-c", "1"], &input, &output);
+        assert_eq!(code, Some(1), "{stderr}");
         assert!(stderr.contains(needle), "{stderr}");
     }
     assert_eq!(listing(dir.path()), ["in.npy"]);
@@ -409,15 +357,8 @@ fn an_output_folder_that_cannot_be_written_is_named() {
         targets.push(locked.join("out.npy"));
     }
     for target in targets {
-        let out = Rcrop::new()
-            .cmd()
-            .args(["-c", "1"])
-            .arg(&input)
-            .arg(&target)
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        let (code, stderr) = Rcrop::new().run(&["-c", "1"], &input, &target);
+        assert_eq!(code, Some(1), "{stderr}");
         assert!(
             stderr.contains("out.npy: cannot create a temporary file beside it"),
             "{stderr}"
@@ -454,4 +395,117 @@ fn a_fifo_is_read_as_a_stream() {
     );
     let cropped = std::fs::read(&out_path).unwrap();
     assert_eq!(&cropped[cropped.len() - 4..], &[5, 6, 9, 10]);
+}
+
+fn regressions(prefix: &str) -> Vec<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions");
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
+        .collect();
+    found.sort();
+    assert!(!found.is_empty(), "no {prefix} regressions");
+    found
+}
+
+fn ends_cleanly(cmd: &mut assert_cmd::Command, what: &str) {
+    let out = cmd.timeout(Duration::from_secs(20)).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let code = out.status.code();
+    assert!(
+        matches!(code, Some(0..=2)),
+        "{what}: ended with {:?} {stderr}",
+        out.status
+    );
+    assert!(!stderr.contains("panicked"), "{what}: {stderr}");
+    if code != Some(0) {
+        assert!(stderr.starts_with("error: "), "{what}: {stderr}");
+    }
+}
+
+#[test]
+fn fuzzed_specs_end_cleanly() {
+    let rcrop = Rcrop::new();
+    for path in regressions("spec-") {
+        let spec = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+        ends_cleanly(
+            rcrop
+                .cmd()
+                .args(["--crop", &spec, "--input-shape", "1,5,5,1"]),
+            &spec,
+        );
+    }
+}
+
+#[test]
+fn fuzzed_npy_files_end_cleanly() {
+    let rcrop = Rcrop::new();
+    let dir = tempfile::tempdir().unwrap();
+    for path in regressions("npy_stream-") {
+        // Five control bytes (the crop, byte % 16, and I/O caps), then the file.
+        let bytes = std::fs::read(&path).unwrap();
+        let crop = format!(
+            "{},{}:{},{}",
+            bytes[0] % 16,
+            bytes[1] % 16,
+            bytes[2] % 16,
+            bytes[3] % 16
+        );
+        let input = dir.path().join("in.npy");
+        std::fs::write(&input, &bytes[5..]).unwrap();
+        for format in ["channels_last", "channels_first"] {
+            let what = format!("{} {crop} {format}", path.display());
+            ends_cleanly(
+                rcrop
+                    .cmd()
+                    .args(["-c", &crop, "-f", format])
+                    .arg(&input)
+                    .arg(dir.path().join("out.npy")),
+                &what,
+            );
+            ends_cleanly(
+                rcrop
+                    .cmd()
+                    .args(["-c", &crop, "-f", format, "-", "-"])
+                    .write_stdin(bytes[5..].to_vec()),
+                &what,
+            );
+        }
+    }
+}
+
+#[test]
+fn fuzzed_images_end_cleanly() {
+    let rcrop = Rcrop::new();
+    let dir = tempfile::tempdir().unwrap();
+    for path in regressions("image-") {
+        let what = path.display().to_string();
+        ends_cleanly(
+            rcrop
+                .cmd()
+                .args(["-c", "1", "--to", "png"])
+                .arg(&path)
+                .arg(dir.path().join("out.png")),
+            &what,
+        );
+    }
+}
+
+/// Inputs a decode-only target found that made a codec panic: each is now
+/// refused by rcrop's own checks, before the codec runs.
+#[test]
+fn fuzzed_image_decodes_are_refused_before_the_codec_fails() {
+    let rcrop = Rcrop::new();
+    let dir = tempfile::tempdir().unwrap();
+    for path in regressions("decode-") {
+        let out = dir.path().join("out.npy");
+        let stderr = rcrop.run_fails(&["-c", "0"], &path, &out);
+        assert!(stderr.contains(&*path.to_string_lossy()), "{stderr}");
+        assert!(
+            !stderr.contains("codec failed"),
+            "{}: {stderr}",
+            path.display()
+        );
+    }
 }

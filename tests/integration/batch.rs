@@ -1,11 +1,9 @@
 //! Batches: --out-dir, -r, --files-from, --stack and the split back, -j,
 //! --keep-going, --no-clobber and --report json.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::{Rcrop, gradient_rgb8, listing, load_image, npy_bytes, save_image, u8_npy};
+use crate::util::{Rcrop, gradient_rgb8, listing, load_image, npy_bytes, save_image, u8_npy};
 use image::GenericImageView;
 
 /// Every file under `dir`, relative path and bytes, sorted.

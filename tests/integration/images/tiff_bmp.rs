@@ -1,14 +1,14 @@
 //! TIFF and uncompressed BMP files are read a window at a time: over the
 //! image limit they crop from a file (and are refused from a pipe, where
-//! they are decoded whole); strips outside the crop are not decoded.
-
-mod common;
+//! they are decoded whole); strips outside the crop are not decoded. TIFF
+//! output holds every sample type TIFF input does.
 
 use std::io::Cursor;
 use std::path::Path;
 
-use common::{Rcrop, same_file};
 use tiff::encoder::{Compression, DeflateLevel, TiffEncoder, colortype};
+
+use crate::util::{Rcrop, assert_no_failures, fixture, same_file};
 
 /// Pixel samples that tell rows and columns apart.
 fn samples(w: usize, h: usize, channels: usize) -> Vec<u8> {
@@ -141,4 +141,35 @@ fn tiff_and_bmp_over_the_image_limit_crop_from_a_file_not_from_a_pipe() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains("image limit of 1 MiB"), "{name}: {stderr}");
     }
+}
+
+#[test]
+fn tiff_output_holds_every_sample_type_it_reads() {
+    let rcrop = Rcrop::new();
+    let dir = tempfile::tempdir().unwrap();
+    let mut failures = Vec::new();
+    for name in [
+        "tiff_i1_raw",
+        "tiff_i2_raw",
+        "tiff_i4_raw",
+        "tiff_u4rgb_raw",
+        "tiff_u4gray_raw",
+        "tiff_f4gray_raw",
+        "tiff_f8gray_raw",
+        "tiff_rgb16_raw",
+        "tiff_gray12_raw",
+    ] {
+        let input = fixture(&format!("wild/{name}.tif"));
+        let tiff = dir.path().join(format!("{name}.tif"));
+        let (back, direct) = (dir.path().join("back.npy"), dir.path().join("direct.npy"));
+        rcrop.run_ok(&["-c", "1,2:3,0"], &input, &tiff);
+        rcrop.run_ok(&["-c", "0"], &tiff, &back);
+        rcrop.run_ok(&["-c", "1,2:3,0"], &input, &direct);
+        if std::fs::read(&back).unwrap() != std::fs::read(&direct).unwrap() {
+            failures.push(format!(
+                "{name}: the TIFF written does not read back the same"
+            ));
+        }
+    }
+    assert_no_failures(&failures);
 }

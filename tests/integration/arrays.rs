@@ -1,17 +1,81 @@
-//! Every case in fixtures/numpy/cases.tsv, built by `fixtures/generate_numpy.py`
-//! from NumPy's own `.npy` format tests and Keras' own Cropping2D tests: for
-//! each `--order`, rcrop's output must equal the bytes `numpy.save` writes of
-//! the Keras result (C), of it in the input's order (keep) or of it in
-//! Fortran order (F); and where Keras raises or `numpy.load` refuses the
-//! file, rcrop must fail with exit 1, say why, and write nothing.
-
-mod common;
+//! `.npy` in and out. Every case in fixtures/npy/cases.tsv, produced by
+//! Keras 3 and NumPy: rcrop's output must equal `numpy.save` of the Keras
+//! result byte for byte, and where Keras raises, rcrop must fail with exit 1
+//! and write nothing. Every case in fixtures/numpy/cases.tsv, built by
+//! `fixtures/gen/generate_numpy.py` from NumPy's own `.npy` format tests and
+//! Keras' own Cropping2D tests: for each `--order`, rcrop's output must
+//! equal the bytes `numpy.save` writes of the Keras result (C), of it in the
+//! input's order (keep) or of it in Fortran order (F); and where Keras
+//! raises or `numpy.load` refuses the file, rcrop must fail with exit 1, say
+//! why, and write nothing.
 
 use std::path::{Path, PathBuf};
 
-use common::{Rcrop, assert_no_failures, fixture};
+use crate::util::{Rcrop, assert_no_failures, cases, fixture, read_npy, table};
+#[test]
+fn every_keras_golden_case_matches_byte_for_byte() {
+    let rcrop = Rcrop::new();
+    let out_dir = tempfile::tempdir().unwrap();
+    let all = cases("npy/cases.tsv");
+    assert!(all.len() >= 40, "only {} cases in the manifest", all.len());
+    let mut failures = Vec::new();
+    for case in &all {
+        let out = out_dir.path().join(format!("{}.npy", case.name));
+        let result = rcrop
+            .cmd()
+            .args(["--crop", &case.crop, "--format", &case.format])
+            .arg(&case.input)
+            .arg(&out)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&result.stderr);
+        match &case.expected {
+            Some(expected) => {
+                let ok = result.status.success()
+                    && std::fs::read(&out).ok() == Some(std::fs::read(expected).unwrap());
+                if !ok {
+                    failures.push(format!("{}: {:?} {stderr}", case.name, result.status));
+                }
+            }
+            None => {
+                let ok = result.status.code() == Some(1)
+                    && !out.exists()
+                    && stderr.starts_with("error: ")
+                    && stderr.contains("a crop must leave at least one row and one column");
+                if !ok {
+                    failures.push(format!(
+                        "{}: expected an error, got {:?} {stderr}",
+                        case.name, result.status
+                    ));
+                }
+            }
+        }
+    }
+    assert_no_failures(&failures);
+}
 
-struct Case {
+#[test]
+fn golden_cases_also_match_through_stdin_and_stdout() {
+    let rcrop = Rcrop::new();
+    for case in cases("npy/cases.tsv")
+        .iter()
+        .filter(|c| c.expected.is_some())
+        .step_by(5)
+    {
+        let expected = std::fs::read(case.expected.as_ref().unwrap()).unwrap();
+        rcrop
+            .cmd()
+            .args(["-c", &case.crop, "-f", &case.format, "-", "-"])
+            .pipe_stdin(&case.input)
+            .unwrap()
+            .assert()
+            .success()
+            .stdout(expected);
+    }
+}
+
+/// One line of fixtures/numpy/cases.tsv.
+struct UpstreamCase {
     name: String,
     input: PathBuf,
     crop: String,
@@ -21,32 +85,25 @@ struct Case {
     expected: Option<PathBuf>,
 }
 
-fn cases() -> Vec<Case> {
-    let path = fixture("numpy/cases.tsv");
-    let dir = path.parent().unwrap().to_path_buf();
-    let text = std::fs::read_to_string(&path).unwrap();
-    let mut lines = text.lines();
-    assert_eq!(
-        lines.next(),
-        Some("name\tinput\tcrop\tformat\torder\texpected")
-    );
-    lines
-        .map(|line| {
-            let f: Vec<&str> = line.split('\t').collect();
-            assert_eq!(f.len(), 6, "bad manifest line {line:?}");
-            Case {
-                name: f[0].into(),
-                input: dir.join(f[1]),
-                crop: f[2].into(),
-                format: f[3].into(),
-                order: f[4].into(),
-                expected: (f[5] != "error").then(|| dir.join(f[5])),
-            }
-        })
-        .collect()
+fn upstream_cases() -> Vec<UpstreamCase> {
+    let dir = fixture("numpy");
+    table(
+        "numpy/cases.tsv",
+        &["name", "input", "crop", "format", "order", "expected"],
+    )
+    .into_iter()
+    .map(|f| UpstreamCase {
+        name: f[0].clone(),
+        input: dir.join(&f[1]),
+        crop: f[2].clone(),
+        format: f[3].clone(),
+        order: f[4].clone(),
+        expected: (f[5] != "error").then(|| dir.join(&f[5])),
+    })
+    .collect()
 }
 
-fn run(rcrop: &Rcrop, case: &Case, out: &Path) -> Option<String> {
+fn run(rcrop: &Rcrop, case: &UpstreamCase, out: &Path) -> Option<String> {
     let result = rcrop
         .cmd()
         .args(["--crop", &case.crop, "--format", &case.format])
@@ -75,7 +132,7 @@ fn run(rcrop: &Rcrop, case: &Case, out: &Path) -> Option<String> {
 fn every_upstream_case_matches_numpy_save_of_the_keras_result() {
     let rcrop = Rcrop::new();
     let out_dir = tempfile::tempdir().unwrap();
-    let all = cases();
+    let all = upstream_cases();
     assert!(
         all.len() >= 1000,
         "only {} cases in the manifest",
@@ -98,7 +155,7 @@ fn every_upstream_case_matches_numpy_save_of_the_keras_result() {
 
 #[test]
 fn every_order_is_covered_for_c_and_fortran_inputs() {
-    let all = cases();
+    let all = upstream_cases();
     for order in ["keep", "C", "F"] {
         for input in ["_c.npy", "_f.npy"] {
             let n = all
@@ -166,9 +223,7 @@ fn an_image_to_npy_in_fortran_order_is_the_c_tensor_transposed() {
     let read = |order: &str| {
         let out = dir.path().join(format!("{order}.npy"));
         rcrop.run_ok(&["--crop", "1,0:2,1", "--order", order], &image, &out);
-        let bytes = std::fs::read(&out).unwrap();
-        let (header, len) = rcrop::npy::Header::read(&mut bytes.as_slice()).unwrap();
-        (header, bytes[len as usize..].to_vec())
+        read_npy(&out)
     };
     let (c, c_data) = read("C");
     let (f, f_data) = read("F");

@@ -3,11 +3,9 @@
 //! the formats' specifications) must match byte for byte, and the cropped
 //! image written in its own format must read back unchanged.
 
-mod common;
-
 use std::path::Path;
 
-use common::{Case, Rcrop, assert_every, cases, same_file};
+use crate::util::{Case, Rcrop, assert_every, cases, fixture, same_file, u8_npy};
 
 fn check(rcrop: &Rcrop, case: &Case, dir: &Path) -> Result<(), String> {
     let expected = case.expected.as_ref().ok_or("no expected file")?;
@@ -92,10 +90,10 @@ fn openexr_matches_openexr_as_float32_and_round_trips() {
 fn outputs_a_format_cannot_hold_are_refused() {
     let rcrop = Rcrop::new();
     let dir = tempfile::tempdir().unwrap();
-    let gray = common::fixture("formats/gray.tga");
-    let hdr = common::fixture("formats/rgb.hdr");
+    let gray = fixture("formats/gray.tga");
+    let hdr = fixture("formats/rgb.hdr");
     let big = dir.path().join("big.npy");
-    std::fs::write(&big, common::u8_npy([1, 300, 20, 4])).unwrap();
+    std::fs::write(&big, u8_npy([1, 300, 20, 4])).unwrap();
     for (input, output, holds) in [
         (&gray, "gray.qoi", "QOI cannot hold"),
         (&gray, "gray.ff", "farbfeld cannot hold"),

@@ -1,24 +1,24 @@
 //! `--color-mode` gives what Keras' `load_img(path, color_mode=...)` gives,
 //! exactly: every case in fixtures/colour/cases.tsv, made by
-//! `fixtures/generate_colour.py` with Keras and Pillow.
+//! `fixtures/gen/generate_colour.py` with Keras and Pillow.
 
-mod common;
-
-use common::{Rcrop, assert_no_failures, fixture};
+use crate::util::{Rcrop, assert_no_failures, fixture, table};
 
 #[test]
 fn every_colour_mode_gives_keras_load_img_tensor() {
     let rcrop = Rcrop::new();
     let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(fixture("colour/cases.tsv")).unwrap();
-    let mut lines = text.lines();
-    assert_eq!(lines.next(), Some("name\tinput\tmode\texpected"));
-    let cases: Vec<Vec<&str>> = lines.map(|l| l.split('\t').collect()).collect();
+    let cases = table("colour/cases.tsv", &["name", "input", "mode", "expected"]);
     assert!(cases.len() >= 50, "only {} cases", cases.len());
     let failures: Vec<String> = cases
         .iter()
         .filter_map(|f| {
-            let (name, input, mode, expected) = (f[0], fixture("colour").join(f[1]), f[2], f[3]);
+            let (name, input, mode, expected) = (
+                f[0].as_str(),
+                fixture("colour").join(&f[1]),
+                f[2].as_str(),
+                f[3].as_str(),
+            );
             let out = dir.path().join(format!("{name}.npy"));
             let args = ["-c", "0", "-f", "channels_last", "--color-mode", mode];
             let (code, stderr) = rcrop.run(&args, &input, &out);

@@ -5,11 +5,9 @@
 //! modes of fixtures/pnm/modes.tsv give Keras' tensors, and files Pillow
 //! refuses are refused: exit 1, the file named, nothing written.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::{Case, Rcrop, assert_every, cases, fixture, same_file};
+use crate::util::{Case, Rcrop, assert_every, cases, fixture, same_file, table, u8_npy};
 
 fn is_npy(path: &Path) -> bool {
     path.extension().is_some_and(|e| e == "npy")
@@ -68,19 +66,13 @@ struct ModeCase {
 
 fn mode_cases() -> Vec<ModeCase> {
     let dir = fixture("pnm");
-    let text = std::fs::read_to_string(dir.join("modes.tsv")).unwrap();
-    let mut lines = text.lines();
-    assert_eq!(lines.next(), Some("name\tinput\tmode\texpected"));
-    lines
-        .map(|line| {
-            let f: Vec<&str> = line.split('\t').collect();
-            assert_eq!(f.len(), 4, "bad line {line:?}");
-            ModeCase {
-                name: f[0].into(),
-                input: dir.join(f[1]),
-                mode: f[2].into(),
-                expected: (f[3] != "error").then(|| dir.join(f[3])),
-            }
+    table("pnm/modes.tsv", &["name", "input", "mode", "expected"])
+        .into_iter()
+        .map(|f| ModeCase {
+            name: f[0].clone(),
+            input: dir.join(&f[1]),
+            mode: f[2].clone(),
+            expected: (f[3] != "error").then(|| dir.join(&f[3])),
         })
         .collect()
 }
@@ -116,7 +108,7 @@ fn pnm_names_and_kinds() {
     let rcrop = Rcrop::new();
     let dir = tempfile::tempdir().unwrap();
     let rgba = dir.path().join("rgba.npy");
-    std::fs::write(&rgba, common::u8_npy([1, 4, 5, 4])).unwrap();
+    std::fs::write(&rgba, u8_npy([1, 4, 5, 4])).unwrap();
     let stderr = rcrop.run_fails(
         &["-c", "1", "-f", "channels_last"],
         &rgba,

@@ -1,15 +1,18 @@
 //! The layers and their handles: every case of fixtures/layers/cases.tsv
 //! (Cropping1D, Cropping3D, CenterCrop and the layer that follows the rank,
 //! made by Keras 3), --input-shape, --dry-run, --print-config, --config and
-//! --layer.
-
-mod common;
+//! --layer. Keras configs and model JSONs made by Keras 3 and Keras 2
+//! (fixtures/config/cases.tsv): rcrop must find the same layer, crop and
+//! data format; and --print-config must print what Keras' get_config() does
+//! (fixtures/config/print.tsv). Keras 2's Cropping1D, Cropping3D, CenterCrop
+//! and Cropping2D, from their configs and a model, applied to data
+//! (fixtures/config/keras2_apply.tsv), must give the Keras 2 layer's output
+//! byte for byte.
 
 use std::path::Path;
 use std::process::Output;
 
-use common::{Rcrop, assert_no_failures, fixture, listing, u8_npy};
-
+use crate::util::{Rcrop, assert_no_failures, fixture, listing, table, u8_npy};
 /// Runs rcrop with `args`, the inputs, and (unless the args print) an
 /// output `out`: `--stack -o OUT` for a stack, else OUT after the inputs.
 fn run_case(rcrop: &Rcrop, args: &[String], inputs: &[&str], out: &Path) -> Output {
@@ -28,9 +31,9 @@ fn run_case(rcrop: &Rcrop, args: &[String], inputs: &[&str], out: &Path) -> Outp
 }
 
 /// One golden case; `None` when it holds.
-fn check_case(rcrop: &Rcrop, tmp: &Path, line: &str) -> Option<String> {
-    let [name, args, inputs, expected] = line.split('\t').collect::<Vec<_>>()[..] else {
-        return Some(format!("bad manifest line {line:?}"));
+fn check_case(rcrop: &Rcrop, tmp: &Path, case: &[String]) -> Option<String> {
+    let [name, args, inputs, expected] = case else {
+        return Some(format!("bad manifest line {case:?}"));
     };
     let args: Vec<String> = serde_json::from_str(args).unwrap();
     let inputs: Vec<&str> = inputs.split(' ').filter(|i| *i != "-").collect();
@@ -78,26 +81,13 @@ fn check_case(rcrop: &Rcrop, tmp: &Path, line: &str) -> Option<String> {
 fn every_keras_layer_case_matches_byte_for_byte() {
     let rcrop = Rcrop::new();
     let tmp = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(fixture("layers/cases.tsv")).unwrap();
-    let mut lines = text.lines();
-    assert_eq!(lines.next(), Some("name\targs\tinputs\texpected"));
-    let lines: Vec<&str> = lines.filter(|l| !l.is_empty()).collect();
-    assert!(lines.len() >= 90, "only {} cases", lines.len());
-    let failures: Vec<String> = lines
+    let cases = table("layers/cases.tsv", &["name", "args", "inputs", "expected"]);
+    assert!(cases.len() >= 90, "only {} cases", cases.len());
+    let failures: Vec<String> = cases
         .iter()
-        .filter_map(|line| check_case(&rcrop, tmp.path(), line))
+        .filter_map(|case| check_case(&rcrop, tmp.path(), case))
         .collect();
     assert_no_failures(&failures);
-}
-
-fn stdout_of(rcrop: &Rcrop, args: &[&str]) -> String {
-    let out = rcrop.cmd().args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 #[test]
@@ -125,7 +115,7 @@ fn input_shape_prints_the_keras_output_shape() {
         ),
     ];
     for (args, expected) in cases {
-        assert_eq!(stdout_of(&rcrop, args), expected, "{args:?}");
+        assert_eq!(rcrop.stdout_of(args), expected, "{args:?}");
     }
 }
 
@@ -158,20 +148,17 @@ fn dry_run_prints_shapes_and_writes_nothing() {
     let rcrop = Rcrop::new();
     let dir = tempfile::tempdir().unwrap();
     let out_dir = dir.path().join("out");
-    let stdout = stdout_of(
-        &rcrop,
-        &[
-            "-c",
-            "1",
-            "-f",
-            "channels_last",
-            "--dry-run",
-            "--out-dir",
-            out_dir.to_str().unwrap(),
-            fixture("images/rgb8.png").to_str().unwrap(),
-            fixture("npy/demo_f4_c.npy").to_str().unwrap(),
-        ],
-    );
+    let stdout = rcrop.stdout_of(&[
+        "-c",
+        "1",
+        "-f",
+        "channels_last",
+        "--dry-run",
+        "--out-dir",
+        out_dir.to_str().unwrap(),
+        fixture("images/rgb8.png").to_str().unwrap(),
+        fixture("npy/demo_f4_c.npy").to_str().unwrap(),
+    ]);
     assert!(
         stdout.contains("rgb8.png: (1, 17, 24, 3) -> (1, 15, 22, 3)\n"),
         "{stdout}"
@@ -203,10 +190,7 @@ fn dry_run_prints_shapes_and_writes_nothing() {
 fn print_config_round_trips_through_config() {
     let rcrop = Rcrop::new();
     let dir = tempfile::tempdir().unwrap();
-    let text = stdout_of(
-        &rcrop,
-        &["-c", "2:4,5", "-f", "channels_first", "--print-config"],
-    );
+    let text = rcrop.stdout_of(&["-c", "2:4,5", "-f", "channels_first", "--print-config"]);
     assert_eq!(
         text,
         "{\"name\": \"cropping2d\", \"trainable\": true, \"dtype\": {\"module\": \"keras\", \"class_name\": \"DTypePolicy\", \
@@ -215,29 +199,23 @@ fn print_config_round_trips_through_config() {
     let config = dir.path().join("layer.json");
     std::fs::write(&config, &text).unwrap();
     let path = config.to_str().unwrap();
+    assert_eq!(rcrop.stdout_of(&["--config", path, "--print-config"]), text);
     assert_eq!(
-        stdout_of(&rcrop, &["--config", path, "--print-config"]),
-        text
-    );
-    assert_eq!(
-        stdout_of(&rcrop, &["--config", path, "--input-shape", "1,3,10,10"]),
+        rcrop.stdout_of(&["--config", path, "--input-shape", "1,3,10,10"]),
         "(1, 3, 6, 1)\n"
     );
     // Flags that agree are fine; flags that contradict are a usage error.
     assert_eq!(
-        stdout_of(
-            &rcrop,
-            &[
-                "--config",
-                path,
-                "-c",
-                "((2,2),(4,5))",
-                "-f",
-                "channels_first",
-                "--input-shape",
-                "1,3,10,10"
-            ]
-        ),
+        rcrop.stdout_of(&[
+            "--config",
+            path,
+            "-c",
+            "((2,2),(4,5))",
+            "-f",
+            "channels_first",
+            "--input-shape",
+            "1,3,10,10"
+        ]),
         "(1, 3, 6, 1)\n"
     );
     for (flag, value, needle) in [
@@ -266,26 +244,23 @@ fn a_null_data_format_means_the_keras_json_default() {
     .unwrap();
     let path = config.to_str().unwrap();
     assert_eq!(
-        stdout_of(&rcrop, &["--config", path, "--input-shape", "1,6,8,2"]),
+        rcrop.stdout_of(&["--config", path, "--input-shape", "1,6,8,2"]),
         "(1, 5, 7, 2)\n"
     );
     rcrop.write_keras_json(r#"{"image_data_format": "channels_first"}"#);
     assert_eq!(
-        stdout_of(&rcrop, &["--config", path, "--input-shape", "1,6,8,2"]),
+        rcrop.stdout_of(&["--config", path, "--input-shape", "1,6,8,2"]),
         "(1, 6, 7, 1)\n"
     );
     assert_eq!(
-        stdout_of(
-            &rcrop,
-            &[
-                "--config",
-                path,
-                "-f",
-                "channels_last",
-                "--input-shape",
-                "1,6,8,2"
-            ]
-        ),
+        rcrop.stdout_of(&[
+            "--config",
+            path,
+            "-f",
+            "channels_last",
+            "--input-shape",
+            "1,6,8,2"
+        ]),
         "(1, 5, 7, 2)\n"
     );
 }
@@ -411,18 +386,15 @@ fn a_spec_one_rank_refuses_fails_a_batch_with_exit_2() {
 #[test]
 fn a_dry_run_shows_each_image_centred_on_its_own() {
     let rcrop = Rcrop::new();
-    let stdout = stdout_of(
-        &rcrop,
-        &[
-            "--center-crop",
-            "4,5",
-            "--dry-run",
-            "--out-dir",
-            "unused",
-            fixture("layers/rgb_9x12.png").to_str().unwrap(),
-            fixture("layers/rgb_10x13.png").to_str().unwrap(),
-        ],
-    );
+    let stdout = rcrop.stdout_of(&[
+        "--center-crop",
+        "4,5",
+        "--dry-run",
+        "--out-dir",
+        "unused",
+        fixture("layers/rgb_9x12.png").to_str().unwrap(),
+        fixture("layers/rgb_10x13.png").to_str().unwrap(),
+    ]);
     assert!(
         stdout.contains("rgb_9x12.png: (1, 9, 12, 3) -> (1, 4, 5, 3)"),
         "{stdout}"
@@ -431,4 +403,136 @@ fn a_dry_run_shows_each_image_centred_on_its_own() {
         stdout.contains("rgb_10x13.png: (1, 10, 13, 3) -> (1, 4, 5, 3)"),
         "{stdout}"
     );
+}
+
+#[test]
+fn every_keras_config_and_model_gives_the_keras_layer() {
+    let rcrop = Rcrop::new();
+    let cases = table(
+        "config/cases.tsv",
+        &["name", "file", "layer", "cropping", "format"],
+    );
+    assert!(cases.len() >= 30, "only {} cases", cases.len());
+    let mut failures = Vec::new();
+    for case in &cases {
+        let [name, file, layer, cropping, format] = case.as_slice() else {
+            panic!("bad line {case:?}")
+        };
+        let mut cmd = rcrop.cmd();
+        cmd.arg("--config")
+            .arg(fixture(&format!("config/{file}")))
+            .arg("--print-config");
+        if layer != "-" {
+            cmd.args(["--layer", layer]);
+        }
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if cropping == "error" {
+            if out.status.code() != Some(1) || !stderr.contains(file.as_str()) {
+                failures.push(format!(
+                    "{name}: expected exit 1 naming {file}, got {:?} {stderr}",
+                    out.status
+                ));
+            }
+            continue;
+        }
+        if !out.status.success() {
+            failures.push(format!("{name}: {stderr}"));
+            continue;
+        }
+        let config: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let found: rcrop::Cropping = config["cropping"].to_string().parse().unwrap();
+        let expected_format = if format == "default" {
+            "channels_last"
+        } else {
+            format.as_str()
+        };
+        if found.to_string() != *cropping || config["data_format"] != expected_format {
+            failures.push(format!(
+                "{name}: got {found} {}, expected {cropping} {expected_format}",
+                config["data_format"]
+            ));
+        }
+    }
+    assert_no_failures(&failures);
+}
+
+#[test]
+fn print_config_is_what_keras_get_config_prints() {
+    let rcrop = Rcrop::new();
+    let cases = table("config/print.tsv", &["name", "crop", "format", "file"]);
+    assert!(cases.len() >= 10);
+    for case in &cases {
+        let [name, crop, format, file] = case.as_slice() else {
+            panic!("bad line {case:?}")
+        };
+        let out = rcrop
+            .cmd()
+            .args(["--print-config", "--crop", crop, "--format", format])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{name}");
+        let golden = std::fs::read_to_string(fixture(&format!("config/{file}"))).unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim_end(),
+            golden.trim_end(),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn keras2_layers_applied_from_their_config_give_the_keras2_output() {
+    let rcrop = Rcrop::new();
+    let tmp = tempfile::tempdir().unwrap();
+    let cases = table(
+        "config/keras2_apply.tsv",
+        &["name", "file", "layer", "input", "expected"],
+    );
+    assert!(cases.len() >= 10, "only {} cases", cases.len());
+    let mut failures = Vec::new();
+    // Every Keras 2 file fixes its data format (Keras 2's CenterCrop has
+    // none and is channels_last), so keras.json must not change the result.
+    for keras_json in [None, Some(r#"{"image_data_format": "channels_first"}"#)] {
+        if let Some(text) = keras_json {
+            rcrop.write_keras_json(text);
+        }
+        for case in &cases {
+            let [name, file, layer, input, expected] = case.as_slice() else {
+                panic!("bad line {case:?}")
+            };
+            let name = format!("{name} (keras.json {keras_json:?})");
+            let out = tmp.path().join(format!("{}.npy", case[0]));
+            let _ = std::fs::remove_file(&out);
+            let mut cmd = rcrop.cmd();
+            cmd.arg("--config").arg(fixture(&format!("config/{file}")));
+            if layer != "-" {
+                cmd.args(["--layer", layer]);
+            }
+            let got = cmd
+                .arg(fixture(&format!("config/{input}")))
+                .arg(&out)
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&got.stderr);
+            if expected == "error" {
+                if got.status.code() != Some(1) || !stderr.contains(file.as_str()) || out.exists() {
+                    failures.push(format!(
+                        "{name}: expected exit 1 naming {file} and no output, got {:?} {stderr}",
+                        got.status
+                    ));
+                }
+                continue;
+            }
+            if !got.status.success() {
+                failures.push(format!("{name}: {stderr}"));
+                continue;
+            }
+            let want = std::fs::read(fixture(&format!("config/{expected}"))).unwrap();
+            if std::fs::read(&out).ok() != Some(want) {
+                failures.push(format!("{name}: output differs from {expected}"));
+            }
+        }
+    }
+    assert_no_failures(&failures);
 }

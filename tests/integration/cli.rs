@@ -1,29 +1,11 @@
 //! The command line: spec forms, data formats and the keras.json default,
-//! usage errors, help and version.
+//! usage errors, help and version; and `--generate`: completion scripts that
+//! their shells parse, and a man page that `man` renders with every flag of
+//! `--help` in it.
 
-mod common;
+use std::process::Command;
 
-use common::{Rcrop, u8_npy};
-
-/// Crops a (1, 6, 8, 2) uint8 array in channels_last and returns the output shape text.
-fn shape_after(rcrop: &Rcrop, args: &[&str]) -> String {
-    let out = rcrop
-        .cmd()
-        .args(args)
-        .args(["-", "-"])
-        .write_stdin(u8_npy([1, 6, 8, 2]))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout[10..80]).into_owned();
-    let start = text.find("'shape': ").unwrap() + 9;
-    text[start..start + text[start..].find(')').unwrap() + 1].to_string()
-}
-
+use crate::util::{Rcrop, listing, u8_npy};
 #[test]
 fn every_spec_form_gives_the_keras_shape() {
     let rcrop = Rcrop::new();
@@ -39,7 +21,7 @@ fn every_spec_form_gives_the_keras_shape() {
     ];
     for (spec, shape) in cases {
         assert_eq!(
-            shape_after(&rcrop, &["--crop", spec, "--format", "channels_last"]),
+            rcrop.shape_after(&["--crop", spec, "--format", "channels_last"]),
             shape,
             "{spec}"
         );
@@ -98,7 +80,7 @@ fn channels_first_crops_the_last_two_axes() {
     let rcrop = Rcrop::new();
     // (1, 6, 8, 2) read as channels_first: 6 channels, 8 rows, 2 columns.
     assert_eq!(
-        shape_after(&rcrop, &["-c", "1,2:0,1", "-f", "channels_first"]),
+        rcrop.shape_after(&["-c", "1,2:0,1", "-f", "channels_first"]),
         "(1, 6, 5, 1)"
     );
 }
@@ -106,12 +88,12 @@ fn channels_first_crops_the_last_two_axes() {
 #[test]
 fn the_default_format_comes_from_keras_json() {
     let rcrop = Rcrop::new();
-    assert_eq!(shape_after(&rcrop, &["-c", "1,0:0,1"]), "(1, 5, 7, 2)");
+    assert_eq!(rcrop.shape_after(&["-c", "1,0:0,1"]), "(1, 5, 7, 2)");
     rcrop.write_keras_json(r#"{"floatx": "float32", "image_data_format": "channels_first"}"#);
-    assert_eq!(shape_after(&rcrop, &["-c", "1,0:0,1"]), "(1, 6, 7, 1)");
+    assert_eq!(rcrop.shape_after(&["-c", "1,0:0,1"]), "(1, 6, 7, 1)");
     // The flag wins over the config.
     assert_eq!(
-        shape_after(&rcrop, &["-c", "1,0:0,1", "-f", "channels_last"]),
+        rcrop.shape_after(&["-c", "1,0:0,1", "-f", "channels_last"]),
         "(1, 5, 7, 2)"
     );
 }
@@ -142,7 +124,7 @@ fn the_keras_config_is_never_created() {
         .write_stdin(u8_npy([1, 6, 8, 2]))
         .assert()
         .success();
-    assert!(common::listing(home.path()).is_empty());
+    assert!(listing(home.path()).is_empty());
 }
 
 #[test]
@@ -212,4 +194,111 @@ fn help_shows_examples_and_exit_codes_and_version_prints() {
         String::from_utf8_lossy(&out.stdout).trim(),
         format!("rcrop {}", env!("CARGO_PKG_VERSION"))
     );
+}
+
+/// The text `--generate KIND` prints.
+fn generate(kind: &str) -> String {
+    Rcrop::new().stdout_of(&["--generate", kind])
+}
+
+/// The long flags that `--help` lists, e.g. `--crop`.
+fn long_flags() -> Vec<String> {
+    let help = Rcrop::new().stdout_of(&["--help"]);
+    let mut flags: Vec<String> = help
+        .lines()
+        .filter_map(|line| {
+            let line = line.trim_start();
+            let start = line.find("--")?;
+            let flag: String = line[start..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .collect();
+            (line.starts_with('-') && flag.len() > 2).then_some(flag)
+        })
+        .collect();
+    flags.sort();
+    flags.dedup();
+    assert!(flags.len() > 20, "too few flags found in --help: {flags:?}");
+    flags
+}
+
+#[test]
+fn bash_parses_the_bash_completion() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("rcrop.bash");
+    let text = generate("complete-bash");
+    assert!(
+        text.contains("--crop") && text.contains("--generate"),
+        "{text}"
+    );
+    std::fs::write(&script, text).unwrap();
+    let status = Command::new("bash")
+        .arg("-n")
+        .arg(&script)
+        .status()
+        .expect("run bash");
+    assert!(status.success(), "bash -n rejected the completion script");
+}
+
+#[test]
+fn every_shell_gets_a_script_naming_every_flag() {
+    let flags = long_flags();
+    for kind in [
+        "complete-bash",
+        "complete-zsh",
+        "complete-fish",
+        "complete-powershell",
+        "complete-elvish",
+    ] {
+        let text = generate(kind);
+        for flag in &flags {
+            let bare = flag.trim_start_matches('-');
+            assert!(text.contains(bare), "{kind} lacks {flag}");
+        }
+    }
+}
+
+#[test]
+fn man_renders_the_page_with_every_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("rcrop.1");
+    std::fs::write(&page, generate("man")).unwrap();
+    let out = Command::new("man")
+        .arg("-l")
+        .arg(&page)
+        .env("LC_ALL", "C")
+        .env("MANWIDTH", "300")
+        .env("MANPAGER", "cat")
+        .env("PAGER", "cat")
+        .output()
+        .expect("run man (the man-db package)");
+    assert!(
+        out.status.success(),
+        "man -l failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("NAME") && text.contains("rcrop"), "{text}");
+    for flag in long_flags() {
+        assert!(
+            text.contains(&flag),
+            "the rendered man page lacks {flag}:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn generate_takes_no_other_argument() {
+    let out = Rcrop::new()
+        .cmd()
+        .args(["--generate", "man", "--crop", "2"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = Rcrop::new()
+        .cmd()
+        .args(["--generate", "complete-tcsh"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
 }

@@ -3,12 +3,10 @@
 //! in the same order and compression; hostile archives are refused with
 //! nothing written.
 
-mod common;
-
 use std::io::Read;
 use std::path::Path;
 
-use common::{Rcrop, fixture, listing};
+use crate::util::{Rcrop, fixture, listing, npy_bytes, table, u8_npy};
 use zip::{CompressionMethod, ZipArchive};
 
 struct NpzCase {
@@ -22,36 +20,29 @@ struct NpzCase {
 }
 
 fn npz_cases() -> Vec<NpzCase> {
-    let text = std::fs::read_to_string(fixture("npz/cases.tsv")).unwrap();
-    let mut lines = text.lines();
-    assert_eq!(
-        lines.next(),
-        Some("name\tinput\tcrop\tformat\tkeys\tmembers")
-    );
-    lines
-        .filter(|l| !l.is_empty())
-        .map(|line| {
-            let f: Vec<&str> = line.split('\t').collect();
-            assert_eq!(f.len(), 6, "{line:?}");
-            NpzCase {
-                name: f[0].into(),
-                input: f[1].into(),
-                crop: f[2].into(),
-                format: f[3].into(),
-                keys: match f[4] {
-                    "-" => Vec::new(),
-                    keys => keys.split(',').map(String::from).collect(),
-                },
-                members: f[5]
-                    .split(' ')
-                    .map(|m| {
-                        let (name, golden) = m.split_once('=').unwrap();
-                        (name.to_string(), golden.to_string())
-                    })
-                    .collect(),
-            }
-        })
-        .collect()
+    table(
+        "npz/cases.tsv",
+        &["name", "input", "crop", "format", "keys", "members"],
+    )
+    .into_iter()
+    .map(|f| NpzCase {
+        name: f[0].clone(),
+        input: f[1].clone(),
+        crop: f[2].clone(),
+        format: f[3].clone(),
+        keys: match f[4].as_str() {
+            "-" => Vec::new(),
+            keys => keys.split(',').map(String::from).collect(),
+        },
+        members: f[5]
+            .split(' ')
+            .map(|m| {
+                let (name, golden) = m.split_once('=').unwrap();
+                (name.to_string(), golden.to_string())
+            })
+            .collect(),
+    })
+    .collect()
 }
 
 /// Names, compression methods and bytes of an archive's members, in order.
@@ -263,7 +254,7 @@ fn keys_and_outputs_an_archive_cannot_become_are_refused() {
     let stderr = rcrop.run_fails(&["-c", "1"], &npz, &dir.path().join("e.npy"));
     assert!(stderr.contains("exactly one --key"), "{stderr}");
     let npy = dir.path().join("in.npy");
-    std::fs::write(&npy, common::u8_npy([1, 4, 4, 1])).unwrap();
+    std::fs::write(&npy, u8_npy([1, 4, 4, 1])).unwrap();
     let stderr = rcrop.run_fails(&["-c", "1", "--key", "x"], &npy, &dir.path().join("f.npy"));
     assert!(stderr.contains("--key names members"), "{stderr}");
     let stderr = rcrop.run_fails(&["-c", "1"], &npy, &dir.path().join("g.npz"));
@@ -273,7 +264,7 @@ fn keys_and_outputs_an_archive_cannot_become_are_refused() {
 
 /// A stored member of 4 GiB and more, in and out: ZIP64 sizes both ways.
 /// Writes about 9 GB to the temporary folder, so it is left out of the
-/// default run: `cargo test --release --test npz -- --ignored`.
+/// default run: `cargo test --release --test integration -- --ignored`.
 #[test]
 #[ignore]
 fn members_over_4_gib_are_written_with_zip64() {
@@ -283,7 +274,7 @@ fn members_over_4_gib_are_written_with_zip64() {
     let cols: usize = (1 << 31) + 64;
     let header =
         format!("{{'descr': '|u1', 'fortran_order': False, 'shape': (1, 2, {cols}, 1), }}");
-    let npy_head = common::npy_bytes(&header, &[]);
+    let npy_head = npy_bytes(&header, &[]);
     let pattern: Vec<u8> = (0..(1u32 << 20)).map(|i| (i % 251) as u8).collect();
     let total = 2 * cols;
     {
@@ -302,7 +293,7 @@ fn members_over_4_gib_are_written_with_zip64() {
         }
         zip.start_file("labels.npy", options).unwrap();
         let labels = "{'descr': '|u1', 'fortran_order': False, 'shape': (2,), }";
-        zip.write_all(&common::npy_bytes(labels, &[7, 9])).unwrap();
+        zip.write_all(&npy_bytes(labels, &[7, 9])).unwrap();
         zip.finish().unwrap();
     }
     let output = dir.path().join("out.npz");
@@ -312,7 +303,7 @@ fn members_over_4_gib_are_written_with_zip64() {
     let out_cols = cols - 1;
     let mut member = zip.by_index(0).unwrap();
     assert_eq!(member.compression(), CompressionMethod::Stored);
-    let out_head = common::npy_bytes(
+    let out_head = npy_bytes(
         &format!("{{'descr': '|u1', 'fortran_order': False, 'shape': (1, 2, {out_cols}, 1), }}"),
         &[],
     );

@@ -1,31 +1,38 @@
-//! Images in and out: colour types kept, arrays to images and back, what a
-//! format cannot hold, ICC profiles, limits, damaged files, determinism.
+//! Images in and out, across formats: arrays to images and back, what a
+//! format cannot hold, ICC profiles, limits, truncated and unknown files,
+//! determinism, standard output; and every case in fixtures/images/cases.tsv,
+//! whose expected tensors were made with Pillow and NumPy: rcrop's `.npy`
+//! output must equal them byte for byte, and the cropped image must survive
+//! image → `.npy` → image unchanged (but JPEG, whose re-encoding is lossy).
+//!
+//! A test of one format lives in the file that names it (`others.rs` names
+//! TGA, QOI, ICO, farbfeld, Radiance HDR and OpenEXR); a test across formats
+//! lives here, or with its feature (colour modes, the real-world corpus).
 
-mod common;
+/// `--color-mode`, as Keras' `load_img` gives it, for every format.
+mod colour;
+/// GIF: one colour per transparent pixel, or a refusal.
+mod gif;
+/// JPEG: Pillow's pixels, and the lossless crop on the block grid.
+mod jpeg;
+/// TGA, QOI, ICO, farbfeld, Radiance HDR and OpenEXR.
+mod others;
+/// PNG: pixels and colour type kept, rows read one at a time, the PngSuite.
+mod png;
+/// PNM (P1–P6), as Pillow and Keras read it.
+mod pnm;
+/// TIFF and BMP: windows read from a file, and what TIFF output holds.
+mod tiff_bmp;
+/// Real-world files from other tools, decoded as their references decode them.
+mod wild;
 
-use common::{Rcrop, gradient_rgb8, listing, load_image, npy_bytes, png_claiming, save_image};
-use image::{DynamicImage, GenericImageView, ImageBuffer, Luma, Rgba};
+use std::path::Path;
 
-#[test]
-fn png_to_png_crops_pixels_exactly_and_keeps_the_colour_type() {
-    let rcrop = Rcrop::new();
-    let dir = tempfile::tempdir().unwrap();
-    let gray16 = DynamicImage::ImageLuma16(ImageBuffer::from_fn(9, 7, |x, y| {
-        Luma([(x * 7000 + y * 300) as u16])
-    }));
-    let cases = [("rgb8", gradient_rgb8(9, 7)), ("gray16", gray16)];
-    for (name, image) in cases {
-        let input = dir.path().join(format!("{name}.png"));
-        let output = dir.path().join(format!("{name}_out.png"));
-        save_image(&image, &input);
-        rcrop.run_ok(&["-c", "1,2:3,0"], &input, &output);
-        let cropped = load_image(&output);
-        assert_eq!(cropped.color(), image.color(), "{name}");
-        assert_eq!(cropped.dimensions(), (6, 4), "{name}");
-        let expected = image.crop_imm(3, 1, 6, 4);
-        assert_eq!(cropped.as_bytes(), expected.as_bytes(), "{name}");
-    }
-}
+use image::{DynamicImage, GenericImageView, ImageBuffer, Rgba};
+
+use crate::util::{
+    Case, Rcrop, assert_every, cases, gradient_rgb8, listing, load_image, npy_bytes, save_image,
+};
 
 #[test]
 fn an_image_becomes_a_tensor_of_batch_one_in_either_format() {
@@ -174,78 +181,6 @@ fn formats_that_cannot_hold_the_pixels_fail_instead_of_converting() {
     let stderr = rcrop.run_fails(&["-c", "1"], &many, &dir.path().join("out.gif"));
     assert!(stderr.contains("more than 256 colours"), "{stderr}");
     assert_eq!(listing(dir.path()), ["in.png", "many.png"]);
-}
-
-#[test]
-fn transparent_pixels_of_different_colours_are_not_merged_into_one_gif_colour() {
-    let rcrop = Rcrop::new();
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("in.png");
-    let pixel = |x: u32, y: u32| match (x + y) % 3 {
-        0 => Rgba([255, 0, 0, 0]),
-        1 => Rgba([0, 0, 255, 0]),
-        _ => Rgba([9, 9, 9, 255]),
-    };
-    save_image(
-        &DynamicImage::ImageRgba8(ImageBuffer::from_fn(6, 6, pixel)),
-        &input,
-    );
-    let stderr = rcrop.run_fails(&["-c", "1"], &input, &dir.path().join("out.gif"));
-    assert!(
-        stderr.contains("transparent (alpha 0) pixels of 2 colours, which GIF stores as one"),
-        "{stderr}"
-    );
-    // One transparent colour survives a GIF round trip exactly, or is refused.
-    let one = dir.path().join("one.png");
-    let opaque_or_clear = |x: u32, y: u32| match (x + y) % 2 {
-        0 => Rgba([0, 0, 0, 0]),
-        _ => Rgba([200, 100, 50, 255]),
-    };
-    save_image(
-        &DynamicImage::ImageRgba8(ImageBuffer::from_fn(6, 6, opaque_or_clear)),
-        &one,
-    );
-    let gif = dir.path().join("one.gif");
-    rcrop.run_ok(&["-c", "1"], &one, &gif);
-    let back = load_image(&gif).to_rgba8();
-    assert_eq!(back.get_pixel(0, 0).0, [0, 0, 0, 0]);
-    assert_eq!(back.get_pixel(1, 0).0, [200, 100, 50, 255]);
-}
-
-#[test]
-fn damaged_jpegs_are_exit_1_saying_what_is_wrong() {
-    let rcrop = Rcrop::new();
-    let dir = tempfile::tempdir().unwrap();
-    let whole = std::fs::read(common::fixture("images/rgb.jpg")).unwrap();
-    let sos = whole.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
-    let scan = sos + 2 + usize::from(u16::from_be_bytes([whole[sos + 2], whole[sos + 3]]));
-    let cases = [
-        (
-            "cut14.jpg",
-            whole[..scan + 14].to_vec(),
-            "the scan data ends after 14 bytes",
-        ),
-        (
-            "no_eoi.jpg",
-            whole[..whole.len() - 2].to_vec(),
-            "before the end-of-image marker",
-        ),
-        (
-            "cut_header.jpg",
-            whole[..sos - 20].to_vec(),
-            "the file ends first",
-        ),
-    ];
-    for (name, bytes, needle) in cases {
-        let input = dir.path().join(name);
-        std::fs::write(&input, bytes).unwrap();
-        let stderr = rcrop.run_fails(&["-c", "0"], &input, &dir.path().join("out.npy"));
-        assert!(
-            stderr.contains(&format!("{name}: the JPEG image is damaged: "))
-                && stderr.contains(needle),
-            "{name}: {stderr}"
-        );
-    }
 }
 
 #[test]
@@ -425,4 +360,134 @@ fn standard_output_gets_the_inputs_kind_unless_told() {
         .unwrap();
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown output extension \"xyz\""));
+}
+
+/// A small PNG file whose header claims `width × height` RGB pixels: a
+/// decompression bomb's header with a token of data.
+fn png_claiming(width: u32, height: u32) -> Vec<u8> {
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&width.to_be_bytes());
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    for (kind, data) in [
+        (b"IHDR", ihdr),
+        (b"IDAT", b"\x78\x9c\x03\x00\x00\x00\x00\x01".to_vec()),
+        (b"IEND", Vec::new()),
+    ] {
+        let mut body = kind.to_vec();
+        body.extend_from_slice(&data);
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        out.extend_from_slice(&body);
+        out.extend_from_slice(&crc32(&body).to_be_bytes());
+    }
+    out
+}
+
+/// CRC-32 as PNG chunks use it.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// Compares two `.npy` files: headers exactly, data exactly.
+fn same_npy(found: &[u8], expected: &[u8]) -> Result<(), String> {
+    if found.len() != expected.len() {
+        return Err(format!(
+            "{} bytes, expected {}",
+            found.len(),
+            expected.len()
+        ));
+    }
+    let header_len = 10 + usize::from(u16::from_le_bytes([expected[8], expected[9]]));
+    if found[..header_len] != expected[..header_len] {
+        return Err(format!(
+            "header {:?}",
+            String::from_utf8_lossy(&found[..header_len])
+        ));
+    }
+    let worst = found[header_len..]
+        .iter()
+        .zip(&expected[header_len..])
+        .map(|(a, b)| a.abs_diff(*b))
+        .max()
+        .unwrap_or(0);
+    if worst > 0 {
+        return Err(format!("a sample differs by {worst}"));
+    }
+    Ok(())
+}
+
+fn check(rcrop: &Rcrop, case: &Case, dir: &Path) -> Result<(), String> {
+    let out = dir.join(format!("{}.npy", case.name));
+    let Some(expected_path) = &case.expected else {
+        return match rcrop.succeeds(
+            &["--crop", &case.crop, "--format", &case.format],
+            &case.input,
+            &out,
+        ) {
+            Ok(()) => Err("expected an error".into()),
+            Err(_) if out.exists() => Err("a failed run left its output".into()),
+            Err(_) => Ok(()),
+        };
+    };
+    rcrop.succeeds(
+        &["--crop", &case.crop, "--format", &case.format],
+        &case.input,
+        &out,
+    )?;
+    let expected = std::fs::read(expected_path).map_err(|e| e.to_string())?;
+    same_npy(&std::fs::read(&out).map_err(|e| e.to_string())?, &expected)?;
+    if case.name.starts_with("jpeg_") {
+        return Ok(());
+    }
+    // The cropped image in the input's own format, then back to a tensor.
+    let ext = case
+        .input
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("png");
+    let image = dir.join(format!("{}.{ext}", case.name));
+    let back = dir.join(format!("{}_back.npy", case.name));
+    rcrop.succeeds(
+        &["--crop", &case.crop, "--format", &case.format],
+        &case.input,
+        &image,
+    )?;
+    rcrop.succeeds(&["--crop", "0", "--format", &case.format], &image, &back)?;
+    same_npy(&std::fs::read(&back).map_err(|e| e.to_string())?, &expected)
+        .map_err(|e| format!("image round trip: {e}"))?;
+    // The expected tensor as a PNG, then back.
+    let png = dir.join(format!("{}_from_npy.png", case.name));
+    let again = dir.join(format!("{}_again.npy", case.name));
+    rcrop.succeeds(
+        &["--crop", "0", "--format", &case.format],
+        expected_path,
+        &png,
+    )?;
+    rcrop.succeeds(&["--crop", "0", "--format", &case.format], &png, &again)?;
+    same_npy(
+        &std::fs::read(&again).map_err(|e| e.to_string())?,
+        &expected,
+    )
+    .map_err(|e| format!(".npy round trip: {e}"))
+}
+
+#[test]
+fn every_image_golden_case_matches_and_round_trips() {
+    let rcrop = Rcrop::new();
+    let dir = tempfile::tempdir().unwrap();
+    let all = cases("images/cases.tsv");
+    assert!(all.len() >= 50, "only {} cases in the manifest", all.len());
+    assert_every(&all, |c| &c.name, |case| check(&rcrop, case, dir.path()));
 }

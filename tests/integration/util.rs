@@ -1,7 +1,7 @@
-//! Helpers shared by the integration tests: the binary in a hermetic
-//! environment, fixture paths, and hand-made `.npy` files.
-
-#![allow(dead_code)]
+//! The one way to run rcrop and inspect what it did: the binary in a
+//! hermetic environment ([`Rcrop`]), fixture paths and their golden
+//! manifests, hand-made `.npy` files and images, and comparisons that list
+//! every failure at once.
 
 use std::path::{Path, PathBuf};
 
@@ -10,8 +10,11 @@ use assert_cmd::Command;
 /// The `rcrop` binary with a Keras config folder of its own (empty unless a
 /// test writes a `keras.json` into it), so the user's `~/.keras` never leaks in.
 pub struct Rcrop {
-    pub keras_home: tempfile::TempDir,
+    keras_home: tempfile::TempDir,
 }
+
+/// What an older output holds before a run that must leave it alone.
+pub const OLD: &[u8] = b"the previous output";
 
 impl Rcrop {
     pub fn new() -> Self {
@@ -38,6 +41,10 @@ impl Rcrop {
         let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("rcrop"));
         cmd.env_remove("KERAS_HOME").env("HOME", home);
         cmd
+    }
+
+    pub fn write_keras_json(&self, text: &str) {
+        std::fs::write(self.keras_home.path().join("keras.json"), text).expect("write keras.json");
     }
 
     /// Runs rcrop on `input` into `output`; returns the exit code and stderr.
@@ -75,15 +82,83 @@ impl Rcrop {
     /// leaving no output; returns stderr.
     pub fn run_fails(&self, args: &[&str], input: &Path, output: &Path) -> String {
         let (code, stderr) = self.run(args, input, output);
-        assert_eq!(code, Some(1), "{args:?}: {stderr}");
-        assert!(stderr.starts_with("error: "), "{stderr}");
+        assert_refused(args, code, &stderr);
         assert!(!output.exists(), "a failed run left {}", output.display());
         stderr
     }
 
-    pub fn write_keras_json(&self, text: &str) {
-        std::fs::write(self.keras_home.path().join("keras.json"), text).expect("write keras.json");
+    /// Runs rcrop on `input` bytes (as a file, `in.npy`) into a folder
+    /// holding an older output, and checks it fails with exit 1 and a
+    /// message naming the input, leaving the folder as it was. Returns stderr.
+    pub fn fails_cleanly(&self, input: &[u8], args: &[&str]) -> String {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let in_path = dir.path().join("in.npy");
+        let out_path = dir.path().join("out.npy");
+        std::fs::write(&in_path, input).expect("write the input");
+        std::fs::write(&out_path, OLD).expect("write the old output");
+        let (code, stderr) = self.run(args, &in_path, &out_path);
+        assert_refused(args, code, &stderr);
+        assert!(
+            stderr.contains("in.npy"),
+            "the message names the input: {stderr}"
+        );
+        assert_eq!(
+            std::fs::read(&out_path).expect("read the old output"),
+            OLD,
+            "the old output changed"
+        );
+        assert_eq!(
+            std::fs::read(&in_path).expect("read the input"),
+            input,
+            "the input changed"
+        );
+        assert_eq!(
+            listing(dir.path()),
+            ["in.npy", "out.npy"],
+            "a file was left behind"
+        );
+        stderr
     }
+
+    /// Runs rcrop with `args` alone, which must succeed; returns stdout.
+    pub fn stdout_of(&self, args: &[&str]) -> String {
+        let out = self.cmd().args(args).output().expect("run rcrop");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("UTF-8 output")
+    }
+
+    /// Crops a (1, 6, 8, 2) uint8 array from stdin to stdout with `args`,
+    /// which must succeed; returns the output's shape as its header writes
+    /// it, e.g. `(1, 4, 6, 2)`.
+    pub fn shape_after(&self, args: &[&str]) -> String {
+        let out = self
+            .cmd()
+            .args(args)
+            .args(["-", "-"])
+            .write_stdin(u8_npy([1, 6, 8, 2]))
+            .output()
+            .expect("run rcrop");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout[10..80]).into_owned();
+        let start = text.find("'shape': ").expect("a shape in the header") + 9;
+        let end = start + text[start..].find(')').expect("the shape's end") + 1;
+        text[start..end].to_string()
+    }
+}
+
+/// Checks that a run was refused as bad input is: exit 1 and an `error:`
+/// message.
+fn assert_refused(args: &[&str], code: Option<i32>, stderr: &str) {
+    assert_eq!(code, Some(1), "{args:?}: {stderr}");
+    assert!(stderr.starts_with("error: "), "{stderr}");
 }
 
 pub fn fixture(path: &str) -> PathBuf {
@@ -92,7 +167,31 @@ pub fn fixture(path: &str) -> PathBuf {
         .join(path)
 }
 
-/// One line of a fixtures `cases.tsv` manifest.
+/// The rows of a golden manifest, a fixtures `.tsv` file whose first line
+/// must be `columns`, tab-separated; every row must have one field per column.
+pub fn table(manifest: &str, columns: &[&str]) -> Vec<Vec<String>> {
+    let text = std::fs::read_to_string(fixture(manifest)).expect("read the manifest");
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some(columns.join("\t").as_str()),
+        "{manifest}"
+    );
+    lines
+        .filter(|l| !l.is_empty())
+        .map(|line| {
+            let fields: Vec<String> = line.split('\t').map(str::to_owned).collect();
+            assert_eq!(
+                fields.len(),
+                columns.len(),
+                "bad manifest line {line:?} in {manifest}"
+            );
+            fields
+        })
+        .collect()
+}
+
+/// One line of a fixtures `cases.tsv` manifest of crops.
 pub struct Case {
     pub name: String,
     pub input: PathBuf,
@@ -103,23 +202,18 @@ pub struct Case {
 }
 
 pub fn cases(manifest: &str) -> Vec<Case> {
-    let path = fixture(manifest);
-    let dir = path.parent().expect("manifest folder").to_path_buf();
-    let text = std::fs::read_to_string(&path).expect("read manifest");
-    let mut lines = text.lines();
-    assert_eq!(lines.next(), Some("name\tinput\tcrop\tformat\texpected"));
-    lines
-        .filter(|l| !l.is_empty())
-        .map(|line| {
-            let f: Vec<&str> = line.split('\t').collect();
-            assert_eq!(f.len(), 5, "bad manifest line {line:?}");
-            Case {
-                name: f[0].into(),
-                input: dir.join(f[1]),
-                crop: f[2].into(),
-                format: f[3].into(),
-                expected: (f[4] != "error").then(|| dir.join(f[4])),
-            }
+    let dir = fixture(manifest)
+        .parent()
+        .expect("manifest folder")
+        .to_path_buf();
+    table(manifest, &["name", "input", "crop", "format", "expected"])
+        .into_iter()
+        .map(|f| Case {
+            name: f[0].clone(),
+            input: dir.join(&f[1]),
+            crop: f[2].clone(),
+            format: f[3].clone(),
+            expected: (f[4] != "error").then(|| dir.join(&f[4])),
         })
         .collect()
 }
@@ -150,6 +244,14 @@ pub fn u8_npy(shape: [usize; 4]) -> Vec<u8> {
     npy_bytes(&header, &data)
 }
 
+/// The header and the data of a `.npy` file, read as rcrop reads them.
+pub fn read_npy(path: &Path) -> (rcrop::npy::Header, Vec<u8>) {
+    let bytes = std::fs::read(path).expect("read .npy");
+    let mut reader = bytes.as_slice();
+    let (header, _) = rcrop::npy::Header::read(&mut reader).expect("a .npy header");
+    (header, reader.to_vec())
+}
+
 /// Names of the files in a folder, sorted, to show that nothing was left behind.
 pub fn listing(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
@@ -163,6 +265,26 @@ pub fn listing(dir: &Path) -> Vec<String> {
         .collect();
     names.sort();
     names
+}
+
+/// Whether two files hold the same bytes; `Err` gives both sizes and the
+/// start of each (a `.npy` header, say).
+pub fn same_file(found: &Path, expected: &Path) -> Result<(), String> {
+    let read = |p: &Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
+    let (found_bytes, expected_bytes) = (read(found)?, read(expected)?);
+    if found_bytes == expected_bytes {
+        return Ok(());
+    }
+    let head = |b: &[u8]| String::from_utf8_lossy(&b[..b.len().min(80)]).into_owned();
+    Err(format!(
+        "{} differs from {}: {} bytes, starting {:?}; expected {} bytes, starting {:?}",
+        found.display(),
+        expected.display(),
+        found_bytes.len(),
+        head(&found_bytes),
+        expected_bytes.len(),
+        head(&expected_bytes)
+    ))
 }
 
 /// Writes an image made in memory to `path` (format from the extension).
@@ -185,64 +307,6 @@ pub fn gradient_rgb8(width: u32, height: u32) -> image::DynamicImage {
     image::DynamicImage::ImageRgb8(image::RgbImage::from_fn(width, height, |x, y| {
         image::Rgb([x as u8, y as u8, (x ^ y) as u8])
     }))
-}
-
-/// A small PNG file whose header claims `width × height` RGB pixels: a
-/// decompression bomb's header with a token of data.
-pub fn png_claiming(width: u32, height: u32) -> Vec<u8> {
-    let mut ihdr = Vec::new();
-    ihdr.extend_from_slice(&width.to_be_bytes());
-    ihdr.extend_from_slice(&height.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
-    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
-    for (kind, data) in [
-        (b"IHDR", ihdr),
-        (b"IDAT", b"\x78\x9c\x03\x00\x00\x00\x00\x01".to_vec()),
-        (b"IEND", Vec::new()),
-    ] {
-        let mut body = kind.to_vec();
-        body.extend_from_slice(&data);
-        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-        out.extend_from_slice(&body);
-        out.extend_from_slice(&crc32(&body).to_be_bytes());
-    }
-    out
-}
-
-/// CRC-32 as PNG chunks use it.
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
-/// Whether two files hold the same bytes; `Err` gives both sizes and the
-/// start of each (a `.npy` header, say).
-pub fn same_file(found: &Path, expected: &Path) -> Result<(), String> {
-    let read = |p: &Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
-    let (found_bytes, expected_bytes) = (read(found)?, read(expected)?);
-    if found_bytes == expected_bytes {
-        return Ok(());
-    }
-    let head = |b: &[u8]| String::from_utf8_lossy(&b[..b.len().min(80)]).into_owned();
-    Err(format!(
-        "{} differs from {}: {} bytes, starting {:?}; expected {} bytes, starting {:?}",
-        found.display(),
-        expected.display(),
-        found_bytes.len(),
-        head(&found_bytes),
-        expected_bytes.len(),
-        head(&expected_bytes)
-    ))
 }
 
 /// Runs `check` on every item and fails with every failure listed, each

@@ -1,18 +1,38 @@
-//! Images read a row at a time give exactly what the whole-image path
-//! gives: the rows of a window equal the whole decode cropped, for random
-//! PNGs of every colour type and bit depth; every interlaced PngSuite image
-//! (decoded whole) crops to the same outputs, byte for byte, as its
-//! non-interlaced twin (read a row at a time); and an image far over the
-//! image limit crops within it.
-
-mod common;
+//! PNG: a crop keeps the pixels and the colour type; images read a row at a
+//! time give exactly what the whole-image path gives: the rows of a window
+//! equal the whole decode cropped, for random PNGs of every colour type and
+//! bit depth; every interlaced PngSuite image (decoded whole) crops to the
+//! same outputs, byte for byte, as its non-interlaced twin (read a row at a
+//! time); and an image far over the image limit crops within it.
 
 use std::io::Cursor;
 
-use common::{Rcrop, assert_every, fixture, same_file};
-use image::ImageFormat;
+use image::{DynamicImage, GenericImageView, ImageBuffer, ImageFormat, Luma};
 use proptest::prelude::*;
 use rcrop::raster::{self, RowInput, Window};
+
+use crate::util::{Rcrop, assert_every, fixture, gradient_rgb8, load_image, same_file, save_image};
+
+#[test]
+fn png_to_png_crops_pixels_exactly_and_keeps_the_colour_type() {
+    let rcrop = Rcrop::new();
+    let dir = tempfile::tempdir().unwrap();
+    let gray16 = DynamicImage::ImageLuma16(ImageBuffer::from_fn(9, 7, |x, y| {
+        Luma([(x * 7000 + y * 300) as u16])
+    }));
+    let cases = [("rgb8", gradient_rgb8(9, 7)), ("gray16", gray16)];
+    for (name, image) in cases {
+        let input = dir.path().join(format!("{name}.png"));
+        let output = dir.path().join(format!("{name}_out.png"));
+        save_image(&image, &input);
+        rcrop.run_ok(&["-c", "1,2:3,0"], &input, &output);
+        let cropped = load_image(&output);
+        assert_eq!(cropped.color(), image.color(), "{name}");
+        assert_eq!(cropped.dimensions(), (6, 4), "{name}");
+        let expected = image.crop_imm(3, 1, 6, 4);
+        assert_eq!(cropped.as_bytes(), expected.as_bytes(), "{name}");
+    }
+}
 
 /// A PNG of `colour` at `depth` bits holding `data` as its raw rows, with
 /// a palette of every index and, if asked, a `tRNS` chunk.

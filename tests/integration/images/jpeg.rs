@@ -1,15 +1,14 @@
 //! JPEG as Keras sees it: every case in fixtures/jpeg/cases.tsv decodes to
-//! exactly the tensor Pillow gives (`fixtures/generate_jpeg.py`), and a
+//! exactly the tensor Pillow gives (`fixtures/gen/generate_jpeg.py`), and a
 //! crop on the block grid is a DCT-domain crop that decodes exactly as
 //! jpegtran's crop of the same region decodes, and, but for a progressive
 //! input (which libjpeg-turbo 3 keeps progressive and jpegtran 2.1 writes
-//! as baseline), is byte for byte the file jpegtran writes.
-
-mod common;
+//! as baseline), is byte for byte the file jpegtran writes. A damaged JPEG
+//! is exit 1 saying what is wrong.
 
 use std::path::PathBuf;
 
-use common::{Rcrop, assert_every, fixture, same_file};
+use crate::util::{Rcrop, assert_every, fixture, same_file, table};
 
 /// One line of fixtures/jpeg/cases.tsv.
 struct JpegCase {
@@ -21,25 +20,20 @@ struct JpegCase {
 }
 
 fn jpeg_cases() -> Vec<JpegCase> {
-    let text = std::fs::read_to_string(fixture("jpeg/cases.tsv")).unwrap();
-    let mut lines = text.lines();
-    assert_eq!(
-        lines.next(),
-        Some("name\tkind\tinput\tcrop\texpected\tnote")
-    );
-    lines
-        .map(|line| {
-            let f: Vec<&str> = line.split('\t').collect();
-            assert_eq!(f.len(), 6, "bad manifest line {line:?}");
-            JpegCase {
-                name: f[0].into(),
-                kind: f[1].into(),
-                input: fixture("jpeg").join(f[2]),
-                crop: f[3].into(),
-                expected: fixture("jpeg").join(f[4]),
-            }
-        })
-        .collect()
+    let dir = fixture("jpeg");
+    table(
+        "jpeg/cases.tsv",
+        &["name", "kind", "input", "crop", "expected", "note"],
+    )
+    .into_iter()
+    .map(|f| JpegCase {
+        name: f[0].clone(),
+        kind: f[1].clone(),
+        input: dir.join(&f[2]),
+        crop: f[3].clone(),
+        expected: dir.join(&f[4]),
+    })
+    .collect()
 }
 
 #[test]
@@ -187,6 +181,42 @@ fn damaged_jpegs_are_refused_by_the_lossless_crop_too() {
         assert!(
             stderr.contains(&format!("{name}: the JPEG image is damaged: ")),
             "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn damaged_jpegs_are_exit_1_saying_what_is_wrong() {
+    let rcrop = Rcrop::new();
+    let dir = tempfile::tempdir().unwrap();
+    let whole = std::fs::read(fixture("images/rgb.jpg")).unwrap();
+    let sos = whole.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
+    let scan = sos + 2 + usize::from(u16::from_be_bytes([whole[sos + 2], whole[sos + 3]]));
+    let cases = [
+        (
+            "cut14.jpg",
+            whole[..scan + 14].to_vec(),
+            "the scan data ends after 14 bytes",
+        ),
+        (
+            "no_eoi.jpg",
+            whole[..whole.len() - 2].to_vec(),
+            "before the end-of-image marker",
+        ),
+        (
+            "cut_header.jpg",
+            whole[..sos - 20].to_vec(),
+            "the file ends first",
+        ),
+    ];
+    for (name, bytes, needle) in cases {
+        let input = dir.path().join(name);
+        std::fs::write(&input, bytes).unwrap();
+        let stderr = rcrop.run_fails(&["-c", "0"], &input, &dir.path().join("out.npy"));
+        assert!(
+            stderr.contains(&format!("{name}: the JPEG image is damaged: "))
+                && stderr.contains(needle),
+            "{name}: {stderr}"
         );
     }
 }
