@@ -10,7 +10,8 @@ use proptest::prelude::*;
 use tiff::decoder::Decoder;
 use tiff::encoder::{Compression, DeflateLevel, Predictor, TiffEncoder, colortype};
 
-use super::{RasterError, decode, source};
+use super::read::{decode, source};
+use crate::raster::RasterError;
 use crate::raster::rows::{StreamError, Window};
 
 const LIMIT: u64 = 1 << 30;

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use image::ImageFormat;
 use proptest::prelude::*;
 
-use super::{STREAMABLE_HEAD, source, streamable};
+use super::read::{STREAMABLE_HEAD, source, streamable};
 use crate::raster::RasterError;
 use crate::raster::rows::{StreamError, Window};
 
