@@ -6,7 +6,6 @@
 use std::borrow::Cow;
 
 use image::ImageFormat;
-use image::codecs::ico::IcoEncoder;
 
 use super::{EncodeOptions, RasterError, image_crate, png};
 use crate::tensor::{SampleType, Tensor};
@@ -34,15 +33,7 @@ pub(super) fn encode(
     icc: Option<&[u8]>,
     _: EncodeOptions,
 ) -> Result<Vec<u8>, RasterError> {
-    let image = image_crate::image_of(tensor)?;
-    let mut out = Vec::new();
-    image_crate::write_image(IcoEncoder::new(&mut out), &image, icc).map_err(|source| {
-        RasterError::Encode {
-            format: "ICO",
-            source,
-        }
-    })?;
-    Ok(out)
+    image_crate::encode(tensor, icc, ImageFormat::Ico)
 }
 
 const HEADER: usize = 6;

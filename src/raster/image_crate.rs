@@ -6,9 +6,11 @@
 use std::collections::HashSet;
 use std::io::Cursor;
 
+use image::codecs::bmp::BmpEncoder;
 use image::codecs::farbfeld::FarbfeldEncoder;
 use image::codecs::gif::GifEncoder;
 use image::codecs::hdr::HdrEncoder;
+use image::codecs::ico::IcoEncoder;
 use image::codecs::openexr::OpenExrEncoder;
 use image::codecs::qoi::QoiEncoder;
 use image::codecs::tga::TgaEncoder;
@@ -154,7 +156,8 @@ pub(super) fn probe(
 }
 
 /// Encodes a tensor the format holds with the `image` crate's encoder for
-/// it (WebP losslessly). GIF is checked to keep every pixel as it is.
+/// it (WebP losslessly; also BMP's and ICO's, for their rooms). GIF is
+/// checked to keep every pixel as it is.
 pub(super) fn encode(
     tensor: &Tensor,
     icc: Option<&[u8]>,
@@ -166,6 +169,8 @@ pub(super) fn encode(
     }
     let mut out = Vec::new();
     match format {
+        ImageFormat::Bmp => write_image(BmpEncoder::new(&mut out), &image, icc),
+        ImageFormat::Ico => write_image(IcoEncoder::new(&mut out), &image, icc),
         ImageFormat::WebP => write_image(WebPEncoder::new_lossless(&mut out), &image, icc),
         ImageFormat::Tga => write_image(TgaEncoder::new(&mut out), &image, icc),
         ImageFormat::Qoi => write_image(QoiEncoder::new(&mut out), &image, icc),
@@ -199,13 +204,13 @@ pub(super) fn encode(
 
 /// The tensor as an image, for an encoder; the codec table has checked
 /// that the format holds it.
-pub(super) fn image_of(tensor: &Tensor) -> Result<DynamicImage, RasterError> {
+fn image_of(tensor: &Tensor) -> Result<DynamicImage, RasterError> {
     to_image(tensor)
         .ok_or_else(|| RasterError::NotAnImage(format!("{} has no image form", tensor.describe())))
 }
 
 /// Writes the image, with the ICC profile if the encoder keeps one.
-pub(super) fn write_image(
+fn write_image(
     mut encoder: impl ImageEncoder,
     image: &DynamicImage,
     icc: Option<&[u8]>,

@@ -24,6 +24,8 @@ mod jpeg;
 mod png;
 mod pnm;
 pub mod rows;
+#[cfg(test)]
+mod testing;
 mod tiff;
 
 pub use colour::{ColorMode, convert as convert_colour};

@@ -7,7 +7,7 @@
 
 use std::io::{self, Seek, SeekFrom, Write};
 
-use image::codecs::bmp::BmpEncoder;
+use image::ImageFormat;
 
 use crate::raster::rows::{RowSink, RowsInfo, WriteSeek};
 use crate::raster::{EncodeOptions, RasterError, image_crate};
@@ -162,15 +162,7 @@ pub(in crate::raster) fn encode(
     icc: Option<&[u8]>,
     _: EncodeOptions,
 ) -> Result<Vec<u8>, RasterError> {
-    let image = image_crate::image_of(tensor)?;
-    let mut out = Vec::new();
-    image_crate::write_image(BmpEncoder::new(&mut out), &image, icc).map_err(|source| {
-        RasterError::Encode {
-            format: NAME,
-            source,
-        }
-    })?;
-    Ok(out)
+    image_crate::encode(tensor, icc, ImageFormat::Bmp)
 }
 
 /// [`sink`] on a file, as the codec table opens it.
@@ -186,6 +178,7 @@ pub(in crate::raster) fn file_sink(
 mod tests {
     use super::*;
     use image::ImageEncoder;
+    use image::codecs::bmp::BmpEncoder;
     use std::io::Cursor;
 
     /// The rows written a row at a time equal the `image` crate's encoder's
