@@ -11,7 +11,8 @@ use image::ImageFormat;
 
 use crate::npy::MAGIC;
 use crate::npz;
-use crate::raster::{IMAGE_FORMATS, format_name};
+use crate::raster::format_name;
+use crate::raster::formats::{self, Signature};
 
 /// What a file holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -32,26 +33,17 @@ impl FileKind {
         if prefix.starts_with(npz::MAGIC) || prefix.starts_with(b"PK\x05\x06") {
             return Some(FileKind::Npz);
         }
-        // BigTIFF: the TIFF byte-order mark with version 43.
-        if prefix.starts_with(b"II\x2B\x00") || prefix.starts_with(b"MM\x00\x2B") {
-            return Some(FileKind::Image(ImageFormat::Tiff));
-        }
-        if is_pnm(prefix) {
-            return Some(FileKind::Image(ImageFormat::Pnm));
-        }
-        // The `image` crate takes any `P1`..`P7` for PNM; rcrop reads `P1`..`P6`.
-        image::guess_format(prefix)
-            .ok()
-            .filter(|f| IMAGE_FORMATS.contains(f) && *f != ImageFormat::Pnm)
-            .map(FileKind::Image)
+        formats::sniff(prefix).map(FileKind::Image)
     }
 
     /// The kind of a file from its first bytes or, for formats that have no
-    /// signature (TGA), from the extension of its name.
+    /// signature, from the extension of its name.
     pub fn sniff_named(prefix: &[u8], path: Option<&Path>) -> Option<Self> {
         Self::sniff(prefix).or_else(|| {
-            path.and_then(Self::from_path)
-                .filter(|&kind| kind == FileKind::Image(ImageFormat::Tga))
+            path.and_then(Self::from_path).filter(|&kind| match kind {
+                FileKind::Image(f) => matches!(formats::row(f).signature, Signature::Extension),
+                _ => false,
+            })
         })
     }
 
@@ -69,26 +61,16 @@ impl FileKind {
         match self {
             FileKind::Npy => "npy",
             FileKind::Npz => "npz",
-            FileKind::Image(ImageFormat::Pnm) => "pnm",
-            FileKind::Image(f) => f.extensions_str().first().copied().unwrap_or("img"),
+            FileKind::Image(f) => formats::row(f).extensions.first().copied().unwrap_or("img"),
         }
-    }
-}
-
-/// PNM's magic number, `P1` to `P6`, then whitespace (or the end of the file).
-fn is_pnm(prefix: &[u8]) -> bool {
-    match prefix {
-        [b'P', b'1'..=b'6'] => true,
-        [b'P', b'1'..=b'6', next, ..] => b" \t\n\x0b\x0c\r".contains(next),
-        _ => false,
     }
 }
 
 /// A `--to` value or extension that names no kind rcrop writes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown output format {0:?}; expected one of npy, npz, png, jpeg (jpg), tiff (tif), bmp, webp, \
-     gif, tga, qoi, ico, ff (farbfeld), hdr, exr, pnm (pbm, pgm, ppm)"
+    "unknown output format {0:?}; expected one of npy, npz, {formats}",
+    formats = formats::extension_list()
 )]
 pub struct UnknownKind(pub String);
 
@@ -101,10 +83,7 @@ impl FromStr for FileKind {
             "npz" => return Ok(FileKind::Npz),
             _ => {}
         }
-        // PAM (`.pam`) is a PNM of the `image` crate's that rcrop does not write.
-        IMAGE_FORMATS
-            .into_iter()
-            .find(|f| f.extensions_str().contains(&s) && s != "pam")
+        formats::by_extension(s)
             .map(FileKind::Image)
             .ok_or_else(|| UnknownKind(s.to_owned()))
     }
@@ -146,38 +125,23 @@ mod tests {
         assert_eq!(FileKind::from_path(Path::new("b.xyz")), None);
         assert_eq!(FileKind::from_path(Path::new("noext")), None);
         assert_eq!("jpg".parse::<FileKind>().unwrap().extension(), "jpg");
-        for (ext, format) in [
-            ("tga", ImageFormat::Tga),
-            ("qoi", ImageFormat::Qoi),
-            ("ico", ImageFormat::Ico),
-            ("ff", ImageFormat::Farbfeld),
-            ("hdr", ImageFormat::Hdr),
-            ("exr", ImageFormat::OpenExr),
-        ] {
-            let kind = FileKind::Image(format);
-            assert_eq!(ext.parse::<FileKind>(), Ok(kind));
-            assert_eq!(kind.extension(), ext);
+        for f in &formats::FORMATS {
+            let kind = FileKind::Image(f.format);
+            for ext in f.extensions {
+                assert_eq!(ext.parse::<FileKind>(), Ok(kind));
+            }
+            assert_eq!(Some(kind.extension()), f.extensions.first().copied());
+            assert_eq!(kind.to_string(), f.name);
         }
+        // A format known by its extension alone, whatever its case.
+        let by_name = formats::FORMATS
+            .iter()
+            .find(|f| matches!(f.signature, Signature::Extension))
+            .unwrap();
+        let named = format!("a.{}", by_name.extensions[0].to_uppercase());
         assert_eq!(
-            FileKind::sniff(b"qoif\0\0\0\x01"),
-            Some(FileKind::Image(ImageFormat::Qoi))
-        );
-        assert_eq!(
-            FileKind::sniff(b"farbfeld\0\0"),
-            Some(FileKind::Image(ImageFormat::Farbfeld))
-        );
-        assert_eq!(
-            FileKind::sniff(b"#?RADIANCE\n"),
-            Some(FileKind::Image(ImageFormat::Hdr))
-        );
-        assert_eq!(
-            FileKind::sniff(b"\x76\x2f\x31\x01\x02\0\0\0"),
-            Some(FileKind::Image(ImageFormat::OpenExr))
-        );
-        let tga = Path::new("a.TGA");
-        assert_eq!(
-            FileKind::sniff_named(b"\0\0\x02\0", Some(tga)),
-            Some(FileKind::Image(ImageFormat::Tga))
+            FileKind::sniff_named(b"\0\0\x02\0", Some(Path::new(&named))),
+            Some(FileKind::Image(by_name.format))
         );
         assert_eq!(
             FileKind::sniff_named(b"\0\0\x02\0", Some(Path::new("a.png"))),

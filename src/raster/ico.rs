@@ -1,10 +1,40 @@
 //! ICO: the entry Pillow opens — the largest, and of equal sizes the one of
 //! least colour depth, the first of equals — picked from the directory, so
-//! that the `image` crate (which prefers depth over size) decodes that one.
+//! that the `image` crate (which prefers depth over size) decodes that one;
+//! written whole by the `image` crate's encoder.
 
 use std::borrow::Cow;
 
-use super::RasterError;
+use image::ImageFormat;
+
+use super::{EncodeOptions, RasterError, image_crate, png};
+use crate::tensor::{SampleType, Tensor};
+
+/// Decodes the entry Pillow opens, a PNG one checked as PNG files are.
+pub(super) fn decode(bytes: &[u8], limit: u64) -> Result<(Tensor, Option<Vec<u8>>), RasterError> {
+    let one = largest_entry(bytes)?;
+    if let Some(entry) = png_entry(&one) {
+        png::check_palette(entry)?;
+    }
+    image_crate::decode(&one, ImageFormat::Ico, limit)
+}
+
+/// Height, width, channels and sample type of the entry Pillow opens.
+pub(super) fn probe(
+    bytes: &[u8],
+    limit: u64,
+) -> Result<(usize, usize, usize, SampleType), RasterError> {
+    image_crate::probe(&largest_entry(bytes)?, ImageFormat::Ico, limit)
+}
+
+/// A whole image through the `image` crate's encoder.
+pub(super) fn encode(
+    tensor: &Tensor,
+    icc: Option<&[u8]>,
+    _: EncodeOptions,
+) -> Result<Vec<u8>, RasterError> {
+    image_crate::encode(tensor, icc, ImageFormat::Ico)
+}
 
 const HEADER: usize = 6;
 const ENTRY: usize = 16;
@@ -47,7 +77,7 @@ fn entry(raw: [u8; ENTRY]) -> Entry {
 
 /// The file cut down to the one entry Pillow would open; a file of one
 /// entry is returned as it is.
-pub(super) fn largest_entry(bytes: &[u8]) -> Result<Cow<'_, [u8]>, RasterError> {
+fn largest_entry(bytes: &[u8]) -> Result<Cow<'_, [u8]>, RasterError> {
     let count = match bytes.get(4..HEADER) {
         Some(&[a, b]) => usize::from(u16::from_le_bytes([a, b])),
         _ => return Err(damaged("the file ends inside its header")),
@@ -97,7 +127,7 @@ pub(super) fn largest_entry(bytes: &[u8]) -> Result<Cow<'_, [u8]>, RasterError> 
 }
 
 /// The PNG file of a one-entry ICO made by [`largest_entry`], if its entry is one.
-pub(super) fn png_entry(one: &[u8]) -> Option<&[u8]> {
+fn png_entry(one: &[u8]) -> Option<&[u8]> {
     let offset = one.get(18..22)?;
     let offset = u32::from_le_bytes(offset.try_into().ok()?) as usize;
     one.get(offset..)

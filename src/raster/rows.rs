@@ -3,7 +3,8 @@
 //! they come. Neither holds more than a few rows (or one strip or tile row),
 //! so an image of any size crops in bounded memory.
 
-use std::io;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Seek, Write};
 use std::ops::Range;
 
 use super::RasterError;
@@ -22,6 +23,17 @@ pub struct RowsInfo {
 }
 
 impl RowsInfo {
+    /// What a tensor in memory holds, with `icc` for its profile.
+    pub fn of(tensor: &Tensor, icc: Option<Vec<u8>>) -> Self {
+        Self {
+            width: tensor.width(),
+            height: tensor.height(),
+            channels: tensor.channels(),
+            sample: tensor.sample_type(),
+            icc,
+        }
+    }
+
     /// The bytes of one whole row.
     pub fn row_len(&self) -> usize {
         self.width * self.channels * self.sample.itemsize()
@@ -94,6 +106,40 @@ impl From<io::Error> for StreamError {
     }
 }
 
+/// Where an image read a row at a time comes from.
+pub enum RowInput<'a> {
+    /// Read front to back only: standard input, a pipe, or a file.
+    Stream(Box<dyn BufRead + Send + 'a>),
+    /// A regular file, read at any offset.
+    File(BufReader<File>),
+}
+
+/// A file written at any offset, for the formats whose rows are not
+/// written in the order they come (BMP stores them bottom-up) or whose
+/// writer needs to go back (TIFF).
+pub trait WriteSeek: Write + Seek + Send {}
+
+impl<T: Write + Seek + Send> WriteSeek for T {}
+
+/// Where an image written a row at a time goes.
+pub enum RowOutput<'a> {
+    /// Written front to back only: standard output, a pipe, or a file.
+    Stream(Box<dyn Write + Send + 'a>),
+    /// A regular file, written at any offset. It is owned, as the TIFF
+    /// writer runs on a thread of its own.
+    File(Box<dyn WriteSeek>),
+}
+
+/// Writes every row of `tensor` to `sink`, then finishes it: a whole image
+/// written by the same encoder as one that comes a row at a time.
+pub(super) fn write_tensor(mut sink: Box<dyn RowSink + '_>, tensor: &Tensor) -> io::Result<()> {
+    let line = tensor.width() * tensor.channels() * tensor.sample_type().itemsize();
+    for row in tensor.as_le_bytes().chunks_exact(line.max(1)) {
+        sink.write_row(row)?;
+    }
+    sink.finish()
+}
+
 /// Copies the window of `source` into `sink`.
 pub fn crop_into(
     source: &mut dyn RowSource,
@@ -112,13 +158,7 @@ pub struct TensorRows {
 
 impl TensorRows {
     pub fn new(tensor: Tensor, icc: Option<Vec<u8>>) -> Self {
-        let info = RowsInfo {
-            width: tensor.width(),
-            height: tensor.height(),
-            channels: tensor.channels(),
-            sample: tensor.sample_type(),
-            icc,
-        };
+        let info = RowsInfo::of(&tensor, icc);
         Self { tensor, info }
     }
 }

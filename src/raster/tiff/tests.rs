@@ -3,15 +3,15 @@
 //! window are not decoded; lying headers allocate nothing.
 
 use std::io::Cursor;
-use std::ops::Range;
-use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
 use tiff::decoder::Decoder;
 use tiff::encoder::{Compression, DeflateLevel, Predictor, TiffEncoder, colortype};
 
-use super::{RasterError, decode, source};
+use super::read::{decode, source};
+use crate::raster::RasterError;
 use crate::raster::rows::{StreamError, Window};
+use crate::raster::testing::{crop, fixtures, window};
 
 const LIMIT: u64 = 1 << 30;
 
@@ -29,23 +29,6 @@ fn stream(bytes: &[u8], window: &Window) -> Result<Vec<u8>, StreamError> {
     })?;
     assert_eq!(count, window.rows.len(), "a wrong number of rows");
     Ok(out)
-}
-
-/// The window of an image of `width` pixels of `pixel` bytes.
-fn crop(whole: &[u8], width: usize, pixel: usize, window: &Window) -> Vec<u8> {
-    let line = width * pixel;
-    window
-        .rows
-        .clone()
-        .flat_map(|y| {
-            &whole[y * line + window.cols.start * pixel..y * line + window.cols.end * pixel]
-        })
-        .copied()
-        .collect()
-}
-
-fn window(rows: Range<usize>, cols: Range<usize>) -> Window {
-    Window { rows, cols }
 }
 
 /// The whole image; inner, one-row, one-column and last-row windows; and
@@ -74,27 +57,9 @@ fn windows(height: usize, width: usize, chunk: (usize, usize)) -> Vec<Window> {
     ]
 }
 
-fn tiffs(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            tiffs(&path, out);
-        } else if path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("tif") || e.eq_ignore_ascii_case("tiff"))
-        {
-            out.push(path);
-        }
-    }
-}
-
 #[test]
 fn every_fixture_streams_each_window_as_the_whole_decode_crops_it() {
-    let mut paths = Vec::new();
-    tiffs(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"),
-        &mut paths,
-    );
+    let paths = fixtures(&["tif", "tiff"]);
     assert!(paths.len() > 80, "the TIFF fixtures are missing");
     let mut streamed = 0;
     for path in paths {
@@ -722,11 +687,7 @@ fn a_band_wider_than_the_limit_is_refused() {
 
 #[test]
 fn truncated_files_are_refused_without_a_panic() {
-    let mut paths = Vec::new();
-    tiffs(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"),
-        &mut paths,
-    );
+    let paths = fixtures(&["tif", "tiff"]);
     for path in paths {
         let bytes = std::fs::read(&path).unwrap();
         let step = (bytes.len() / 25).max(1);

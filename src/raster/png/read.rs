@@ -3,23 +3,49 @@
 
 use std::io::{self, BufRead, Seek, SeekFrom};
 
-use super::RasterError;
-use super::rows::{RowFn, RowSource, RowsInfo, StreamError, Window};
-use crate::tensor::SampleType;
+use image::ImageFormat;
+
+use crate::raster::rows::{RowFn, RowSource, RowsInfo, StreamError, Window};
+use crate::raster::{RasterError, image_crate};
+use crate::tensor::{SampleType, Tensor};
+
+/// The bytes a caller must peek at for [`streams`]: the interlace method
+/// is the 29th.
+pub(in crate::raster) const STREAMABLE_HEAD: usize = 29;
 
 /// Whether a PNG whose first bytes are `head` can be read a row at a time:
-/// it is not interlaced (byte 28, in `IHDR`). `None` when `head` is too
-/// short to tell or is not a PNG's beginning.
-pub(super) fn streamable(head: &[u8]) -> Option<bool> {
-    let ihdr = head.get(8..29)?;
-    (ihdr[4..8] == *b"IHDR").then_some(ihdr[20] == 0)
+/// it is not interlaced (byte 28, in `IHDR`). Not when `head` is too short
+/// to tell or is not a PNG's beginning.
+pub(in crate::raster) fn streams(head: &[u8]) -> bool {
+    head.get(8..STREAMABLE_HEAD)
+        .is_some_and(|ihdr| ihdr[4..8] == *b"IHDR" && ihdr[20] == 0)
+}
+
+/// Decodes a whole PNG with the `image` crate, after the checks its
+/// decoder leaves out.
+pub(in crate::raster) fn decode(
+    bytes: &[u8],
+    limit: u64,
+) -> Result<(Tensor, Option<Vec<u8>>), RasterError> {
+    check_palette(bytes)?;
+    image_crate::decode(bytes, ImageFormat::Png, limit)
+}
+
+/// Height, width, channels and sample type from the header alone.
+pub(in crate::raster) fn probe(
+    bytes: &[u8],
+    limit: u64,
+) -> Result<(usize, usize, usize, SampleType), RasterError> {
+    image_crate::probe(bytes, ImageFormat::Png, limit)
 }
 
 /// A non-interlaced PNG, read a row at a time with the transformations the
 /// whole-image decoder applies: palettes, low bit depths and `tRNS` expanded
 /// to 8-bit gray, gray+alpha, RGB or RGBA; 16-bit kept, as little-endian.
-pub(super) fn source<'a, R: BufRead + Send + 'a>(
-    input: R,
+/// It holds a few rows at a time, whatever the image limit.
+pub(in crate::raster) fn source<'a>(
+    input: Box<dyn BufRead + Send + 'a>,
+    _limit: u64,
 ) -> Result<Box<dyn RowSource + 'a>, RasterError> {
     let mut decoder = png::Decoder::new(NoSeek(input));
     decoder.set_transformations(png::Transformations::EXPAND);
@@ -169,7 +195,7 @@ impl<R> Seek for NoSeek<R> {
 /// Refuses a `PLTE` chunk whose length is not a whole number of 3-byte
 /// colours, as libpng does ("invalid palette length"); the `png` crate
 /// would read past the end of the last, partial colour.
-pub(super) fn check_palette(bytes: &[u8]) -> Result<(), RasterError> {
+pub(in crate::raster) fn check_palette(bytes: &[u8]) -> Result<(), RasterError> {
     // The signature, then chunks: a 4-byte length, a 4-byte type, the data
     // and a 4-byte CRC. The palette comes before the first IDAT.
     let mut at = 8usize;

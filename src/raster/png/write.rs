@@ -26,9 +26,9 @@ use image::ImageFormat;
 use image::error::EncodingError;
 use zlib_rs::{Deflate, DeflateConfig, DeflateFlush, Status, Strategy};
 
-use super::rows::{RowSink, RowsInfo};
-use super::{PngCompression, RasterError};
-use crate::tensor::SampleType;
+use crate::raster::rows::{self, RowSink, RowsInfo};
+use crate::raster::{EncodeOptions, PngCompression, RasterError, formats};
+use crate::tensor::{SampleType, Tensor};
 
 /// The filtered bytes one block holds, about: large enough that the
 /// dictionary and the flush at its end cost nothing measurable, small enough
@@ -41,11 +41,11 @@ const WINDOW: usize = 32 << 10;
 /// The most bytes one IDAT chunk may hold.
 const MAX_CHUNK: usize = i32::MAX as usize;
 
-/// A PNG encoder taking rows top to bottom.
-pub(super) fn sink<'a, W: Write + Send + 'a>(
-    out: W,
+/// A PNG encoder taking rows top to bottom, at the options' compression.
+pub(in crate::raster) fn sink<'a>(
+    out: Box<dyn Write + Send + 'a>,
     info: &RowsInfo,
-    compression: PngCompression,
+    options: EncodeOptions,
 ) -> Result<Box<dyn RowSink + 'a>, RasterError> {
     let (bit_depth, swap) = match info.sample {
         SampleType::U8 => (8, false),
@@ -91,7 +91,7 @@ pub(super) fn sink<'a, W: Write + Send + 'a>(
         out,
         head: Some(head),
         layout,
-        effort: Effort::of(compression),
+        effort: Effort::of(options.png_compression),
         rows_per_block,
         lead_max: WINDOW.div_ceil(filtered_row) + 1,
         height: info.height,
@@ -106,7 +106,7 @@ pub(super) fn sink<'a, W: Write + Send + 'a>(
 }
 
 fn cannot_hold(info: &RowsInfo) -> RasterError {
-    let (_, holds) = super::holds(ImageFormat::Png);
+    let holds = formats::row(ImageFormat::Png).holds.text;
     let layout = match info.channels {
         1 => "gray".to_string(),
         2 => "gray+alpha".into(),
@@ -653,11 +653,36 @@ fn sum_abs(bytes: &[u8]) -> u64 {
         .sum()
 }
 
+/// A whole image through the row encoder, so that a whole image and one
+/// streamed a row at a time give the same bytes.
+pub(in crate::raster) fn encode(
+    tensor: &Tensor,
+    icc: Option<&[u8]>,
+    options: EncodeOptions,
+) -> Result<Vec<u8>, RasterError> {
+    let info = RowsInfo::of(tensor, icc.map(<[u8]>::to_vec));
+    let mut out = Vec::new();
+    let rows = sink(Box::new(&mut out), &info, options)?;
+    rows::write_tensor(rows, tensor).map_err(|e| RasterError::Encode {
+        format: "PNG",
+        source: image::ImageError::IoError(e),
+    })?;
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use std::io::Cursor;
 
     use super::*;
+
+    /// Options asking for `compression`.
+    fn effort(compression: PngCompression) -> EncodeOptions {
+        EncodeOptions {
+            png_compression: compression,
+            ..EncodeOptions::default()
+        }
+    }
 
     /// A small seeded generator (xorshift64*), for pixels and sizes.
     struct Rng(u64);
@@ -707,7 +732,7 @@ mod tests {
 
     fn encode(info: &RowsInfo, pixels: &[u8], compression: PngCompression) -> Vec<u8> {
         let mut out = Vec::new();
-        let mut sink = sink(&mut out, info, compression).unwrap();
+        let mut sink = sink(Box::new(&mut out), info, effort(compression)).unwrap();
         for row in pixels.chunks_exact(info.row_len()) {
             sink.write_row(row).unwrap();
         }
@@ -980,7 +1005,12 @@ mod tests {
         let pixels = pixels(&info, &mut Rng(5));
         let whole = encode(&info, &pixels, PngCompression::Default).len();
         for room in [0, 7, 40, whole / 2, whole - 1] {
-            let mut sink = sink(Failing { room }, &info, PngCompression::Default).unwrap();
+            let mut sink = sink(
+                Box::new(Failing { room }),
+                &info,
+                effort(PngCompression::Default),
+            )
+            .unwrap();
             let written = pixels
                 .chunks_exact(info.row_len())
                 .try_for_each(|row| sink.write_row(row));
@@ -993,11 +1023,13 @@ mod tests {
     fn a_wrong_row_or_row_count_is_an_error() {
         let info = info(4, 2, 1, SampleType::U8);
         let mut out = Vec::new();
-        let mut one_short = sink(&mut out, &info, PngCompression::Default).unwrap();
+        let mut one_short =
+            sink(Box::new(&mut out), &info, effort(PngCompression::Default)).unwrap();
         assert!(one_short.write_row(&[1, 2, 3]).is_err());
         one_short.write_row(&[1, 2, 3, 4]).unwrap();
         assert!(one_short.finish().is_err());
-        let mut one_over = sink(Vec::new(), &info, PngCompression::Default).unwrap();
+        let mut one_over =
+            sink(Box::new(Vec::new()), &info, effort(PngCompression::Default)).unwrap();
         one_over.write_row(&[1; 4]).unwrap();
         one_over.write_row(&[2; 4]).unwrap();
         assert!(one_over.write_row(&[3; 4]).is_err());
@@ -1006,18 +1038,22 @@ mod tests {
     #[test]
     fn what_png_cannot_hold_is_refused_before_writing() {
         let float = info(2, 2, 3, SampleType::F32);
-        let err = sink(Vec::new(), &float, PngCompression::Default)
-            .err()
-            .unwrap();
+        let err = sink(
+            Box::new(Vec::new()),
+            &float,
+            effort(PngCompression::Default),
+        )
+        .err()
+        .unwrap();
         assert_eq!(
             err.to_string(),
             "PNG cannot hold float32 RGB; it holds 8- or 16-bit gray, gray+alpha, RGB or RGBA"
         );
         for (width, height) in [(0, 5), (5, 0), (1 << 31, 1)] {
             let err = sink(
-                Vec::new(),
+                Box::new(Vec::new()),
                 &info(width, height, 1, SampleType::U8),
-                PngCompression::Default,
+                effort(PngCompression::Default),
             )
             .err()
             .unwrap();

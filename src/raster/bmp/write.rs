@@ -1,16 +1,19 @@
-//! BMP written a row at a time, byte for byte as the `image` crate's
-//! encoder writes the whole image: bottom-up rows padded to 4 bytes; gray
-//! as 8-bit indices into a 256-gray palette, RGB as 24-bit BGR, RGBA as
-//! 32-bit BGRA behind a `BITMAPV4HEADER` with its bit fields. Rows come top
-//! first and go bottom-up, so each batch of rows is written at its place in
-//! the file.
+//! BMP written whole by the `image` crate's encoder, and a row at a time
+//! byte for byte as that encoder writes the whole image: bottom-up rows
+//! padded to 4 bytes; gray as 8-bit indices into a 256-gray palette, RGB as
+//! 24-bit BGR, RGBA as 32-bit BGRA behind a `BITMAPV4HEADER` with its bit
+//! fields. Rows come top first and go bottom-up, so each batch of rows is
+//! written at its place in the file.
 
 use std::io::{self, Seek, SeekFrom, Write};
 
-use super::RasterError;
-use super::rows::{RowSink, RowsInfo};
-use crate::tensor::SampleType;
+use image::ImageFormat;
 
+use crate::raster::rows::{RowSink, RowsInfo, WriteSeek};
+use crate::raster::{EncodeOptions, RasterError, image_crate};
+use crate::tensor::{SampleType, Tensor};
+
+const NAME: &str = "BMP";
 const FILE_HEADER: u32 = 14;
 const INFO_HEADER: u32 = 40;
 const V4_HEADER: u32 = 108;
@@ -20,7 +23,7 @@ const RUN: usize = 256 << 10;
 
 /// A BMP encoder taking an image like `info` (8-bit gray, RGB or RGBA) a
 /// row at a time, into `out`, which it writes at any offset.
-pub(super) fn sink<'a, W: Write + Seek + Send + 'a>(
+pub(in crate::raster) fn sink<'a, W: Write + Seek + Send + 'a>(
     out: W,
     info: &RowsInfo,
 ) -> Result<Box<dyn RowSink + 'a>, RasterError> {
@@ -37,7 +40,7 @@ pub(super) fn sink<'a, W: Write + Seek + Send + 'a>(
         }
     };
     let too_big = || RasterError::CannotHold {
-        format: "BMP",
+        format: NAME,
         found: format!("an image of {} by {} pixels", info.width, info.height),
         holds: "at most 4 GiB of pixels",
     };
@@ -151,6 +154,24 @@ impl<W: Write + Seek + Send> RowSink for BmpRows<W> {
         self.flush_run()?;
         self.out.flush()
     }
+}
+
+/// A whole image through the `image` crate's encoder.
+pub(in crate::raster) fn encode(
+    tensor: &Tensor,
+    icc: Option<&[u8]>,
+    _: EncodeOptions,
+) -> Result<Vec<u8>, RasterError> {
+    image_crate::encode(tensor, icc, ImageFormat::Bmp)
+}
+
+/// [`sink`] on a file, as the codec table opens it.
+pub(in crate::raster) fn file_sink(
+    out: Box<dyn WriteSeek>,
+    info: &RowsInfo,
+    _: EncodeOptions,
+) -> Result<Box<dyn RowSink>, RasterError> {
+    sink(out, info)
 }
 
 #[cfg(test)]

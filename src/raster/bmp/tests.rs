@@ -3,21 +3,16 @@
 //! file cut short is refused by both or by neither.
 
 use std::io::Cursor;
-use std::ops::Range;
-use std::path::{Path, PathBuf};
 
 use image::ImageFormat;
 use proptest::prelude::*;
 
-use super::{STREAMABLE_HEAD, source, streamable};
+use super::read::{STREAMABLE_HEAD, source, streamable};
 use crate::raster::RasterError;
 use crate::raster::rows::{StreamError, Window};
+use crate::raster::testing::{crop, fixtures, window};
 
 const LIMIT: u64 = 1 << 30;
-
-fn window(rows: Range<usize>, cols: Range<usize>) -> Window {
-    Window { rows, cols }
-}
 
 /// The whole decode, as rcrop decodes a BMP file: samples and their width
 /// and pixel size.
@@ -26,18 +21,6 @@ fn whole(bytes: &[u8]) -> Result<(Vec<u8>, usize, usize), RasterError> {
     let pixel = tensor.channels();
     let width = tensor.width();
     Ok((tensor.into_le_bytes(), width, pixel))
-}
-
-fn crop(whole: &[u8], width: usize, pixel: usize, window: &Window) -> Vec<u8> {
-    let line = width * pixel;
-    window
-        .rows
-        .clone()
-        .flat_map(|y| {
-            &whole[y * line + window.cols.start * pixel..y * line + window.cols.end * pixel]
-        })
-        .copied()
-        .collect()
 }
 
 fn stream(bytes: &[u8], window: &Window) -> Result<Vec<u8>, StreamError> {
@@ -57,27 +40,9 @@ fn stream(bytes: &[u8], window: &Window) -> Result<Vec<u8>, StreamError> {
     Ok(out)
 }
 
-fn bmps(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            bmps(&path, out);
-        } else if path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("bmp"))
-        {
-            out.push(path);
-        }
-    }
-}
-
 #[test]
 fn every_fixture_streams_each_window_as_the_whole_decode_crops_it() {
-    let mut paths = Vec::new();
-    bmps(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"),
-        &mut paths,
-    );
+    let paths = fixtures(&["bmp"]);
     assert!(paths.len() >= 10, "the BMP fixtures are missing");
     let mut streamed = 0;
     for path in paths {

@@ -12,12 +12,12 @@
 use std::borrow::Cow;
 use std::io::{Cursor, Read, Seek, SeekFrom};
 
-use image::ImageDecoder;
 use image::codecs::bmp::BmpDecoder;
+use image::{ImageDecoder, ImageFormat};
 
-use super::RasterError;
-use super::rows::{RowFn, RowSource, RowsInfo, StreamError, Window};
-use crate::tensor::SampleType;
+use crate::raster::rows::{RowFn, RowSource, RowsInfo, StreamError, Window};
+use crate::raster::{RasterError, image_crate};
+use crate::tensor::{SampleType, Tensor};
 
 const NAME: &str = "BMP";
 
@@ -39,8 +39,24 @@ fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
 
 /// The file as the decoder should see it; unchanged (and not copied)
 /// unless one of the two cases applies.
-pub(super) fn normalize(bytes: &[u8]) -> Result<Cow<'_, [u8]>, RasterError> {
+fn normalize(bytes: &[u8]) -> Result<Cow<'_, [u8]>, RasterError> {
     normalize_head(bytes, bytes.len())
+}
+
+/// Decodes a whole BMP with the `image` crate, as normalized.
+pub(in crate::raster) fn decode(
+    bytes: &[u8],
+    limit: u64,
+) -> Result<(Tensor, Option<Vec<u8>>), RasterError> {
+    image_crate::decode(&normalize(bytes)?, ImageFormat::Bmp, limit)
+}
+
+/// Height, width, channels and sample type from the header alone.
+pub(in crate::raster) fn probe(
+    bytes: &[u8],
+    limit: u64,
+) -> Result<(usize, usize, usize, SampleType), RasterError> {
+    image_crate::probe(&normalize(bytes)?, ImageFormat::Bmp, limit)
 }
 
 /// [`normalize`] on the first bytes of a file of `file_len` bytes, as far
@@ -126,16 +142,20 @@ fn os2_to_windows(bytes: &[u8], header_len: usize) -> Result<Vec<u8>, RasterErro
 }
 
 /// The bytes a caller must peek at for [`streamable`].
-pub(super) const STREAMABLE_HEAD: usize = FILE_HEADER + 20;
+pub(in crate::raster) const STREAMABLE_HEAD: usize = FILE_HEADER + 20;
 
 /// Whether a BMP whose first bytes are `head` can be read a row at a time
 /// by [`source`]: its rows are stored uncompressed (1-, 2-, 4- and 8-bit
 /// palettes, 16-, 24- and 32-bit colours, bit fields of 16 or 32 bits),
-/// after its header. `Some(false)` for the rest — RLE, JPEG or PNG inside,
-/// headers the decoder does not know — which the whole-image decoder reads
-/// or refuses; `None` when `head` is too short to tell or is not a BMP's
-/// beginning.
-pub(super) fn streamable(head: &[u8]) -> Option<bool> {
+/// after its header. Not the rest — RLE, JPEG or PNG inside, headers the
+/// decoder does not know — which the whole-image decoder reads or refuses.
+pub(in crate::raster) fn streams(head: &[u8]) -> bool {
+    streamable(head) == Some(true)
+}
+
+/// [`streams`], with `None` when `head` is too short to tell or is not a
+/// BMP's beginning.
+pub(in crate::raster) fn streamable(head: &[u8]) -> Option<bool> {
     if head.get(..2)? != b"BM" {
         return None;
     }
@@ -166,7 +186,7 @@ const META_MAX: usize = FILE_HEADER + 124 + 16 + 256 * 4;
 /// image's decoder decodes it, to 8-bit RGB, or RGBA when the file has an
 /// alpha mask. The BMP starts at the start of `input`. Refuses, as the
 /// whole decode does, a file that ends before its last row.
-pub(super) fn source<'a, R: Read + Seek + Send + 'a>(
+pub(in crate::raster) fn source<'a, R: Read + Seek + Send + 'a>(
     input: R,
     limit: u64,
 ) -> Result<Box<dyn RowSource + 'a>, RasterError> {
@@ -381,6 +401,3 @@ mod tests {
         assert_eq!(image.as_raw(), &[0, 0, 0, 255, 255, 255]);
     }
 }
-
-#[cfg(test)]
-mod rows_tests;

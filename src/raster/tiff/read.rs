@@ -16,8 +16,8 @@ use tiff::decoder::{ChunkType, Decoder, Limits};
 use tiff::tags::{PlanarConfiguration, SampleFormat, Tag};
 use tiff::{ColorType, TiffError};
 
-use super::RasterError;
-use super::rows::{RowFn, RowSource, RowsInfo, StreamError, Window};
+use crate::raster::RasterError;
+use crate::raster::rows::{RowFn, RowSource, RowsInfo, StreamError, Window};
 use crate::tensor::{SampleType, Tensor};
 
 const NAME: &str = "TIFF";
@@ -196,7 +196,7 @@ fn open(bytes: &[u8], limit: u64) -> Result<Decoder<Cursor<&[u8]>>, RasterError>
 }
 
 /// Height, width, channels and sample type, from the first page's tags.
-pub(super) fn probe(
+pub(in crate::raster) fn probe(
     bytes: &[u8],
     limit: u64,
 ) -> Result<(usize, usize, usize, SampleType), RasterError> {
@@ -218,7 +218,10 @@ fn check_limit(page: &Page, limit: u64) -> Result<(), RasterError> {
 
 /// Decodes the first page, with its ICC profile: every row of
 /// [`source`]'s, so the whole image and a window of it cannot differ.
-pub(super) fn decode(bytes: &[u8], limit: u64) -> Result<(Tensor, Option<Vec<u8>>), RasterError> {
+pub(in crate::raster) fn decode(
+    bytes: &[u8],
+    limit: u64,
+) -> Result<(Tensor, Option<Vec<u8>>), RasterError> {
     let mut rows = TiffRows::open(Cursor::new(bytes), limit, true)?;
     let (height, width) = (rows.info.height, rows.info.width);
     let mut out = Vec::with_capacity(rows.page.decoded_len() as usize);
@@ -248,7 +251,7 @@ pub(super) fn decode(bytes: &[u8], limit: u64) -> Result<(Tensor, Option<Vec<u8>
 /// Holds one strip or one tile, and one row of tiles cut to the window's
 /// columns; refuses with [`RasterError::Limit`] when either would pass
 /// `limit` bytes.
-pub(super) fn source<'a, R: Read + Seek + Send + 'a>(
+pub(in crate::raster) fn source<'a, R: Read + Seek + Send + 'a>(
     input: R,
     limit: u64,
 ) -> Result<Box<dyn RowSource + 'a>, RasterError> {
@@ -946,10 +949,3 @@ mod ifd {
         Err(cannot())
     }
 }
-
-/// The types TIFF output holds, as the `tiff` crate writes them.
-pub(super) const HOLDS: &str = "gray of any sample type rcrop reads but float16; RGB or RGBA of \
-     8-, 16- or 32-bit unsigned integers or float32/64 (no gray+alpha)";
-
-#[cfg(test)]
-mod tests;

@@ -3,54 +3,137 @@
 //! with the ICC profile in its tag. A whole image is written the same way,
 //! so both give the same bytes.
 
-use std::io::{Cursor, Seek, Write};
+use std::io::{self, Cursor, Seek, Write};
+use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::thread::{self, JoinHandle};
 
+use image::ImageFormat;
 use tiff::TiffError;
 use tiff::encoder::{TiffEncoder, colortype};
 use tiff::tags::Tag;
 
-use super::RasterError;
-use super::rows::RowsInfo;
+use crate::raster::rows::{RowSink, RowsInfo, WriteSeek};
+use crate::raster::{EncodeOptions, RasterError, formats, guard};
 use crate::tensor::{SampleType, Tensor};
 
-/// Whether TIFF holds an image like `info` (see [`super::tiff::HOLDS`]).
-pub(super) fn holds(info: &RowsInfo) -> bool {
-    use SampleType as S;
-    matches!(
-        (info.sample, info.channels),
-        (
-            S::U8 | S::U16 | S::U32 | S::I8 | S::I16 | S::I32 | S::F32 | S::F64,
-            1
-        ) | (S::U8 | S::U16 | S::U32 | S::F32 | S::F64, 3 | 4)
-    )
-}
+/// Rows pass to the writer's thread in batches of about this many bytes.
+const BATCH: usize = 256 << 10;
 
-/// Writes a tensor as a TIFF, with its ICC profile; `None` if TIFF does
-/// not hold it.
-pub(super) fn encode(tensor: &Tensor, icc: Option<&[u8]>) -> Result<Option<Vec<u8>>, RasterError> {
-    let info = RowsInfo {
-        width: tensor.width(),
-        height: tensor.height(),
-        channels: tensor.channels(),
-        sample: tensor.sample_type(),
-        icc: None,
-    };
-    if !holds(&info) {
-        return Ok(None);
-    }
+/// Batches that may wait for the writer's thread.
+const QUEUED: usize = 4;
+
+/// Writes a tensor TIFF holds as a TIFF, with its ICC profile.
+pub(in crate::raster) fn encode(
+    tensor: &Tensor,
+    icc: Option<&[u8]>,
+    _: EncodeOptions,
+) -> Result<Vec<u8>, RasterError> {
+    let info = RowsInfo::of(tensor, None);
     let mut out = Cursor::new(Vec::new());
     let mut rows = tensor
         .as_le_bytes()
         .chunks(info.row_len().max(1) * 64)
         .map(<[u8]>::to_vec);
     write(&mut out, &info, icc, &mut || rows.next())?;
-    Ok(Some(out.into_inner()))
+    Ok(out.into_inner())
 }
 
-/// Writes an image like `info` (which TIFF [`holds`]) to `out`, pulling its
+/// A TIFF encoder taking the rows of an image like `info` (which TIFF
+/// holds) into `out`, with `info`'s ICC profile. The `tiff` crate's strip
+/// encoder borrows the file encoder, so it cannot wait between two rows
+/// given here: [`write`] runs on a thread of its own, pulling the rows as
+/// they come.
+pub(in crate::raster) fn sink(
+    out: Box<dyn WriteSeek>,
+    info: &RowsInfo,
+    _: EncodeOptions,
+) -> Result<Box<dyn RowSink>, RasterError> {
+    crate::raster::check_holds(ImageFormat::Tiff, info)?;
+    let (send, rows) = mpsc::sync_channel(QUEUED);
+    let writing = info.clone();
+    let writer = thread::spawn(move || write_pulled(out, &writing, &rows));
+    Ok(Box::new(TiffSink {
+        send: Some(send),
+        writer: Some(writer),
+        batch: Vec::new(),
+    }))
+}
+
+/// [`write`] fed from `rows`, its panics turned into errors, then flushed.
+fn write_pulled(
+    mut out: Box<dyn WriteSeek>,
+    info: &RowsInfo,
+    rows: &Receiver<Vec<u8>>,
+) -> Result<(), RasterError> {
+    let name = formats::row(ImageFormat::Tiff).name;
+    guard::guarded(name, || {
+        write(&mut out, info, info.icc.as_deref(), &mut || {
+            rows.recv().ok()
+        })
+    })?;
+    out.flush().map_err(|e| RasterError::Tiff {
+        why: format!("cannot encode: {e}"),
+    })
+}
+
+/// The rows given, in batches, to the writer's thread.
+struct TiffSink {
+    send: Option<SyncSender<Vec<u8>>>,
+    writer: Option<JoinHandle<Result<(), RasterError>>>,
+    batch: Vec<u8>,
+}
+
+impl TiffSink {
+    /// Passes the rows gathered on; if the writer has stopped, its error.
+    fn pass(&mut self) -> io::Result<()> {
+        let batch = std::mem::take(&mut self.batch);
+        let sent = self.send.as_ref().map(|send| send.send(batch).is_ok());
+        if sent == Some(true) {
+            return Ok(());
+        }
+        self.join()?;
+        Err(io::Error::other("the TIFF writer stopped"))
+    }
+
+    /// Waits for the writer's thread, once the rows have been passed on.
+    fn join(&mut self) -> io::Result<()> {
+        self.send = None;
+        match self.writer.take().map(JoinHandle::join) {
+            None | Some(Ok(Ok(()))) => Ok(()),
+            Some(Ok(Err(e))) => Err(io::Error::other(e)),
+            Some(Err(_)) => Err(io::Error::other("the TIFF writer panicked")),
+        }
+    }
+}
+
+impl RowSink for TiffSink {
+    fn write_row(&mut self, row: &[u8]) -> io::Result<()> {
+        self.batch.extend_from_slice(row);
+        if self.batch.len() >= BATCH {
+            self.pass()?;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self: Box<Self>) -> io::Result<()> {
+        if !self.batch.is_empty() {
+            self.pass()?;
+        }
+        self.join()
+    }
+}
+
+impl Drop for TiffSink {
+    /// A sink dropped unfinished stops the writer before its file goes.
+    fn drop(&mut self) {
+        let _ = self.join();
+    }
+}
+
+/// Writes an image like `info` (which TIFF holds) to `out`, pulling its
 /// rows from `next`: little-endian samples, any whole number of rows a call,
 /// `None` once there are none. Fails if they end before the image does.
-pub(super) fn write<W: Write + Seek>(
+pub(in crate::raster) fn write<W: Write + Seek>(
     out: W,
     info: &RowsInfo,
     icc: Option<&[u8]>,
@@ -124,7 +207,7 @@ pub(super) fn write<W: Write + Seek>(
             return Err(RasterError::CannotHold {
                 format: "TIFF",
                 found: format!("{} {}-channel", info.sample.name(), info.channels),
-                holds: super::tiff::HOLDS,
+                holds: formats::row(ImageFormat::Tiff).holds.text,
             });
         }
     }
@@ -168,6 +251,41 @@ mod tests {
         }
         let mut short = bytes.chunks(line * 100).take(3).map(<[u8]>::to_vec);
         let err = write(Cursor::new(Vec::new()), &info, None, &mut || short.next()).unwrap_err();
+        assert!(err.to_string().contains("rows ended early"), "{err}");
+    }
+
+    /// The rows given to the sink make the file the whole encoder makes,
+    /// ICC profile and all.
+    #[test]
+    fn the_row_sink_writes_what_the_whole_encoder_writes() {
+        let (w, h) = (300usize, 901usize);
+        let bytes: Vec<u8> = (0..w * h * 4).map(|i| (i * 31 % 253) as u8).collect();
+        let tensor = Tensor::from_le_bytes(h, w, 4, SampleType::U8, bytes).unwrap();
+        let icc = vec![3u8; 41];
+        let whole = encode(&tensor, Some(&icc), EncodeOptions::default()).unwrap();
+        let mut file = tempfile::tempfile().unwrap();
+        let info = RowsInfo::of(&tensor, Some(icc));
+        let mut rows = sink(
+            Box::new(file.try_clone().unwrap()),
+            &info,
+            EncodeOptions::default(),
+        )
+        .unwrap();
+        for row in tensor.as_le_bytes().chunks_exact(info.row_len()) {
+            rows.write_row(row).unwrap();
+        }
+        rows.finish().unwrap();
+        let mut written = Vec::new();
+        io::Seek::rewind(&mut file).unwrap();
+        io::Read::read_to_end(&mut file, &mut written).unwrap();
+        assert!(written == whole);
+        let short = sink(
+            Box::new(tempfile::tempfile().unwrap()),
+            &info,
+            EncodeOptions::default(),
+        )
+        .unwrap();
+        let err = short.finish().unwrap_err();
         assert!(err.to_string().contains("rows ended early"), "{err}");
     }
 }

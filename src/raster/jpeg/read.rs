@@ -1,0 +1,243 @@
+//! JPEG decoded whole as Pillow decodes it, after a walk over its markers
+//! that names a scan or segment cut short.
+
+use std::os::raw::c_int;
+
+use turbojpeg_sys as tj;
+
+use super::turbo::{Handle, TjBuffer, damaged};
+use crate::raster::RasterError;
+use crate::tensor::{SampleType, Tensor};
+
+/// Decodes a whole JPEG file as Pillow does: gray stays gray, YCbCr and
+/// RGB become RGB, and CMYK or YCCK become RGB as Pillow's
+/// `convert("RGB")` makes them (what Keras' `load_img` gives); refuses
+/// images over `limit` bytes decoded. Returns the ICC profile too.
+pub(in crate::raster) fn decode(
+    bytes: &[u8],
+    limit: u64,
+) -> Result<(Tensor, Option<Vec<u8>>), RasterError> {
+    check_complete(bytes).map_err(damaged)?;
+    let handle = Handle::new(tj::TJINIT_TJINIT_DECOMPRESS).map_err(damaged)?;
+    let header = handle.read_header(bytes).map_err(damaged)?;
+    let (pixel_format, channels) = header.pixel_format();
+    let decoded_len = (header.width as u64) * (header.height as u64) * channels as u64;
+    if decoded_len > limit {
+        return Err(RasterError::Limit {
+            format: "JPEG",
+            limit_mib: limit >> 20,
+        });
+    }
+    let icc = icc_profile(&handle);
+    let mut pixels = vec![0u8; header.width * header.height * channels];
+    // SAFETY: `pixels` holds width × height pixels of `pixel_format`, rows
+    // packed (pitch 0), as the headers just read describe the image.
+    let status = unsafe {
+        tj::tj3Decompress8(
+            handle.0,
+            bytes.as_ptr(),
+            bytes.len() as tj::size_t,
+            pixels.as_mut_ptr(),
+            0,
+            pixel_format as c_int,
+        )
+    };
+    handle.check(status).map_err(damaged)?;
+    let (channels, pixels) = match channels {
+        1 | 3 => (channels, pixels),
+        _ => (3, cmyk_to_rgb(&pixels, has_adobe_marker(bytes))),
+    };
+    let (w, h) = (header.width, header.height);
+    let tensor = Tensor::from_le_bytes(h, w, channels, SampleType::U8, pixels)
+        .ok_or_else(|| damaged("fewer pixels than its size".into()))?;
+    Ok((tensor, icc))
+}
+
+/// The tensor a JPEG decodes to — height, width, channels, 8-bit samples —
+/// from its headers.
+pub(in crate::raster) fn probe(
+    bytes: &[u8],
+    limit: u64,
+) -> Result<(usize, usize, usize, SampleType), RasterError> {
+    let handle = Handle::new(tj::TJINIT_TJINIT_DECOMPRESS).map_err(damaged)?;
+    let header = handle.read_header(bytes).map_err(damaged)?;
+    let channels = match header.pixel_format().1 {
+        1 => 1,
+        _ => 3,
+    };
+    if (header.width as u64) * (header.height as u64) * channels as u64 > limit {
+        return Err(RasterError::Limit {
+            format: "JPEG",
+            limit_mib: limit >> 20,
+        });
+    }
+    Ok((header.height, header.width, channels, SampleType::U8))
+}
+
+/// The ICC profile the headers carry, if any (the library reports "no
+/// profile" as an error, which is no profile).
+fn icc_profile(handle: &Handle) -> Option<Vec<u8>> {
+    let mut icc = TjBuffer::empty();
+    // SAFETY: the handle has read the headers; the buffer is freed on drop.
+    let status = unsafe { tj::tj3GetICCProfile(handle.0, &mut icc.data, &mut icc.len) };
+    (status == 0 && !icc.data.is_null() && icc.len > 0).then(|| icc.to_vec())
+}
+
+/// Whether the file has an Adobe APP14 segment before its first scan:
+/// Adobe's CMYK JPEGs store inverted inks, and Pillow reads them inverted.
+fn has_adobe_marker(bytes: &[u8]) -> bool {
+    let mut at = 2;
+    while let Some(marker) = next_marker(bytes, &mut at) {
+        if matches!(marker, 0xD9 | 0xDA) {
+            return false;
+        }
+        if matches!(marker, 0x01 | 0xD0..=0xD7) {
+            continue;
+        }
+        let Some(len) = bytes
+            .get(at..at + 2)
+            .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
+        else {
+            return false;
+        };
+        if marker == 0xEE && bytes.get(at + 2..at + 7) == Some(b"Adobe") {
+            return true;
+        }
+        at += len.max(2);
+    }
+    false
+}
+
+/// CMYK as libjpeg gives it (inverted for Adobe files) to RGB exactly as
+/// Pillow's `convert("RGB")` computes it: `(255 - K) - C × (255 - K) / 255`,
+/// rounded.
+fn cmyk_to_rgb(cmyk: &[u8], inverted: bool) -> Vec<u8> {
+    let flip = if inverted { 255 } else { 0 };
+    let mut rgb = Vec::with_capacity(cmyk.len() / 4 * 3);
+    for pixel in cmyk.chunks_exact(4) {
+        let nk = 255 - u32::from(pixel[3] ^ flip);
+        for &ink in &pixel[..3] {
+            let t = u32::from(ink ^ flip) * nk + 128;
+            rgb.push((nk - ((t >> 8) + t) / 256) as u8);
+        }
+    }
+    rgb
+}
+
+/// Walks the markers from the start of the file and fails unless the last
+/// scan's data ends in the end-of-image marker. Segment lengths are
+/// followed, and entropy-coded data is skipped up to its next marker (a
+/// `0xFF` byte there is stuffed as `FF 00`, and restart markers belong to it).
+pub(in crate::raster) fn check_complete(bytes: &[u8]) -> Result<(), String> {
+    let mut at = 2; // past the start-of-image marker
+    let mut scan_start = None;
+    loop {
+        let Some(marker) = next_marker(bytes, &mut at) else {
+            return Err(match scan_start {
+                Some(start) => format!(
+                    "the scan data ends after {} bytes, before the end-of-image marker",
+                    bytes.len() - start
+                ),
+                None => "the file ends before its first scan".into(),
+            });
+        };
+        match marker {
+            0xD9 => return Ok(()),
+            0x01 | 0xD0..=0xD7 => {}
+            _ => {
+                let len = bytes
+                    .get(at..at + 2)
+                    .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
+                    .ok_or_else(|| {
+                        format!("the file ends inside the header of marker FF{marker:02X}")
+                    })?;
+                if len < 2 || at + len > bytes.len() {
+                    return Err(format!(
+                        "marker FF{marker:02X} at byte {} claims {len} bytes; the file ends first",
+                        at - 2
+                    ));
+                }
+                at += len;
+                if marker == 0xDA {
+                    scan_start = Some(at);
+                    skip_entropy_data(bytes, &mut at);
+                }
+            }
+        }
+    }
+}
+
+/// The next marker's code, `at` left just past it; `None` at the end.
+fn next_marker(bytes: &[u8], at: &mut usize) -> Option<u8> {
+    while *at < bytes.len() && bytes[*at] != 0xFF {
+        *at += 1;
+    }
+    // Fill bytes: any number of 0xFF may precede a marker code.
+    while *at < bytes.len() && bytes[*at] == 0xFF {
+        *at += 1;
+    }
+    let code = *bytes.get(*at)?;
+    *at += 1;
+    Some(code)
+}
+
+/// Moves `at` to the first marker after a scan's entropy-coded data that
+/// is neither a stuffed byte nor a restart marker.
+fn skip_entropy_data(bytes: &[u8], at: &mut usize) {
+    while *at + 1 < bytes.len() {
+        if bytes[*at] == 0xFF && !matches!(bytes[*at + 1], 0x00 | 0xD0..=0xD7 | 0xFF) {
+            return;
+        }
+        *at += 1;
+    }
+    *at = bytes.len();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Start of image, a scan header of `len` bytes, `data`, and what follows.
+    fn jpeg(data: &[u8], tail: &[u8]) -> Vec<u8> {
+        let mut out = vec![0xFF, 0xD8, 0xFF, 0xDA, 0x00, 0x04, 0x01, 0x02];
+        out.extend_from_slice(data);
+        out.extend_from_slice(tail);
+        out
+    }
+
+    #[test]
+    fn a_scan_must_end_in_the_end_of_image_marker() {
+        assert_eq!(
+            check_complete(&jpeg(&[1, 0xFF, 0x00, 2], &[0xFF, 0xD9])),
+            Ok(())
+        );
+        let restarts = jpeg(&[1, 0xFF, 0xD0, 2, 0xFF, 0xD7], &[0xFF, 0xD9, 9, 9]);
+        assert_eq!(check_complete(&restarts), Ok(()));
+        let cut = check_complete(&jpeg(&[1; 14], &[])).unwrap_err();
+        assert!(cut.contains("ends after 14 bytes"), "{cut}");
+        let lying = [0xFF, 0xD8, 0xFF, 0xE0, 0x40, 0x00, 1, 2];
+        assert!(
+            check_complete(&lying)
+                .unwrap_err()
+                .contains("claims 16384 bytes")
+        );
+        assert!(check_complete(&[0xFF, 0xD8]).is_err());
+    }
+
+    #[test]
+    fn progressive_scans_are_followed_to_the_end() {
+        let mut two_scans = jpeg(&[5, 6], &[0xFF, 0xC4, 0x00, 0x03, 0xD9]);
+        two_scans.extend_from_slice(&[0xFF, 0xDA, 0x00, 0x02, 7, 0xFF, 0xD9]);
+        assert_eq!(check_complete(&two_scans), Ok(()));
+        two_scans.truncate(two_scans.len() - 2);
+        assert!(check_complete(&two_scans).is_err());
+    }
+
+    #[test]
+    fn adobe_cmyk_is_inverted_before_pillows_conversion() {
+        // Pillow: C=M=Y=0, K=0 is white; stored inverted by Adobe as 255s.
+        assert_eq!(cmyk_to_rgb(&[0, 0, 0, 0], false), [255, 255, 255]);
+        assert_eq!(cmyk_to_rgb(&[255, 255, 255, 255], true), [255, 255, 255]);
+        assert_eq!(cmyk_to_rgb(&[255, 0, 128, 0], false), [0, 255, 127]);
+    }
+}

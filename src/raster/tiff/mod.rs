@@ -1,0 +1,13 @@
+//! TIFF: the first page decoded whole or a window at a time from a file,
+//! through the `tiff` crate's chunk reader, for every layout and sample
+//! format; written a strip at a time by the `tiff` crate's encoder, whole
+//! or into a file, the same bytes either way.
+
+mod read;
+mod write;
+
+pub(super) use read::{decode, probe, source};
+pub(super) use write::{encode, sink, write};
+
+#[cfg(test)]
+mod tests;
