@@ -646,6 +646,65 @@ mod tests {
         }
     }
 
+    /// The format table of `doc/formats.md` says what this table says:
+    /// one row a format, in this order, with its extensions, how it is
+    /// found, how it is read and written, and whether it keeps a profile.
+    #[test]
+    fn the_documented_format_table_is_this_table() {
+        let doc = include_str!("../../doc/formats.md");
+        let rows: Vec<Vec<&str>> = doc
+            .lines()
+            .skip_while(|line| !line.starts_with("| format |"))
+            .skip(2)
+            .take_while(|line| line.starts_with('|'))
+            .map(|line| line.trim_matches('|').split(" | ").map(str::trim).collect())
+            .collect();
+        let expected: Vec<Vec<String>> = FORMATS
+            .iter()
+            .map(|f| {
+                let mut extensions: Vec<_> =
+                    f.extensions.iter().map(|e| format!("`.{e}`")).collect();
+                extensions.sort();
+                let found = match f.signature {
+                    Signature::Extension => "extension",
+                    _ => "content",
+                };
+                let read = match f.reads {
+                    Reads::Whole => "whole",
+                    Reads::Rows { .. } => "by rows",
+                    Reads::RowsFromFile { .. } => "by rows from a file",
+                };
+                let written = match f.writes {
+                    Writes::Whole => "whole",
+                    Writes::Rows(_) => "by rows",
+                    Writes::RowsToFile(_) => "by rows to a file",
+                };
+                let icc = if f.keeps_icc { "yes" } else { "no" };
+                [f.name, &extensions.join(", "), found, read, written, icc]
+                    .map(String::from)
+                    .to_vec()
+            })
+            .collect();
+        let documented: Vec<Vec<String>> = rows
+            .iter()
+            .map(|cells| {
+                let mut extensions: Vec<_> = cells[1].split(", ").collect();
+                extensions.sort();
+                [
+                    cells[0],
+                    &extensions.join(", "),
+                    cells[2],
+                    cells[4],
+                    cells[5],
+                    cells[6],
+                ]
+                .map(String::from)
+                .to_vec()
+            })
+            .collect();
+        assert_eq!(documented, expected);
+    }
+
     #[test]
     fn holds_admits_the_listed_pixels_within_the_largest_side() {
         let ico = row(ImageFormat::Ico);
