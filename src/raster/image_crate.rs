@@ -107,12 +107,7 @@ pub(super) fn decode(
     reader.limits(limits);
     let mut decoder = reader.into_decoder().map_err(fail)?;
     // Not every decoder holds to `max_alloc`: check the claimed size here too.
-    if decoder.total_bytes() > limit {
-        return Err(RasterError::Limit {
-            format: name,
-            limit_mib: limit >> 20,
-        });
-    }
+    RasterError::check_limit(name, decoder.total_bytes().into(), limit)?;
     let icc = decoder.icc_profile().map_err(fail)?;
     let image = DynamicImage::from_decoder(decoder).map_err(fail)?;
     Ok((to_tensor(image)?, icc))
@@ -134,12 +129,7 @@ pub(super) fn probe(
             format: name,
             source,
         })?;
-    if decoder.total_bytes() > limit {
-        return Err(RasterError::Limit {
-            format: name,
-            limit_mib: limit >> 20,
-        });
-    }
+    RasterError::check_limit(name, decoder.total_bytes().into(), limit)?;
     let (w, h) = decoder.dimensions();
     let colour = decoder.color_type();
     let sample = match colour.bytes_per_pixel() / colour.channel_count() {

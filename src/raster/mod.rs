@@ -88,6 +88,20 @@ pub enum RasterError {
     },
 }
 
+impl RasterError {
+    /// Refuses an image of `format` whose decoded `size` in bytes passes
+    /// `limit`, before anything of that size is allocated.
+    pub(crate) fn check_limit(format: &'static str, size: u128, limit: u64) -> Result<(), Self> {
+        if size > u128::from(limit) {
+            return Err(RasterError::Limit {
+                format,
+                limit_mib: limit >> 20,
+            });
+        }
+        Ok(())
+    }
+}
+
 /// The name of an image format as people write it: PNG, JPEG, WebP.
 pub fn format_name(format: ImageFormat) -> &'static str {
     formats::row(format).name

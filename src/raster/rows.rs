@@ -140,6 +140,37 @@ pub(super) fn write_tensor(mut sink: Box<dyn RowSink + '_>, tensor: &Tensor) -> 
     sink.finish()
 }
 
+/// Every row of `source` as a tensor, read as a window of it would be, so
+/// that a whole decode and a crop read a row at a time cannot differ.
+/// `capacity` bytes are reserved first: the caller bounds them.
+pub(super) fn read_whole(
+    source: &mut dyn RowSource,
+    format: &'static str,
+    capacity: usize,
+) -> Result<Tensor, RasterError> {
+    let info = source.info().clone();
+    let mut data = Vec::with_capacity(capacity);
+    let whole = Window {
+        rows: 0..info.height,
+        cols: 0..info.width,
+    };
+    source
+        .read_window(&whole, &mut |row| {
+            data.extend_from_slice(row);
+            Ok(())
+        })
+        .map_err(|e| match e {
+            StreamError::Input(e) => e,
+            StreamError::Output(e) => RasterError::NotAnImage(e.to_string()),
+        })?;
+    Tensor::from_le_bytes(info.height, info.width, info.channels, info.sample, data).ok_or_else(
+        || RasterError::Damaged {
+            format,
+            why: "its rows hold fewer samples than its size".into(),
+        },
+    )
+}
+
 /// Copies the window of `source` into `sink`.
 pub fn crop_into(
     source: &mut dyn RowSource,

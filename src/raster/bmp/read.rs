@@ -275,12 +275,7 @@ impl<R: Read + Seek> BmpRows<R> {
                 "its {height} rows of {stride} bytes from byte {offset} pass the end of the file"
             )));
         }
-        if (stride + width * channels) as u64 > limit {
-            return Err(RasterError::Limit {
-                format: NAME,
-                limit_mib: limit >> 20,
-            });
-        }
+        RasterError::check_limit(NAME, (stride + width * channels) as u128, limit)?;
         // A one-row image: height 1, its row right after the palette.
         if core {
             one_row[FILE_HEADER + 6..FILE_HEADER + 8].copy_from_slice(&1u16.to_le_bytes());

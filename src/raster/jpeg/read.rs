@@ -22,12 +22,7 @@ pub(in crate::raster) fn decode(
     let header = handle.read_header(bytes).map_err(damaged)?;
     let (pixel_format, channels) = header.pixel_format();
     let decoded_len = (header.width as u64) * (header.height as u64) * channels as u64;
-    if decoded_len > limit {
-        return Err(RasterError::Limit {
-            format: "JPEG",
-            limit_mib: limit >> 20,
-        });
-    }
+    RasterError::check_limit("JPEG", decoded_len.into(), limit)?;
     let icc = icc_profile(&handle);
     let mut pixels = vec![0u8; header.width * header.height * channels];
     // SAFETY: `pixels` holds width × height pixels of `pixel_format`, rows
@@ -65,12 +60,8 @@ pub(in crate::raster) fn probe(
         1 => 1,
         _ => 3,
     };
-    if (header.width as u64) * (header.height as u64) * channels as u64 > limit {
-        return Err(RasterError::Limit {
-            format: "JPEG",
-            limit_mib: limit >> 20,
-        });
-    }
+    let decoded_len = (header.width as u64) * (header.height as u64) * channels as u64;
+    RasterError::check_limit("JPEG", decoded_len.into(), limit)?;
     Ok((header.height, header.width, channels, SampleType::U8))
 }
 

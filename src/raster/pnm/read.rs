@@ -4,7 +4,7 @@ use std::io::{self, BufRead};
 use std::ops::Range;
 
 use crate::raster::RasterError;
-use crate::raster::rows::{RowFn, RowSource, RowsInfo, StreamError, Window};
+use crate::raster::rows::{RowFn, RowSource, RowsInfo, StreamError, Window, read_whole};
 use crate::tensor::{SampleType, Tensor};
 
 /// The format's name in messages.
@@ -541,13 +541,7 @@ impl<R: BufRead + Send> RowSource for Source<R> {
 
 fn check_limit(info: &RowsInfo, limit: u64) -> Result<(), RasterError> {
     let size = info.width as u128 * info.height as u128 * info.pixel_len() as u128;
-    if size > u128::from(limit) {
-        return Err(RasterError::Limit {
-            format: NAME,
-            limit_mib: limit >> 20,
-        });
-    }
-    Ok(())
+    RasterError::check_limit(NAME, size, limit)
 }
 
 /// The whole image as a tensor, within `limit` bytes, through [`source`]:
@@ -561,23 +555,8 @@ pub(in crate::raster) fn decode(
     check_limit(&info, limit)?;
     let size = info.height * info.row_len();
     // A raw bitmap's byte is 8 pixels; nothing grows more from the file.
-    let mut data = Vec::with_capacity(size.min(bytes.len().saturating_mul(8)));
-    let whole = Window {
-        rows: 0..info.height,
-        cols: 0..info.width,
-    };
-    source
-        .read_window(&whole, &mut |row| {
-            data.extend_from_slice(row);
-            Ok(())
-        })
-        .map_err(|e| match e {
-            StreamError::Input(e) => e,
-            StreamError::Output(e) => read_failed(e),
-        })?;
-    let tensor = Tensor::from_le_bytes(info.height, info.width, info.channels, info.sample, data)
-        .ok_or_else(|| damaged("its rows hold fewer samples than its size"))?;
-    Ok((tensor, None))
+    let capacity = size.min(bytes.len().saturating_mul(8));
+    Ok((read_whole(source.as_mut(), NAME, capacity)?, None))
 }
 
 /// Height, width, channels and sample type from the header alone.

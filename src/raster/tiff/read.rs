@@ -17,7 +17,7 @@ use tiff::tags::{PlanarConfiguration, SampleFormat, Tag};
 use tiff::{ColorType, TiffError};
 
 use crate::raster::RasterError;
-use crate::raster::rows::{RowFn, RowSource, RowsInfo, StreamError, Window};
+use crate::raster::rows::{RowFn, RowSource, RowsInfo, StreamError, Window, read_whole};
 use crate::tensor::{SampleType, Tensor};
 
 const NAME: &str = "TIFF";
@@ -207,13 +207,7 @@ pub(in crate::raster) fn probe(
 }
 
 fn check_limit(page: &Page, limit: u64) -> Result<(), RasterError> {
-    if page.decoded_len() > limit {
-        return Err(RasterError::Limit {
-            format: NAME,
-            limit_mib: limit >> 20,
-        });
-    }
-    Ok(())
+    RasterError::check_limit(NAME, page.decoded_len().into(), limit)
 }
 
 /// Decodes the first page, with its ICC profile: every row of
@@ -223,22 +217,8 @@ pub(in crate::raster) fn decode(
     limit: u64,
 ) -> Result<(Tensor, Option<Vec<u8>>), RasterError> {
     let mut rows = TiffRows::open(Cursor::new(bytes), limit, true)?;
-    let (height, width) = (rows.info.height, rows.info.width);
-    let mut out = Vec::with_capacity(rows.page.decoded_len() as usize);
-    let whole = Window {
-        rows: 0..height,
-        cols: 0..width,
-    };
-    rows.read(&whole, &mut |row| {
-        out.extend_from_slice(row);
-        Ok(())
-    })
-    .map_err(|e| match e {
-        StreamError::Input(e) => e,
-        StreamError::Output(e) => refuse(e.to_string()),
-    })?;
-    let tensor = Tensor::from_le_bytes(height, width, rows.page.channels, rows.page.sample, out)
-        .ok_or_else(|| refuse("fewer samples than its size"))?;
+    let capacity = rows.page.decoded_len() as usize;
+    let tensor = read_whole(&mut rows, NAME, capacity)?;
     Ok((tensor, rows.info.icc.take()))
 }
 
