@@ -5,8 +5,8 @@
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
+use crate::data_format::DataFormat;
 use crate::layer::{CenterCrop, Layer, LayerClass};
-use crate::layout::DataFormat;
 use crate::spec::CropSpec;
 
 /// A layer as a Keras config describes it: its name, the layer, and the

@@ -5,9 +5,9 @@
 use std::io;
 
 use crate::config::ConfigError;
+use crate::data_format::KerasConfigError;
 use crate::layer::{ChoiceError, CropError, Shape};
-use crate::layout::KerasConfigError;
-use crate::npy::NpyError;
+use crate::npy::{Header, NpyError, ReadError};
 use crate::npz::NpzError;
 use crate::raster::RasterError;
 use crate::tensor::TensorError;
@@ -104,6 +104,23 @@ impl Error {
         Error::File {
             file: file.to_string(),
             problem: Box::new(problem.into()),
+        }
+    }
+}
+
+impl Problem {
+    /// The refusal of a `.npy` array that cannot be an image, saying why.
+    pub(crate) fn not_an_image(header: &Header, why: TensorError) -> Self {
+        let array = format!("{} {}", header.shape_repr(), header.dtype.descr());
+        Problem::NotAnImage { array, why }
+    }
+}
+
+impl From<ReadError> for Problem {
+    fn from(e: ReadError) -> Self {
+        match e {
+            ReadError::Npy(e) => Problem::Npy(e),
+            ReadError::Io(e) => Problem::Read(e),
         }
     }
 }

@@ -10,7 +10,7 @@ use std::str::FromStr;
 
 use ndarray::{ArrayView, ArrayView3, ArrayView4, ArrayView5, Axis, Dimension, Slice};
 
-use crate::layout::DataFormat;
+use crate::data_format::DataFormat;
 use crate::spec::{CropSpec, Cropping, Sides, SpecError, canonical_sides, keras_sides};
 
 /// A shape whose dimensions may be unknown (`None`), printed as Keras

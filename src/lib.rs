@@ -31,12 +31,12 @@
 
 mod batch;
 mod config;
+mod data_format;
 mod error;
 mod input;
 mod job;
 mod kind;
 mod layer;
-mod layout;
 pub mod npy;
 pub mod npz;
 mod output;
@@ -49,6 +49,10 @@ pub use batch::{
     Found, Outcome, Settings, find_inputs, parse_list, pool as thread_pool, run as run_batch,
 };
 pub use config::{ConfigError, LayerConfig, find_layer, to_python_json};
+pub use data_format::{
+    DataFormat, KerasConfigError, KerasDefault, UnknownDataFormat, keras_default, keras_default_in,
+    keras_dir,
+};
 pub use error::{Error, Problem};
 pub use input::Input;
 pub use job::{Destination, Job, MemberSummary, Options, Part, Summary};
@@ -56,10 +60,6 @@ pub use kind::{FileKind, UnknownKind};
 pub use layer::{
     CenterCrop, ChoiceError, CropError, CropProblem, Cropping1D, Cropping2D, Cropping3D, Layer,
     LayerChoice, LayerClass, Shape, UnknownLayer,
-};
-pub use layout::{
-    DataFormat, KerasConfigError, KerasDefault, UnknownDataFormat, keras_default, keras_default_in,
-    keras_dir,
 };
 pub use output::{Output, abandon as abandon_outputs};
 pub use spec::{CropSpec, Cropping, Sides, SpecError};

@@ -72,9 +72,9 @@ impl Drop for Registered {
     }
 }
 
-/// An output being written. Dropping it without [`Sink::commit`] discards a
+/// An output being written. Dropping it without [`Staged::commit`] discards a
 /// file output entirely.
-pub struct Sink(Inner);
+pub struct Staged(Inner);
 
 enum Inner {
     Stdout(BufWriter<io::Stdout>),
@@ -85,7 +85,7 @@ enum Inner {
     },
 }
 
-impl Sink {
+impl Staged {
     /// Opens `output` for writing; for a file, a temporary file in the same
     /// folder, with the permissions the target has (or would get) so the
     /// rename changes nothing but the contents.
@@ -93,7 +93,7 @@ impl Sink {
         let target = match output {
             Output::Stdout => {
                 let out = BufWriter::with_capacity(BUFFER_SIZE, io::stdout());
-                return Ok(Sink(Inner::Stdout(out)));
+                return Ok(Staged(Inner::Stdout(out)));
             }
             Output::Path(target) => target,
         };
@@ -121,7 +121,7 @@ impl Sink {
             .tempfile_in(dir)
             .map_err(|e| fail(Problem::Temp(e)))?;
         files.push(temp.path().to_path_buf());
-        Ok(Sink(Inner::File {
+        Ok(Staged(Inner::File {
             _registered: Registered(temp.path().to_path_buf()),
             temp: BufWriter::with_capacity(BUFFER_SIZE, temp),
             target: target.clone(),
@@ -162,7 +162,7 @@ impl Sink {
     }
 }
 
-impl Write for Sink {
+impl Write for Staged {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match &mut self.0 {
             Inner::Stdout(out) => out.write(buf),

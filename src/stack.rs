@@ -8,13 +8,14 @@ use rayon::prelude::*;
 use crate::error::{Error, Problem};
 use crate::input::Input;
 use crate::job::{self, Options, Summary};
-use crate::layer::{Layer, LayerChoice, Shape};
-use crate::output::{Output, Sink};
+use crate::layer::{LayerChoice, Shape};
+use crate::output::{Output, Staged};
 use crate::tensor::Tensor;
+use crate::tensor::npy::npy_header;
 
 /// Inputs decoded at once: enough to keep every core busy, few enough to
 /// keep memory bounded.
-const CHUNK: usize = 16;
+const INPUTS_AT_ONCE: usize = 16;
 
 /// Stack many inputs into one `.npy` batch.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,17 +36,17 @@ impl Stack {
         };
         let layer = job::choose(first_input, &self.layer, &Shape::unknown(4))?;
         let format = job::image_format(&layer);
-        let first = self.load(first_input, &layer)?;
-        let header = job::npy_header(&first.layout(format, self.inputs.len()));
-        let mut sink = Sink::create(&self.output)?;
+        let first = job::load_cropped(first_input, &layer, &self.options)?;
+        let header = npy_header(&first.layout(format, self.inputs.len()));
+        let mut out = Staged::create(&self.output)?;
         let write_error = |e| Error::file(&self.output, Problem::Write(e));
-        sink.write_all(&header.to_bytes()).map_err(write_error)?;
-        sink.write_all(&first.to_bytes(format))
+        out.write_all(&header.to_bytes()).map_err(write_error)?;
+        out.write_all(&first.to_bytes(format))
             .map_err(write_error)?;
-        for chunk in self.inputs[1..].chunks(CHUNK) {
+        for chunk in self.inputs[1..].chunks(INPUTS_AT_ONCE) {
             let tensors: Vec<Tensor> = chunk
                 .par_iter()
-                .map(|input| self.load(input, &layer))
+                .map(|input| job::load_cropped(input, &layer, &self.options))
                 .collect::<Result<_, _>>()?;
             for (input, tensor) in chunk.iter().zip(tensors) {
                 let (dtype, first_dtype) = (tensor.sample_type(), first.sample_type());
@@ -59,29 +60,18 @@ impl Stack {
                     };
                     return Err(Error::file(input, mismatch));
                 }
-                sink.write_all(&tensor.to_bytes(format))
+                out.write_all(&tensor.to_bytes(format))
                     .map_err(write_error)?;
             }
         }
-        sink.commit().map_err(write_error)?;
+        out.commit().map_err(write_error)?;
         let mut output_shape = first.shape(format);
         output_shape.0[0] = Some(self.inputs.len());
-        Ok(Summary {
-            input_shape: Shape::unknown(4),
+        Ok(Summary::new(
+            Shape::unknown(4),
             output_shape,
-            dtype: format!("'{}'", first.sample_type().descr()),
-            output: self.output.to_string(),
-            skipped: false,
-            warnings: Vec::new(),
-            members: Vec::new(),
-        })
-    }
-
-    /// One input, read and cropped.
-    fn load(&self, input: &Input, layer: &Layer) -> Result<Tensor, Error> {
-        let mut source = input.open()?;
-        let kind = job::sniff(input, &source)?;
-        let loaded = job::read_tensor(input, &mut source, kind, layer, &self.options)?;
-        loaded.tensor.crop(layer).map_err(|e| Error::file(input, e))
+            format!("'{}'", first.sample_type().descr()),
+            &self.output,
+        ))
     }
 }

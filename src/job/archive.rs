@@ -5,13 +5,13 @@
 use std::fs::File;
 use std::io::{BufReader, Write};
 
-use super::{Job, Summary, skipped};
+use super::{Job, Part, Summary};
 use crate::error::{Error, Problem};
 use crate::input::Input;
 use crate::kind::FileKind;
 use crate::layer::{ChoiceError, LayerChoice, Shape};
-use crate::npz::{Action, Archive, Member};
-use crate::output::{Output, Sink};
+use crate::npz::{Action, Archive, Member, NpzError};
+use crate::output::{Output, Staged};
 
 /// What a job did with one member of an archive.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,7 +48,7 @@ impl Job {
             .zip(&actions)
             .map(|(m, a)| member_summary(m, a))
             .collect();
-        let output = self.output_name(super::Part::Whole);
+        let output = self.output_name(Part::Whole);
         match to {
             FileKind::Npz => {}
             FileKind::Npy => {
@@ -60,24 +60,22 @@ impl Job {
                 return Ok(self.summary(members, &output));
             }
             FileKind::Image(_) => {
-                return Err(self.input_error(Problem::Npz(crate::npz::NpzError::Refused(
-                    format!(
-                        "an archive cannot become {to}; extract one member with --key NAME \
+                return Err(self.input_error(Problem::Npz(NpzError::Refused(format!(
+                    "an archive cannot become {to}; extract one member with --key NAME \
                          and a .npy output"
-                    ),
-                ))));
+                )))));
             }
         }
         if self.exists_already(&output) {
-            return Ok(skipped(&output));
+            return Ok(Summary::skipped(&output));
         }
         if !dry {
-            let sink = Sink::create(&output)?;
-            let sink = archive.rewrite(&actions, sink).map_err(|e| match e {
-                crate::npz::NpzError::Write(e) => Error::file(&output, Problem::Write(e)),
+            let out = Staged::create(&output)?;
+            let out = archive.rewrite(&actions, out).map_err(|e| match e {
+                NpzError::Write(e) => Error::file(&output, Problem::Write(e)),
                 e => self.input_error(e),
             })?;
-            sink.commit()
+            out.commit()
                 .map_err(|e| Error::file(&output, Problem::Write(e)))?;
         }
         Ok(self.summary(members, &output))
@@ -88,9 +86,9 @@ impl Job {
         for key in &self.options.keys {
             if !members.iter().any(|m| m.key() == key) {
                 let found: Vec<&str> = members.iter().map(Member::key).collect();
-                return Err(self.input_error(Problem::Npz(crate::npz::NpzError::Refused(
-                    format!("no member {key:?}; the archive holds {found:?}"),
-                ))));
+                return Err(self.input_error(Problem::Npz(NpzError::Refused(format!(
+                    "no member {key:?}; the archive holds {found:?}"
+                )))));
             }
         }
         Ok(())
@@ -131,12 +129,10 @@ impl Job {
     /// The member a `.npy` output takes: the one `--key` names.
     fn extracted(&self, members: &[Member]) -> Result<usize, Error> {
         let [key] = self.options.keys.as_slice() else {
-            return Err(
-                self.input_error(Problem::Npz(crate::npz::NpzError::Refused(format!(
-                    "an archive becomes a .npy only with exactly one --key NAME (found {} keys)",
-                    self.options.keys.len()
-                )))),
-            );
+            return Err(self.input_error(Problem::Npz(NpzError::Refused(format!(
+                "an archive becomes a .npy only with exactly one --key NAME (found {} keys)",
+                self.options.keys.len()
+            )))));
         };
         Ok(members
             .iter()
@@ -152,19 +148,19 @@ impl Job {
         output: &Output,
     ) -> Result<(), Error> {
         let Action::Crop { header, plan } = action else {
-            return Err(self.input_error(Problem::Npz(crate::npz::NpzError::Refused(
+            return Err(self.input_error(Problem::Npz(NpzError::Refused(
                 "the member is not cropped".into(),
             ))));
         };
-        let mut sink = Sink::create(output)?;
+        let mut out = Staged::create(output)?;
         archive
-            .extract(index, header, plan, &mut sink)
+            .extract(index, header, plan, &mut out)
             .map_err(|e| match e {
-                crate::npz::NpzError::Write(e) => Error::file(output, Problem::Write(e)),
+                NpzError::Write(e) => Error::file(output, Problem::Write(e)),
                 e => self.input_error(e),
             })?;
-        sink.flush()
-            .and_then(|()| sink.commit())
+        out.flush()
+            .and_then(|()| out.commit())
             .map_err(|e| Error::file(output, Problem::Write(e)))
     }
 
@@ -188,13 +184,8 @@ impl Job {
             _ => (Shape::unknown(0), Shape::unknown(0), String::new()),
         };
         Summary {
-            input_shape,
-            output_shape,
-            dtype,
-            output: output.to_string(),
-            skipped: false,
-            warnings: Vec::new(),
             members,
+            ..Summary::new(input_shape, output_shape, dtype, output)
         }
     }
 }

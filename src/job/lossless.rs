@@ -2,43 +2,49 @@
 //! fall on the file's block grid, the kept DCT blocks are copied as they
 //! are (`jpegtran -crop`), unless the job asks for re-encoding.
 
+use std::io::Write;
+
 use image::ImageFormat;
 
-use super::{Job, Summary, image_format};
-use crate::error::{Error, Problem};
+use super::summary::sample_dtype;
+use super::whole::{self, Loaded};
+use super::{Fault, Job, Summary, image_format};
+use crate::input::Source;
+use crate::kind::FileKind;
 use crate::layer::{Layer, Shape};
-use crate::layout::DataFormat;
-use crate::output::{Output, Sink};
+use crate::output::{Output, Staged};
 use crate::raster::{self, Grid, JpegCrop, RasterError, Region};
-use std::io::Write;
+use crate::tensor::image_shape;
+
+/// Crops a JPEG into a JPEG at `output`: losslessly where it can, else
+/// decoded and encoded again.
+pub(super) fn run(job: &Job, mut source: Source, output: &Output) -> Result<Summary, Fault> {
+    let layer = job.image_layer()?;
+    let bytes = whole::read_image_file(&mut source, job.options.image_limit)?;
+    if let Some(summary) = crop(job, &layer, &bytes, output)? {
+        return Ok(summary);
+    }
+    let (tensor, icc) = whole::decode_image(&bytes, ImageFormat::Jpeg, &job.options)?;
+    let jpeg = FileKind::Image(ImageFormat::Jpeg);
+    whole::write(job, Loaded { tensor, icc }, &layer, jpeg, output)
+}
 
 /// Crops the JPEG `bytes` into a JPEG at `output` without decoding it, if
 /// the job allows it and the crop keeps the block grid. `Ok(None)` means
 /// the caller re-encodes (as it does for a colour mode); with `--lossless`,
 /// a crop off the grid is an error.
-pub(crate) fn crop(
-    job: &Job,
-    layer: &Layer,
-    bytes: &[u8],
-    output: &Output,
-) -> Result<Option<Summary>, Error> {
+fn crop(job: &Job, layer: &Layer, bytes: &[u8], output: &Output) -> Result<Option<Summary>, Fault> {
     let mode = job.options.encode.jpeg_crop;
     if mode == JpegCrop::Reencode || job.options.color_mode.is_some() {
         return Ok(None);
     }
-    let input_error = |e: RasterError| Error::file(&job.input, e);
-    let (h, w, c, sample) =
-        raster::probe(bytes, ImageFormat::Jpeg, job.options.image_limit).map_err(input_error)?;
+    let (h, w, c, sample) = raster::probe(bytes, ImageFormat::Jpeg, job.options.image_limit)?;
     let format = image_format(layer);
-    let (dims, rows, cols, channels) = match format {
-        DataFormat::ChannelsLast => ([1, h, w, c], 1, 2, 3),
-        DataFormat::ChannelsFirst => ([1, c, h, w], 2, 3, 1),
-    };
-    let ranges = layer
-        .kept_ranges(&dims)
-        .map_err(|e| Error::file(&job.input, e))?;
+    let dims = image_shape(h, w, c, format);
+    let (rows, cols) = format.spatial_axes();
+    let ranges = layer.kept_ranges(&dims)?;
     // Only a crop of rows and columns keeps every block it keeps.
-    if ranges[0] != (0..1) || ranges[channels] != (0..c) {
+    if ranges[0] != (0..1) || ranges[format.channel_axis()] != (0..c) {
         return Ok(None);
     }
     let region = Region {
@@ -47,8 +53,8 @@ pub(crate) fn crop(
         width: ranges[cols].len(),
         height: ranges[rows].len(),
     };
-    let refuse = |why: String| Err(input_error(RasterError::NotLossless(why)));
-    match raster::jpeg_grid(bytes, region).map_err(input_error)? {
+    let refuse = |why: String| Err(RasterError::NotLossless(why).into());
+    match raster::jpeg_grid(bytes, region)? {
         Grid::On => {}
         _ if mode == JpegCrop::Auto => return Ok(None),
         Grid::Off { mcu, nearest } => {
@@ -71,23 +77,17 @@ pub(crate) fn crop(
             );
         }
     }
-    let cropped = raster::crop_jpeg_lossless(bytes, region).map_err(input_error)?;
-    let output_error = |e| Error::file(output, Problem::Write(e));
-    let mut sink = Sink::create(output)?;
-    sink.write_all(&cropped).map_err(output_error)?;
-    sink.commit().map_err(output_error)?;
-    let output_shape = layer
-        .compute_output_shape(&Shape::known(dims))
-        .map_err(|e| Error::file(&job.input, e))?;
-    Ok(Some(Summary {
-        input_shape: Shape::known(dims),
+    let cropped = raster::crop_jpeg_lossless(bytes, region)?;
+    let mut out = Staged::create(output)?;
+    out.write_all(&cropped).map_err(Fault::write)?;
+    out.commit().map_err(Fault::write)?;
+    let output_shape = layer.compute_output_shape(&Shape::known(dims))?;
+    Ok(Some(Summary::new(
+        Shape::known(dims),
         output_shape,
-        dtype: format!("'{}'", sample.descr()),
-        output: output.to_string(),
-        skipped: false,
-        warnings: Vec::new(),
-        members: Vec::new(),
-    }))
+        sample_dtype(sample),
+        output,
+    )))
 }
 
 /// A region of an `h`×`w` image as the crop spec that keeps it.

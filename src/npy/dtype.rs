@@ -243,6 +243,43 @@ fn with_shape(base: Model, value: &Literal) -> Result<Model, DescrError> {
 /// One dimension of a subarray: an int from 0 to a C `int`'s largest.
 /// Where a field of `size` bytes at `offset` ends, within the bound on
 /// record sizes.
+/// The fields of a record laid out one after another, with no gaps but
+/// the padding a `descr` names.
+#[derive(Default)]
+struct Packed {
+    fields: Vec<Field>,
+    offset: usize,
+}
+
+impl Packed {
+    /// Lays out `dtype` next: as a field of a name (and title), or, with
+    /// none, as padding.
+    fn place(
+        &mut self,
+        named: Option<(String, Option<Literal>)>,
+        dtype: Model,
+    ) -> Result<(), DescrError> {
+        let size = dtype.itemsize();
+        if let Some((name, title)) = named {
+            self.fields.push(Field {
+                name,
+                title,
+                dtype,
+                offset: self.offset,
+            });
+        }
+        self.offset = field_end(self.offset, size)?;
+        Ok(())
+    }
+
+    fn into_record(self) -> Model {
+        Model::Record {
+            fields: self.fields,
+            itemsize: self.offset,
+        }
+    }
+}
+
 fn field_end(offset: usize, size: usize) -> Result<usize, DescrError> {
     offset
         .checked_add(size)
@@ -260,8 +297,7 @@ fn dim(value: &Literal) -> Option<usize> {
 /// A list of fields, as `descr_to_dtype` reads it: `('', '|V<n>')` and
 /// other unnamed void fields are padding; the rest follow one another.
 fn record(items: &[Literal], depth: usize) -> Result<Model, DescrError> {
-    let mut fields: Vec<Field> = Vec::new();
-    let mut offset = 0usize;
+    let mut fields = Packed::default();
     for item in items {
         let (Literal::Tuple(parts) | Literal::List(parts)) = item else {
             return Err(invalid(format!("the field {item} is not a tuple")));
@@ -276,28 +312,21 @@ fn record(items: &[Literal], depth: usize) -> Result<Model, DescrError> {
                 )));
             }
         };
-        let size = dtype.itemsize();
         let is_padding = *name == Literal::Str(String::new())
             && matches!(
                 &dtype,
                 Model::Subarray { .. } | Model::Scalar(Scalar { kind: 'V', .. })
             );
-        if !is_padding {
+        let named = if is_padding {
+            None
+        } else {
             let (title, name) = field_name(name)?;
-            check_unique(&fields, &name, title.as_ref())?;
-            fields.push(Field {
-                name,
-                title,
-                dtype,
-                offset,
-            });
-        }
-        offset = field_end(offset, size)?;
+            check_unique(&fields.fields, &name, title.as_ref())?;
+            Some((name, title))
+        };
+        fields.place(named, dtype)?;
     }
-    Ok(Model::Record {
-        fields,
-        itemsize: offset,
-    })
+    Ok(fields.into_record())
 }
 
 /// A field's name, or its `(title, name)` pair; a title of `None` is none.
@@ -595,22 +624,11 @@ fn comma_string(s: &str, depth: usize) -> Result<Model, DescrError> {
     if !is_list {
         return models.pop().ok_or_else(bad);
     }
-    let mut fields = Vec::with_capacity(models.len());
-    let mut offset = 0usize;
+    let mut fields = Packed::default();
     for (i, dtype) in models.into_iter().enumerate() {
-        let size = dtype.itemsize();
-        fields.push(Field {
-            name: format!("f{i}"),
-            title: None,
-            dtype,
-            offset,
-        });
-        offset = field_end(offset, size)?;
+        fields.place(Some((format!("f{i}"), None)), dtype)?;
     }
-    Ok(Model::Record {
-        fields,
-        itemsize: offset,
-    })
+    Ok(fields.into_record())
 }
 
 /// A leading byte-order character, if any, and what follows it.

@@ -1,6 +1,8 @@
-//! The `.npy` format: the header ([`Header`], its [`Version`] and [`Dtype`])
-//! and the streaming crop of the data that follows it ([`stream`]).
+//! The `.npy` format: the header ([`Header`], its [`Version`] and [`Dtype`]),
+//! the rules for the data that follows it ([`Data`]), and the crop of that
+//! data in one pass ([`stream`]) or into the other memory order ([`reorder`]).
 
+mod data;
 mod dtype;
 mod literal;
 pub mod reorder;
@@ -9,6 +11,7 @@ pub mod stream;
 use std::io::Read;
 use std::ops::Range;
 
+pub use data::Data;
 pub use literal::Literal;
 use reorder::{Order, ReorderPlan};
 use stream::StreamPlan;
@@ -404,29 +407,6 @@ pub fn byte_len(itemsize: usize, dims: &[usize]) -> Option<u64> {
         .try_fold(itemsize as u64, |acc, &d| acc.checked_mul(d as u64))
 }
 
-/// Reads `len` bytes of data into memory; the caller bounds `len`.
-pub fn read_data(reader: &mut impl Read, len: u64) -> Result<Vec<u8>, ReadError> {
-    let mut data = Vec::new();
-    reader.take(len).read_to_end(&mut data)?;
-    if data.len() as u64 != len {
-        return Err(NpyError::ShortData {
-            expected: len,
-            found: data.len() as u64,
-        }
-        .into());
-    }
-    Ok(data)
-}
-
-/// Fails if anything follows the `len` bytes of data just read.
-pub fn expect_end(reader: &mut impl Read, len: u64) -> Result<(), ReadError> {
-    let mut extra = [0u8; 1];
-    match reader.read(&mut extra)? {
-        0 => Ok(()),
-        _ => Err(NpyError::TrailingData { expected: len }.into()),
-    }
-}
-
 /// The header is read from the file; what went wrong is either the file's
 /// bytes or the reading itself.
 #[derive(Debug, thiserror::Error)]
@@ -499,20 +479,52 @@ fn clamp_kept(dims: &[usize], kept: &[Range<usize>]) -> Vec<Range<usize>> {
         .collect()
 }
 
-/// The axes and kept ranges as the data is stored: Fortran-ordered data
-/// is stored with its axes reversed.
-fn stored_axes(
-    dims: &[usize],
-    kept: &[Range<usize>],
-    fortran_order: bool,
-) -> (Vec<usize>, Vec<Range<usize>>) {
-    let mut dims = dims.to_vec();
-    let mut kept = clamp_kept(&dims, kept);
-    if fortran_order {
-        dims.reverse();
-        kept.reverse();
+/// What a crop keeps of an array, as its data is stored: the axes and the
+/// range kept along each, outermost first (Fortran-ordered data is stored
+/// with its axes reversed), and the bytes of one element. Both crop plans
+/// start from it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Stored {
+    dims: Vec<usize>,
+    kept: Vec<Range<usize>>,
+    itemsize: usize,
+}
+
+impl Stored {
+    fn new(dims: &[usize], kept: &[Range<usize>], itemsize: usize, fortran_order: bool) -> Self {
+        let mut dims = dims.to_vec();
+        let mut kept = clamp_kept(&dims, kept);
+        if fortran_order {
+            dims.reverse();
+            kept.reverse();
+        }
+        Self {
+            dims,
+            kept,
+            itemsize,
+        }
     }
-    (dims, kept)
+
+    /// Bytes of the whole data.
+    fn input_len(&self) -> u64 {
+        byte_len(self.itemsize, &self.dims).unwrap_or(u64::MAX)
+    }
+
+    /// Bytes of the data kept.
+    fn output_len(&self) -> u64 {
+        let shape: Vec<usize> = self.kept.iter().map(|r| r.len()).collect();
+        byte_len(self.itemsize, &shape).unwrap_or(u64::MAX)
+    }
+
+    /// Bytes from one index of each stored axis to the next.
+    fn strides(&self) -> Vec<u64> {
+        let n = self.dims.len();
+        let mut stride = vec![self.itemsize as u64; n];
+        for k in (0..n.saturating_sub(1)).rev() {
+            stride[k] = stride[k + 1] * self.dims[k + 1] as u64;
+        }
+        stride
+    }
 }
 
 #[cfg(test)]

@@ -15,8 +15,8 @@ use std::ops::Range;
 
 use memmap2::{Mmap, MmapOptions};
 
-use super::NpyError;
-use super::stream::StreamError;
+use super::stream::PassError;
+use super::{NpyError, Stored};
 
 /// The most output bytes assembled in memory at once.
 pub const BLOCK: usize = 40 << 20;
@@ -73,9 +73,7 @@ fn view_is_fortran_contiguous(dims: &[usize], shape: &[usize]) -> bool {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReorderPlan {
     /// Dimensions and kept ranges in input storage order, outermost first.
-    dims: Vec<usize>,
-    kept: Vec<Range<usize>>,
-    itemsize: usize,
+    stored: Stored,
     /// The most output bytes in memory at once, and input bytes read at once.
     block: usize,
     window: usize,
@@ -91,11 +89,8 @@ impl ReorderPlan {
         itemsize: usize,
         fortran_order: bool,
     ) -> Self {
-        let (dims, kept) = super::stored_axes(dims, kept, fortran_order);
         Self {
-            dims,
-            kept,
-            itemsize,
+            stored: Stored::new(dims, kept, itemsize, fortran_order),
             block: BLOCK,
             window: WINDOW,
         }
@@ -103,35 +98,24 @@ impl ReorderPlan {
 
     /// Bytes of input data the plan reads from.
     pub fn input_len(&self) -> u64 {
-        super::byte_len(self.itemsize, &self.dims).unwrap_or(u64::MAX)
+        self.stored.input_len()
     }
 
     /// Bytes of output data the plan writes.
     pub fn output_len(&self) -> u64 {
-        let shape: Vec<usize> = self.kept.iter().map(|r| r.len()).collect();
-        super::byte_len(self.itemsize, &shape).unwrap_or(u64::MAX)
-    }
-
-    /// Bytes from one index of input axis `k` to the next.
-    fn input_strides(&self) -> Vec<u64> {
-        let n = self.dims.len();
-        let mut stride = vec![self.itemsize as u64; n];
-        for k in (0..n.saturating_sub(1)).rev() {
-            stride[k] = stride[k + 1] * self.dims[k + 1] as u64;
-        }
-        stride
+        self.stored.output_len()
     }
 
     /// The output's blocks, in output order, each as the range it keeps of
     /// every input axis (indices into the kept ranges).
     fn blocks(&self) -> Blocks {
-        let extents: Vec<usize> = self.kept.iter().map(|r| r.len()).collect();
+        let extents: Vec<usize> = self.stored.kept.iter().map(|r| r.len()).collect();
         // The output's outermost axis is the input's innermost: find the
         // outermost output axis whose one index holds no more than a block.
         let n = extents.len();
         let mut ranged = n - 1;
-        let mut inner =
-            self.itemsize as u64 * extents[..ranged].iter().map(|&e| e as u64).product::<u64>();
+        let mut inner = self.stored.itemsize as u64
+            * extents[..ranged].iter().map(|&e| e as u64).product::<u64>();
         while ranged > 0 && inner > self.block as u64 {
             ranged -= 1;
             inner /= extents[ranged].max(1) as u64;
@@ -201,7 +185,7 @@ impl Iterator for Blocks {
 trait Fetch {
     /// `len` bytes (at most the window's size) at data offset `offset`,
     /// taking up to `until` (a data offset) ahead when the window moves.
-    fn get(&mut self, offset: u64, len: usize, until: u64) -> Result<&[u8], StreamError>;
+    fn get(&mut self, offset: u64, len: usize, until: u64) -> Result<&[u8], PassError>;
 
     /// The most bytes one call may ask for.
     fn size(&self) -> usize;
@@ -229,7 +213,7 @@ impl<R: Read + Seek> Fetch for Window<'_, R> {
         self.size
     }
 
-    fn get(&mut self, offset: u64, len: usize, until: u64) -> Result<&[u8], StreamError> {
+    fn get(&mut self, offset: u64, len: usize, until: u64) -> Result<&[u8], PassError> {
         let inside = offset >= self.start && offset + len as u64 <= self.start + self.len as u64;
         if !inside {
             let want = (until.max(offset + len as u64) - offset).min(self.size as u64) as usize;
@@ -240,14 +224,14 @@ impl<R: Read + Seek> Fetch for Window<'_, R> {
             if self.pos != at {
                 self.reader
                     .seek(SeekFrom::Start(at))
-                    .map_err(StreamError::Read)?;
+                    .map_err(PassError::Read)?;
             }
             read_full(self.reader, &mut self.buf[..want]).map_err(|e| match e.kind() {
-                io::ErrorKind::UnexpectedEof => StreamError::Data(NpyError::ShortData {
+                io::ErrorKind::UnexpectedEof => PassError::Data(NpyError::ShortData {
                     expected: self.data_len,
                     found: offset,
                 }),
-                _ => StreamError::Read(e),
+                _ => PassError::Read(e),
             })?;
             self.pos = at + want as u64;
             self.start = offset;
@@ -276,7 +260,7 @@ impl Fetch for MapWindow<'_> {
         self.size
     }
 
-    fn get(&mut self, offset: u64, len: usize, until: u64) -> Result<&[u8], StreamError> {
+    fn get(&mut self, offset: u64, len: usize, until: u64) -> Result<&[u8], PassError> {
         let mapped = self.map.as_ref().map_or(0, |m| m.len());
         if offset < self.start || offset + len as u64 > self.start + mapped as u64 {
             self.map = None;
@@ -284,9 +268,9 @@ impl Fetch for MapWindow<'_> {
             let end = self.data_start + offset + want;
             // A file cut short since its length was checked is an error, not
             // a fault on a page past its end.
-            let file_len = self.file.metadata().map_err(StreamError::Read)?.len();
+            let file_len = self.file.metadata().map_err(PassError::Read)?.len();
             if file_len < end {
-                return Err(StreamError::Data(NpyError::ShortData {
+                return Err(PassError::Data(NpyError::ShortData {
                     expected: self.data_len,
                     found: file_len.saturating_sub(self.data_start),
                 }));
@@ -303,7 +287,7 @@ impl Fetch for MapWindow<'_> {
                     .populate()
                     .map(self.file)
             }
-            .map_err(StreamError::Read)?;
+            .map_err(PassError::Read)?;
             self.map = Some(map);
             self.start = offset;
         }
@@ -334,7 +318,7 @@ pub fn crop_reordered<R: Read + Seek>(
     reader: &mut R,
     data_start: u64,
     writer: &mut impl Write,
-) -> Result<u64, StreamError> {
+) -> Result<u64, PassError> {
     let mut window = Window {
         reader,
         buf: Vec::new(),
@@ -356,7 +340,7 @@ pub fn crop_reordered_file(
     file: &File,
     data_start: u64,
     writer: &mut impl Write,
-) -> Result<u64, StreamError> {
+) -> Result<u64, PassError> {
     let mut window = MapWindow {
         file,
         map: None,
@@ -372,20 +356,20 @@ fn reorder_with(
     plan: &ReorderPlan,
     window: &mut impl Fetch,
     writer: &mut impl Write,
-) -> Result<u64, StreamError> {
+) -> Result<u64, PassError> {
     let total = plan.output_len();
     if total == 0 {
         return Ok(0);
     }
-    let strides = plan.input_strides();
+    let strides = plan.stored.strides();
     let mut out = Vec::new();
     for block in plan.blocks() {
-        if plan.itemsize > window.size() {
+        if plan.stored.itemsize > window.size() {
             copy_large_elements(plan, &block, &strides, window, writer)?;
             continue;
         }
         fill_block(plan, &block, &strides, window, &mut out)?;
-        writer.write_all(&out).map_err(StreamError::Write)?;
+        writer.write_all(&out).map_err(PassError::Write)?;
     }
     Ok(total)
 }
@@ -398,19 +382,19 @@ fn copy_large_elements(
     strides: &[u64],
     window: &mut impl Fetch,
     writer: &mut impl Write,
-) -> Result<(), StreamError> {
+) -> Result<(), PassError> {
     let n = block.len();
     let mut index = vec![0usize; n];
     loop {
         let offset: u64 = (0..n)
-            .map(|k| (plan.kept[k].start + block[k].start + index[k]) as u64 * strides[k])
+            .map(|k| (plan.stored.kept[k].start + block[k].start + index[k]) as u64 * strides[k])
             .sum();
-        let end = offset + plan.itemsize as u64;
+        let end = offset + plan.stored.itemsize as u64;
         let mut at = offset;
         while at < end {
             let len = (end - at).min(plan.window as u64) as usize;
             let piece = window.get(at, len, end)?;
-            writer.write_all(piece).map_err(StreamError::Write)?;
+            writer.write_all(piece).map_err(PassError::Write)?;
             at += len as u64;
         }
         // Next element in output order: the input's first axis fastest.
@@ -446,9 +430,9 @@ fn fill_block(
     strides: &[u64],
     window: &mut impl Fetch,
     out: &mut Vec<u8>,
-) -> Result<(), StreamError> {
+) -> Result<(), PassError> {
     let n = block.len();
-    let item = plan.itemsize;
+    let item = plan.stored.itemsize;
     // Output strides within the block: the input's first axis is the
     // output's innermost.
     let mut ostride = vec![item; n];
@@ -460,7 +444,7 @@ fn fill_block(
     out.resize(block_len, 0);
     let offset_of = |index: &[usize]| -> u64 {
         (0..n)
-            .map(|k| (plan.kept[k].start + block[k].start + index[k]) as u64 * strides[k])
+            .map(|k| (plan.stored.kept[k].start + block[k].start + index[k]) as u64 * strides[k])
             .sum()
     };
     let last: Vec<usize> = block.iter().map(|r| r.len() - 1).collect();
@@ -527,7 +511,7 @@ fn copy_long_run(
     until: u64,
     out: &mut [u8],
     step: usize,
-) -> Result<(), StreamError> {
+) -> Result<(), PassError> {
     let per_window = (window.size() / item).max(1);
     let mut done = 0;
     while done < run {
@@ -703,13 +687,13 @@ mod tests {
         file.write_all(&[1u8; 100]).unwrap();
         let err = crop_reordered_file(&plan, &file, 0, &mut Vec::new()).unwrap_err();
         assert!(
-            matches!(err, StreamError::Data(NpyError::ShortData { .. })),
+            matches!(err, PassError::Data(NpyError::ShortData { .. })),
             "{err:?}"
         );
         let err = crop_reordered(&plan, &mut Cursor::new(vec![1u8; 100]), 0, &mut Vec::new())
             .unwrap_err();
         assert!(
-            matches!(err, StreamError::Data(NpyError::ShortData { .. })),
+            matches!(err, PassError::Data(NpyError::ShortData { .. })),
             "{err:?}"
         );
     }

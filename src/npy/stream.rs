@@ -6,15 +6,13 @@ use std::collections::VecDeque;
 use std::io::{self, IoSliceMut, Read, Write};
 use std::ops::Range;
 
-use super::NpyError;
+use super::{NpyError, ReadError, Stored};
 
-/// What to keep of a contiguous array of any rank, in storage order
-/// (outermost axis first).
+/// What to keep of a contiguous array of any rank, read and written in its
+/// storage order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StreamPlan {
-    dims: Vec<usize>,
-    kept: Vec<Range<usize>>,
-    itemsize: usize,
+    stored: Stored,
 }
 
 impl StreamPlan {
@@ -27,23 +25,19 @@ impl StreamPlan {
         itemsize: usize,
         fortran_order: bool,
     ) -> Self {
-        let (dims, kept) = super::stored_axes(dims, kept, fortran_order);
         Self {
-            dims,
-            kept,
-            itemsize,
+            stored: Stored::new(dims, kept, itemsize, fortran_order),
         }
     }
 
     /// Bytes of input data the plan reads.
     pub fn input_len(&self) -> u64 {
-        super::byte_len(self.itemsize, &self.dims).unwrap_or(u64::MAX)
+        self.stored.input_len()
     }
 
     /// Bytes of output data the plan writes.
     pub fn output_len(&self) -> u64 {
-        let shape: Vec<usize> = self.kept.iter().map(|r| r.len()).collect();
-        super::byte_len(self.itemsize, &shape).unwrap_or(u64::MAX)
+        self.stored.output_len()
     }
 
     /// Bytes in each kept run: the kept part of the innermost cropped axis,
@@ -51,8 +45,8 @@ impl StreamPlan {
     fn kept_run_len(&self) -> u64 {
         match self.last_cropped() {
             None => self.input_len(),
-            Some(axis) => self.dims[axis + 1..].iter().fold(
-                self.itemsize as u64 * self.kept[axis].len() as u64,
+            Some(axis) => self.stored.dims[axis + 1..].iter().fold(
+                self.stored.itemsize as u64 * self.stored.kept[axis].len() as u64,
                 |n, &d| n.saturating_mul(d as u64),
             ),
         }
@@ -60,23 +54,19 @@ impl StreamPlan {
 
     /// The innermost axis the plan crops, if any.
     fn last_cropped(&self) -> Option<usize> {
-        (0..self.dims.len())
+        (0..self.stored.dims.len())
             .rev()
-            .find(|&a| self.kept[a] != (0..self.dims[a]))
+            .find(|&a| self.stored.kept[a] != (0..self.stored.dims[a]))
     }
 
     /// Calls `ops` with the runs to skip and keep, in storage order, adjacent
     /// skips merged. The innermost cropped axis sets the length of a kept run;
     /// the axes inside it are copied whole.
-    fn walk(&self, ops: &mut impl Ops) -> Result<(), StreamError> {
+    fn walk(&self, ops: &mut impl Ops) -> Result<(), PassError> {
         let Some(last_cropped) = self.last_cropped() else {
             return ops.keep(self.input_len());
         };
-        // stride[a]: bytes from one index of axis `a` to the next.
-        let mut stride = vec![self.itemsize as u64; self.dims.len()];
-        for a in (0..self.dims.len() - 1).rev() {
-            stride[a] = stride[a + 1] * self.dims[a + 1] as u64;
-        }
+        let stride = self.stored.strides();
         let mut pending_skip = 0u64;
         self.walk_axis(0, last_cropped, &stride, &mut pending_skip, ops)?;
         ops.skip(pending_skip)
@@ -89,10 +79,10 @@ impl StreamPlan {
         stride: &[u64],
         pending_skip: &mut u64,
         ops: &mut impl Ops,
-    ) -> Result<(), StreamError> {
-        let kept = &self.kept[axis];
+    ) -> Result<(), PassError> {
+        let kept = &self.stored.kept[axis];
         let before = kept.start as u64 * stride[axis];
-        let after = (self.dims[axis] - kept.end) as u64 * stride[axis];
+        let after = (self.stored.dims[axis] - kept.end) as u64 * stride[axis];
         if axis == last_cropped {
             *pending_skip += before;
             if !kept.is_empty() {
@@ -113,14 +103,14 @@ impl StreamPlan {
 
 /// The two things a crop does with the bytes of its input, in order.
 trait Ops {
-    fn skip(&mut self, len: u64) -> Result<(), StreamError>;
-    fn keep(&mut self, len: u64) -> Result<(), StreamError>;
+    fn skip(&mut self, len: u64) -> Result<(), PassError>;
+    fn keep(&mut self, len: u64) -> Result<(), PassError>;
 }
 
 /// Bytes asked of the reader at a time, at least, and written at a time:
 /// a buffered reader or writer whose buffer is no larger hands each request
 /// straight to the system instead of copying it through its own buffer.
-pub const CHUNK: usize = 256 << 10;
+pub const IO_SIZE: usize = 256 << 10;
 
 /// Most buffers in one vectored read: Linux's `IOV_MAX`.
 const MAX_BUFFERS: usize = 1024;
@@ -139,8 +129,8 @@ const SCATTER_MIN: u64 = 1024;
 /// reads place kept bytes one after another in `out` and skipped bytes in
 /// `scratch`, so kept bytes are copied once, by the system; without it,
 /// plain reads fill `scratch` and kept runs are copied to `out`. Either way
-/// reads ask for `CHUNK` bytes or more, and `out` leaves in writes of at
-/// least `CHUNK` bytes (which a buffered writer passes on whole).
+/// reads ask for `IO_SIZE` bytes or more, and `out` leaves in writes of at
+/// least `IO_SIZE` bytes (which a buffered writer passes on whole).
 struct Pump<'a, R, W> {
     reader: &'a mut R,
     writer: &'a mut W,
@@ -174,9 +164,9 @@ impl<'a, R: Read, W: Write> Pump<'a, R, W> {
             writer,
             pending: VecDeque::new(),
             pending_len: 0,
-            out: vec![0; cap(plan.output_len(), 2 * CHUNK)],
+            out: vec![0; cap(plan.output_len(), 2 * IO_SIZE)],
             out_len: 0,
-            scratch: vec![0; cap(expected, CHUNK)],
+            scratch: vec![0; cap(expected, IO_SIZE)],
             scatter,
             read: 0,
             expected,
@@ -185,7 +175,7 @@ impl<'a, R: Read, W: Write> Pump<'a, R, W> {
 
     /// Queues the next `len` bytes of input, kept or not, and reads while a
     /// full request is queued.
-    fn push(&mut self, len: u64, keep: bool) -> Result<(), StreamError> {
+    fn push(&mut self, len: u64, keep: bool) -> Result<(), PassError> {
         if len == 0 {
             return Ok(());
         }
@@ -195,15 +185,15 @@ impl<'a, R: Read, W: Write> Pump<'a, R, W> {
         }
         self.pending_len += len;
         let max_runs = if self.scatter { MAX_BUFFERS } else { MAX_RUNS };
-        while self.pending_len >= CHUNK as u64 || self.pending.len() >= max_runs {
+        while self.pending_len >= IO_SIZE as u64 || self.pending.len() >= max_runs {
             self.read_once()?;
         }
         Ok(())
     }
 
     /// One read of the queued runs, as far as `out` and `scratch` have room;
-    /// writes `out` once it holds `CHUNK` bytes or more.
-    fn read_once(&mut self) -> Result<(), StreamError> {
+    /// writes `out` once it holds `IO_SIZE` bytes or more.
+    fn read_once(&mut self) -> Result<(), PassError> {
         let n = if self.scatter {
             self.read_scattered()?
         } else {
@@ -238,7 +228,7 @@ impl<'a, R: Read, W: Write> Pump<'a, R, W> {
                 self.pending.pop_front();
             }
         }
-        if self.out_len >= CHUNK.min(self.out.len()) {
+        if self.out_len >= IO_SIZE.min(self.out.len()) {
             self.flush()?;
         }
         Ok(())
@@ -246,7 +236,7 @@ impl<'a, R: Read, W: Write> Pump<'a, R, W> {
 
     /// One vectored read: kept runs land one after another in `out`,
     /// skipped runs in `scratch`. Returns the bytes read.
-    fn read_scattered(&mut self) -> Result<usize, StreamError> {
+    fn read_scattered(&mut self) -> Result<usize, PassError> {
         let mut buffers = Vec::with_capacity(self.pending.len().min(MAX_BUFFERS));
         let mut out_free = &mut self.out[self.out_len..];
         let mut scratch_free = &mut self.scratch[..];
@@ -272,23 +262,23 @@ impl<'a, R: Read, W: Write> Pump<'a, R, W> {
 
     /// One plain read of the queued runs into `scratch`, whose kept bytes
     /// the caller then copies to `out`. Returns the bytes read.
-    fn read_whole(&mut self) -> Result<usize, StreamError> {
+    fn read_whole(&mut self) -> Result<usize, PassError> {
         let want = usize::try_from(self.pending_len)
             .map_or(self.scratch.len(), |n| n.min(self.scratch.len()));
         retry(|| self.reader.read(&mut self.scratch[..want]))
     }
 
     /// Writes the kept bytes read so far.
-    fn flush(&mut self) -> Result<(), StreamError> {
+    fn flush(&mut self) -> Result<(), PassError> {
         self.writer
             .write_all(&self.out[..self.out_len])
-            .map_err(StreamError::Write)?;
+            .map_err(PassError::Write)?;
         self.out_len = 0;
         Ok(())
     }
 
     /// Reads and writes what is queued, then fails if any byte follows the data.
-    fn finish(&mut self) -> Result<(), StreamError> {
+    fn finish(&mut self) -> Result<(), PassError> {
         while !self.pending.is_empty() {
             self.read_once()?;
         }
@@ -305,34 +295,44 @@ impl<'a, R: Read, W: Write> Pump<'a, R, W> {
 }
 
 impl<R: Read, W: Write> Ops for Pump<'_, R, W> {
-    fn skip(&mut self, len: u64) -> Result<(), StreamError> {
+    fn skip(&mut self, len: u64) -> Result<(), PassError> {
         self.push(len, false)
     }
 
-    fn keep(&mut self, len: u64) -> Result<(), StreamError> {
+    fn keep(&mut self, len: u64) -> Result<(), PassError> {
         self.push(len, true)
     }
 }
 
 /// A read, tried again when a signal interrupts it.
-fn retry(mut read: impl FnMut() -> io::Result<usize>) -> Result<usize, StreamError> {
+fn retry(mut read: impl FnMut() -> io::Result<usize>) -> Result<usize, PassError> {
     loop {
         match read() {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            result => return result.map_err(StreamError::Read),
+            result => return result.map_err(PassError::Read),
         }
     }
 }
 
-/// Why a streaming crop stopped.
+/// Why a pass over `.npy` data stopped: reading it, writing what it keeps,
+/// or the data itself.
 #[derive(Debug, thiserror::Error)]
-pub enum StreamError {
+pub enum PassError {
     #[error("cannot read: {0}")]
     Read(io::Error),
     #[error("cannot write: {0}")]
     Write(io::Error),
     #[error(transparent)]
     Data(#[from] NpyError),
+}
+
+impl From<ReadError> for PassError {
+    fn from(e: ReadError) -> Self {
+        match e {
+            ReadError::Npy(e) => PassError::Data(e),
+            ReadError::Io(e) => PassError::Read(e),
+        }
+    }
 }
 
 /// Crops the data that follows a `.npy` header from `reader` into `writer`,
@@ -342,7 +342,7 @@ pub fn crop(
     plan: &StreamPlan,
     reader: &mut impl Read,
     writer: &mut impl Write,
-) -> Result<u64, StreamError> {
+) -> Result<u64, PassError> {
     crop_with(plan, reader, writer, plan.kept_run_len() >= SCATTER_MIN)
 }
 
@@ -352,7 +352,7 @@ fn crop_with(
     reader: &mut impl Read,
     writer: &mut impl Write,
     scatter: bool,
-) -> Result<u64, StreamError> {
+) -> Result<u64, PassError> {
     let mut pump = Pump::new(reader, writer, plan, scatter);
     // No data: nothing to walk, however many (empty) elements the shape claims.
     if pump.expected > 0 {
@@ -521,8 +521,8 @@ mod tests {
     }
 
     /// Large sequential I/O: after the first, every read asks for at least
-    /// `CHUNK` bytes (so a buffered reader passes it on without copying), and
-    /// every write but the last is at least `CHUNK` bytes (so a buffered
+    /// `IO_SIZE` bytes (so a buffered reader passes it on without copying), and
+    /// every write but the last is at least `IO_SIZE` bytes (so a buffered
     /// writer does too).
     #[test]
     fn reads_and_writes_are_large() {
@@ -538,13 +538,13 @@ mod tests {
             crop_with(&plan, &mut reader, &mut out, scatter).unwrap();
             assert_eq!(out.bytes.len() as u64, plan.output_len());
             let (last, rest) = out.writes.split_last().unwrap();
-            assert!(rest.iter().all(|&n| n >= CHUNK), "{:?}", out.writes);
-            assert!(*last > 0 && rest.len() as u64 > plan.output_len() / (2 * CHUNK as u64));
+            assert!(rest.iter().all(|&n| n >= IO_SIZE), "{:?}", out.writes);
+            assert!(*last > 0 && rest.len() as u64 > plan.output_len() / (2 * IO_SIZE as u64));
             // The last requests drain the queue; the probe for trailing bytes asks one.
             let asked = &reader.asked;
-            let full = asked.iter().take_while(|&&n| n >= CHUNK).count();
+            let full = asked.iter().take_while(|&&n| n >= IO_SIZE).count();
             assert!(
-                full as u64 >= (plan.input_len() - CHUNK as u64) / 100_000,
+                full as u64 >= (plan.input_len() - IO_SIZE as u64) / 100_000,
                 "scatter {scatter}: {asked:?}"
             );
         }
@@ -585,8 +585,8 @@ mod tests {
     #[test]
     fn fortran_order_reverses_the_axes() {
         let plan = StreamPlan::new(&[2, 3, 4, 5], &[0..2, 1..2, 0..4, 0..5], 1, true);
-        assert_eq!(plan.dims, [5, 4, 3, 2]);
-        assert_eq!(plan.kept[2], 1..2);
+        assert_eq!(plan.stored.dims, [5, 4, 3, 2]);
+        assert_eq!(plan.stored.kept[2], 1..2);
     }
 
     #[test]
@@ -597,7 +597,7 @@ mod tests {
         assert!(
             matches!(
                 err,
-                StreamError::Data(NpyError::ShortData {
+                PassError::Data(NpyError::ShortData {
                     expected: 16,
                     found: 10
                 })
@@ -612,10 +612,7 @@ mod tests {
         let data = [0u8; 5];
         let err = crop(&plan, &mut &data[..], &mut Vec::new()).unwrap_err();
         assert!(
-            matches!(
-                err,
-                StreamError::Data(NpyError::TrailingData { expected: 4 })
-            ),
+            matches!(err, PassError::Data(NpyError::TrailingData { expected: 4 })),
             "{err:?}"
         );
     }

@@ -15,7 +15,7 @@ use std::io::{self, Read, Seek, Write};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipArchive, ZipWriter};
 
-use crate::npy::stream::{self, StreamError, StreamPlan};
+use crate::npy::stream::{self, PassError, StreamPlan};
 use crate::npy::{Header, NpyError, ReadError};
 
 /// The local file header signature every zip archive starts with.
@@ -292,9 +292,9 @@ fn stream_crop(
     stream::crop(plan, reader, writer)
         .map(|_| ())
         .map_err(|e| match e {
-            StreamError::Read(e) => damaged(name, e),
-            StreamError::Write(e) => NpzError::Write(e),
-            StreamError::Data(source) => NpzError::Data {
+            PassError::Read(e) => damaged(name, e),
+            PassError::Write(e) => NpzError::Write(e),
+            PassError::Data(source) => NpzError::Data {
                 name: name.to_owned(),
                 source,
             },
@@ -303,7 +303,7 @@ fn stream_crop(
 
 /// Copies a whole member, a chunk at a time.
 fn copy(reader: &mut impl Read, writer: &mut impl Write, name: &str) -> Result<(), NpzError> {
-    let mut buf = vec![0; stream::CHUNK];
+    let mut buf = vec![0; stream::IO_SIZE];
     loop {
         let n = match reader.read(&mut buf) {
             Ok(0) => return Ok(()),

@@ -1,9 +1,14 @@
 //! The bridge between images and arrays: an image is a 4D tensor of batch 1
 //! whose samples have one [`SampleType`]. Neither the image code nor the
-//! `.npy` code knows the other; both speak of tensors in these terms.
+//! `.npy` code knows the other; both speak of tensors in these terms, and
+//! this is where they meet: the `.npy` view of an image ([`npy`]) and a
+//! `.npy` array read and written a row at a time ([`rows`]).
 
+pub mod npy;
+pub mod rows;
+
+use crate::data_format::DataFormat;
 use crate::layer::{CropError, Layer, Shape};
-use crate::layout::DataFormat;
 
 /// The kinds of sample an image tensor holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -169,6 +174,14 @@ pub fn image_dims(
     Ok((shape[row_axis], shape[col_axis], channels))
 }
 
+/// The 4D shape of one image of `height × width × channels` in a data format.
+pub fn image_shape(height: usize, width: usize, channels: usize, format: DataFormat) -> [usize; 4] {
+    match format {
+        DataFormat::ChannelsLast => [1, height, width, channels],
+        DataFormat::ChannelsFirst => [1, channels, height, width],
+    }
+}
+
 /// An image as a tensor of batch 1: `height × width × channels` samples
 /// in row-major order, channels interleaved, held as little-endian bytes.
 #[derive(Clone, Debug, PartialEq)]
@@ -259,11 +272,7 @@ impl Tensor {
     }
 
     fn dims(&self, format: DataFormat) -> [usize; 4] {
-        let (h, w, c) = (self.height, self.width, self.channels);
-        match format {
-            DataFormat::ChannelsLast => [1, h, w, c],
-            DataFormat::ChannelsFirst => [1, c, h, w],
-        }
+        image_shape(self.height, self.width, self.channels, format)
     }
 
     /// How `batch` tensors like this one stacked are laid out in C order.

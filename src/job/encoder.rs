@@ -1,0 +1,189 @@
+//! Where the cropped rows go: chosen before anything is decoded, so that an
+//! output held whole over the image limit is refused first. TIFF pulls them
+//! a strip at a time, row encoders and `.npy` writers take them as they
+//! come, and an output written whole gathers them within the image limit.
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::sync::mpsc;
+
+use image::ImageFormat;
+
+use super::route::not_an_archive;
+use super::{Fault, Job};
+use crate::data_format::DataFormat;
+use crate::error::Problem;
+use crate::kind::FileKind;
+use crate::npy::reorder::Order;
+use crate::output::Staged;
+use crate::raster::{self, RowSink, RowsInfo};
+use crate::tensor::rows::{NpyRowWriter, WRITE_SIZE};
+use crate::tensor::{ArrayLayout, ByteOrder, Tensor, image_shape};
+
+/// A `.npy` output written whole, as its limit refusal names it.
+const WHOLE_NPY: &str = "a .npy array in Fortran order, or channels first to standard output,";
+
+/// Where the cropped rows go.
+pub(super) enum Encoder<'a> {
+    /// A TIFF file, which pulls the rows a strip at a time.
+    Tiff(&'a File),
+    /// An encoder or `.npy` writer that takes them as they come.
+    Rows(Box<dyn RowSink + 'a>),
+    /// Gathered, for an output written whole, within the image limit.
+    Whole { to: FileKind, rows: Vec<u8> },
+}
+
+/// What an encoder leaves: the bytes of an output written whole, still to
+/// be written, and the warning for an ICC profile it could not carry.
+type Encoded = (Option<Vec<u8>>, Option<String>);
+
+/// The encoder for `to`: a row encoder where there is one for the output
+/// (TIFF, BMP and channels-first `.npy` need a file), else the rows
+/// gathered, within the image limit, for an output written whole. With it,
+/// the warning for an ICC profile the output cannot carry (`icc`: whether
+/// there is one).
+pub(super) fn encoder<'a>(
+    job: &Job,
+    out: &'a mut Staged,
+    info: &RowsInfo,
+    format: DataFormat,
+    to: FileKind,
+    icc: bool,
+) -> Result<(Encoder<'a>, Option<String>), Fault> {
+    let file = out.file().map_err(Fault::write)?.is_some();
+    match to {
+        FileKind::Image(ImageFormat::Tiff) if file => Ok((Encoder::Tiff(file_of(out)?), None)),
+        FileKind::Image(ImageFormat::Bmp) if file => {
+            let file = io::BufWriter::with_capacity(WRITE_SIZE, file_of(out)?);
+            let rows = raster::bmp_row_sink(file, info).map_err(Fault::output)?;
+            let dropped = icc.then(|| raster::icc_dropped(raster::format_name(ImageFormat::Bmp)));
+            Ok((Encoder::Rows(rows), dropped))
+        }
+        FileKind::Image(image) if raster::writes_rows(image) => {
+            let (rows, dropped) = raster::row_sink(image, out, info, job.options.encode)
+                .map_err(Fault::output)?
+                .ok_or_else(|| Fault::write(io::Error::other("no row encoder")))?;
+            Ok((Encoder::Rows(rows), dropped))
+        }
+        FileKind::Image(image) => Ok((whole(job, info, to, raster::format_name(image))?, None)),
+        FileKind::Npy
+            if job.options.order != Order::F && (format == DataFormat::ChannelsLast || file) =>
+        {
+            let layout = ArrayLayout {
+                sample: info.sample,
+                byte_order: ByteOrder::Little,
+                shape: image_shape(info.height, info.width, info.channels, format),
+                fortran_order: false,
+            };
+            let writer = match format {
+                DataFormat::ChannelsLast => NpyRowWriter::plain(out, &layout),
+                DataFormat::ChannelsFirst => NpyRowWriter::planes(file_of(out)?, &layout),
+            };
+            Ok((Encoder::Rows(Box::new(writer.map_err(Fault::write)?)), None))
+        }
+        FileKind::Npy => Ok((whole(job, info, to, WHOLE_NPY)?, None)),
+        FileKind::Npz => Err(Fault::Output(not_an_archive(FileKind::Npy))),
+    }
+}
+
+impl RowSink for NpyRowWriter<'_> {
+    fn write_row(&mut self, row: &[u8]) -> io::Result<()> {
+        NpyRowWriter::write_row(self, row)
+    }
+
+    fn finish(self: Box<Self>) -> io::Result<()> {
+        NpyRowWriter::finish(*self)
+    }
+}
+
+/// The file an output known to write one writes, for writes at any offset.
+fn file_of(out: &mut Staged) -> Result<&File, Fault> {
+    out.file()
+        .map_err(Fault::write)?
+        .ok_or_else(|| Fault::write(io::Error::other("the output is not a file")))
+}
+
+/// Room for the rows of an output written whole, within the image limit.
+fn whole<'a>(
+    job: &Job,
+    info: &RowsInfo,
+    to: FileKind,
+    name: &'static str,
+) -> Result<Encoder<'a>, Fault> {
+    let limit = job.options.image_limit;
+    let size = (info.row_len() as u64).saturating_mul(info.height as u64);
+    if size > limit {
+        return Err(Fault::Output(Problem::WholeTooBig {
+            format: name,
+            need_mib: size.div_ceil(1 << 20),
+            limit_mib: limit >> 20,
+        }));
+    }
+    let rows = Vec::with_capacity(size as usize);
+    Ok(Encoder::Whole { to, rows })
+}
+
+impl Encoder<'_> {
+    /// Encodes the rows coming from `rx`; for an output written whole,
+    /// returns its bytes, still to be written, and the warning for an ICC
+    /// profile it could not carry.
+    pub(super) fn encode(
+        self,
+        job: &Job,
+        info: &RowsInfo,
+        format: DataFormat,
+        icc: Option<&[u8]>,
+        rx: mpsc::Receiver<Vec<u8>>,
+    ) -> Result<Encoded, Fault> {
+        let mut rows = match self {
+            Encoder::Tiff(file) => {
+                let mut out = io::BufWriter::with_capacity(WRITE_SIZE, file);
+                let next = &mut || rx.recv().ok();
+                // The output was checked to hold the image: the writer takes it.
+                if let Some(written) = raster::write_tiff_rows(&mut out, info, icc, next) {
+                    written.map_err(Fault::output)?;
+                }
+                out.flush().map_err(Fault::write)?;
+                return Ok((None, None));
+            }
+            Encoder::Rows(sink) => Ok(sink),
+            Encoder::Whole { to, rows } => Err((to, rows)),
+        };
+        let line = info.row_len();
+        let mut count = 0;
+        for batch in rx {
+            match &mut rows {
+                Ok(sink) => {
+                    for row in batch.chunks_exact(line) {
+                        sink.write_row(row).map_err(Fault::write)?;
+                    }
+                }
+                Err((_, gathered)) => gathered.extend_from_slice(&batch),
+            }
+            count += batch.len() / line;
+        }
+        if count != info.height {
+            return Err(Fault::write(io::Error::other(
+                "the image's rows ended early",
+            )));
+        }
+        let (to, gathered) = match rows {
+            Ok(sink) => return sink.finish().map(|()| (None, None)).map_err(Fault::write),
+            Err(whole) => whole,
+        };
+        let tensor = Tensor::from_le_bytes(
+            info.height,
+            info.width,
+            info.channels,
+            info.sample,
+            gathered,
+        )
+        .ok_or_else(|| Fault::write(io::Error::other("the rows do not fill the image")))?;
+        match to {
+            FileKind::Image(image) => raster::encode(tensor, icc, image, job.options.encode)
+                .map(|(bytes, dropped)| (Some(bytes), dropped))
+                .map_err(Fault::output),
+            _ => Ok((Some(tensor.to_npy(format, job.options.order)), None)),
+        }
+    }
+}

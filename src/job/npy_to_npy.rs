@@ -1,0 +1,53 @@
+//! `.npy` to `.npy`: one pass over the data, never the whole array in
+//! memory; in the input's order from its reader, or into the other order
+//! from the file read at any offset.
+
+use std::io::Write;
+
+use super::{Fault, Job, Summary};
+use crate::input::{self, Source};
+use crate::layer::Shape;
+use crate::npy::reorder::{self, ReorderPlan};
+use crate::npy::stream::{self, StreamPlan};
+use crate::npy::{CropPlan, Header};
+use crate::output::{self, Output, Staged};
+
+// The stream's requests must pass the input's and output's buffers by.
+const _: () =
+    assert!(stream::IO_SIZE >= input::BUFFER_SIZE && stream::IO_SIZE >= output::BUFFER_SIZE);
+
+/// How the data of the output is produced: from the input's reader, or
+/// from the input file read at any offset.
+enum Pass {
+    Stream(StreamPlan),
+    Reorder(ReorderPlan, std::fs::File),
+}
+
+/// Crops a `.npy` array into a `.npy` at `output`, and commits.
+pub(super) fn run(job: &Job, mut source: Source, output: &Output) -> Result<Summary, Fault> {
+    let (header, header_len) = Header::read(&mut source.reader)?;
+    let layer = job.layer_for(&header.shape)?;
+    let (out_header, plan) = job.crop_plan(&header, &layer)?;
+    header.check_file_len(header_len, source.remaining)?;
+    // Checked before the output is created.
+    let pass = match plan {
+        CropPlan::Stream(plan) => Pass::Stream(plan),
+        CropPlan::Reorder(plan) => Pass::Reorder(plan, job.seekable(&source, &header)?),
+    };
+    let mut out = Staged::create(output)?;
+    out.write_all(&out_header.to_bytes())
+        .map_err(Fault::write)?;
+    match pass {
+        Pass::Stream(plan) => stream::crop(&plan, &mut source.reader, &mut out),
+        Pass::Reorder(plan, file) => {
+            reorder::crop_reordered_file(&plan, &file, header_len, &mut out)
+        }
+    }?;
+    out.commit().map_err(Fault::write)?;
+    Ok(Summary::new(
+        Shape::known(&header.shape),
+        Shape::known(&out_header.shape),
+        header.dtype.descr().to_string(),
+        output,
+    ))
+}

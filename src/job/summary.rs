@@ -1,0 +1,75 @@
+//! What a job reports: the shapes and dtype it saw and made, where the
+//! result went, and what the user should know.
+
+use super::MemberSummary;
+use crate::layer::Shape;
+use crate::output::Output;
+use crate::tensor::SampleType;
+
+/// What a finished job did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Summary {
+    pub input_shape: Shape,
+    pub output_shape: Shape,
+    /// The dtype as NumPy describes it, e.g. `'<f4'`.
+    pub dtype: String,
+    /// Where the result went: a path, `stdout`, or a pattern for one image a sample.
+    pub output: String,
+    /// Whether the output existed already and was left alone (`--no-clobber`).
+    pub skipped: bool,
+    /// Things the user should know that did not stop the job.
+    pub warnings: Vec<String>,
+    /// For a `.npz` archive, what became of each member, in archive order.
+    pub members: Vec<MemberSummary>,
+}
+
+impl Summary {
+    /// A job that wrote (or, planned, would write) `output`, with nothing
+    /// more to tell.
+    pub(crate) fn new(
+        input_shape: Shape,
+        output_shape: Shape,
+        dtype: String,
+        output: &impl ToString,
+    ) -> Self {
+        Summary {
+            input_shape,
+            output_shape,
+            dtype,
+            output: output.to_string(),
+            skipped: false,
+            warnings: Vec::new(),
+            members: Vec::new(),
+        }
+    }
+
+    /// A job that wrote `output`, with the warning it gave, if any.
+    pub(crate) fn written(
+        input_shape: Shape,
+        output_shape: Shape,
+        dtype: String,
+        output: &Output,
+        warning: Option<String>,
+    ) -> Self {
+        Summary {
+            warnings: warning
+                .map(|w| format!("{output}: {w}"))
+                .into_iter()
+                .collect(),
+            ..Summary::new(input_shape, output_shape, dtype, output)
+        }
+    }
+
+    /// A job that left an existing output alone.
+    pub(crate) fn skipped(output: &Output) -> Self {
+        Summary {
+            skipped: true,
+            ..Summary::new(Shape::unknown(4), Shape::unknown(4), String::new(), output)
+        }
+    }
+}
+
+/// The dtype of an image's samples as NumPy describes it, e.g. `'|u1'`.
+pub(crate) fn sample_dtype(sample: SampleType) -> String {
+    format!("'{}'", sample.descr())
+}

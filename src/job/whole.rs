@@ -1,0 +1,147 @@
+//! Images decoded whole, and `.npy` arrays read whole as images: held in
+//! memory under the image limit, cropped in place, and written in one go.
+
+use std::io::{Read, Write};
+
+use image::ImageFormat;
+
+use super::route::not_an_archive;
+use super::summary::sample_dtype;
+use super::{Fault, Job, Summary, image_format, sniff, sources};
+use crate::data_format::DataFormat;
+use crate::error::{Error, Problem};
+use crate::input::{Input, Source};
+use crate::kind::FileKind;
+use crate::layer::Layer;
+use crate::npy::Header;
+use crate::npz::NpzError;
+use crate::output::{Output, Staged};
+use crate::raster;
+use crate::tensor::Tensor;
+use crate::tensor::npy::image_layout;
+
+/// A tensor read from a file, with the ICC profile an image carried.
+pub(super) struct Loaded {
+    pub tensor: Tensor,
+    pub icc: Option<Vec<u8>>,
+}
+
+/// Decodes an image whole, crops it and writes it into `output` as `to`.
+pub(super) fn run(
+    job: &Job,
+    mut source: Source,
+    format: ImageFormat,
+    to: FileKind,
+    output: &Output,
+) -> Result<Summary, Fault> {
+    let layer = job.image_layer()?;
+    let kind = FileKind::Image(format);
+    let loaded = read_tensor(&mut source, kind, image_format(&layer), &job.options)?;
+    write(job, loaded, &layer, to, output)
+}
+
+/// One input read whole as an image and cropped, for a stack of many.
+pub(crate) fn load_cropped(
+    input: &Input,
+    layer: &Layer,
+    options: &super::Options,
+) -> Result<Tensor, Error> {
+    let mut source = input.open()?;
+    let kind = sniff(input, &source)?;
+    let loaded = read_tensor(&mut source, kind, image_format(layer), options)
+        .map_err(|e| e.name(input, input))?;
+    loaded.tensor.crop(layer).map_err(|e| Error::file(input, e))
+}
+
+/// Reads a tensor: an image decoded, or a `.npy` array of batch 1 that can
+/// be an image laid out in `format`.
+fn read_tensor(
+    source: &mut Source,
+    kind: FileKind,
+    format: DataFormat,
+    options: &super::Options,
+) -> Result<Loaded, Fault> {
+    let limit = options.image_limit;
+    match kind {
+        FileKind::Npy => {
+            let (header, header_len) = Header::read(&mut source.reader)?;
+            let data_len = header.data_len()?;
+            let not_an_image = |why| Fault::Input(Problem::not_an_image(&header, why));
+            let layout = image_layout(&header, format, false).map_err(not_an_image)?;
+            header.check_file_len(header_len, source.remaining)?;
+            let data = sources::read_whole(&mut source.reader, data_len, limit)?;
+            let tensor = Tensor::from_bytes(&layout, &data, format).map_err(not_an_image)?;
+            Ok(Loaded { tensor, icc: None })
+        }
+        FileKind::Npz => Err(Fault::Input(
+            NpzError::Refused(
+                "an archive is not one array; extract a member with --key NAME first".into(),
+            )
+            .into(),
+        )),
+        FileKind::Image(codec) => {
+            let bytes = read_image_file(source, limit)?;
+            let (tensor, icc) = decode_image(&bytes, codec, options)?;
+            Ok(Loaded { tensor, icc })
+        }
+    }
+}
+
+/// Decodes an image file, converted to the colour mode asked for.
+pub(super) fn decode_image(
+    bytes: &[u8],
+    format: ImageFormat,
+    options: &super::Options,
+) -> Result<(Tensor, Option<Vec<u8>>), Fault> {
+    let (tensor, icc) = raster::decode(bytes, format, options.image_limit)?;
+    match options.color_mode {
+        Some(mode) => Ok((raster::convert_colour(tensor, mode)?, icc)),
+        None => Ok((tensor, icc)),
+    }
+}
+
+/// An image file, read whole (it is decoded in memory anyway), within the limit.
+pub(super) fn read_image_file(source: &mut Source, limit: u64) -> Result<Vec<u8>, Fault> {
+    let mut bytes = Vec::new();
+    (&mut source.reader)
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(Problem::Read)?;
+    if bytes.len() as u64 > limit {
+        return Err(Fault::Input(Problem::TooBig(limit >> 20)));
+    }
+    Ok(bytes)
+}
+
+/// Crops a tensor and writes it as `.npy` or as an image, then commits.
+pub(super) fn write(
+    job: &Job,
+    loaded: Loaded,
+    layer: &Layer,
+    to: FileKind,
+    output: &Output,
+) -> Result<Summary, Fault> {
+    let format = image_format(layer);
+    let input_shape = loaded.tensor.shape(format);
+    let cropped = loaded.tensor.crop(layer)?;
+    let output_shape = cropped.shape(format);
+    let dtype = sample_dtype(cropped.sample_type());
+    let (bytes, warning) = match to {
+        FileKind::Npy => (cropped.to_npy(format, job.options.order), None),
+        FileKind::Npz => return Err(Fault::Output(not_an_archive(FileKind::Npy))),
+        FileKind::Image(image) => {
+            raster::encode(cropped, loaded.icc.as_deref(), image, job.options.encode)
+                .map_err(Fault::output)?
+        }
+    };
+    let mut out = Staged::create(output)?;
+    out.write_all(&bytes).map_err(Fault::write)?;
+    out.commit().map_err(Fault::write)?;
+    Ok(Summary::written(
+        input_shape,
+        output_shape,
+        dtype,
+        output,
+        warning,
+    ))
+}

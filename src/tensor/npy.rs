@@ -1,0 +1,109 @@
+//! The `.npy` view of an image: the header of the array an image becomes,
+//! and how the bytes of a `.npy` array hold images.
+
+use super::{ArrayLayout, SampleType, Tensor, TensorError, image_dims};
+use crate::data_format::DataFormat;
+use crate::npy::reorder::{self, Order, ReorderPlan};
+use crate::npy::{Dtype, Header, Literal};
+
+/// The `.npy` header that describes arrays laid out as `layout` says.
+pub fn npy_header(layout: &ArrayLayout) -> Header {
+    Header {
+        dtype: Dtype::from_descr(Literal::Str(layout.sample.descr().into()))
+            .expect("the type string of an image sample is a valid dtype"),
+        fortran_order: layout.fortran_order,
+        shape: layout.shape.to_vec(),
+    }
+}
+
+/// How a 4D `.npy` array of an image's sample type holds images: the whole
+/// array as one image, or (`split`) each sample of the batch as one.
+pub fn image_layout(
+    header: &Header,
+    format: DataFormat,
+    split: bool,
+) -> Result<ArrayLayout, TensorError> {
+    let (sample, byte_order) = header
+        .dtype
+        .type_str()
+        .and_then(|s| SampleType::from_type_str(&s))
+        .ok_or(TensorError::SampleType)?;
+    let mut shape: [usize; 4] = header
+        .shape
+        .as_slice()
+        .try_into()
+        .map_err(|_| TensorError::Rank)?;
+    if split {
+        shape[0] = 1;
+    }
+    image_dims(shape, format)?;
+    Ok(ArrayLayout {
+        sample,
+        byte_order,
+        shape,
+        fortran_order: header.fortran_order,
+    })
+}
+
+impl Tensor {
+    /// The tensor as a `.npy` file, as `numpy.save` writes it: in C order,
+    /// or in Fortran order for [`Order::F`], transposed in memory (an image
+    /// is held there whole anyway).
+    pub fn to_npy(&self, format: DataFormat, order: Order) -> Vec<u8> {
+        let layout = self.layout(format, 1);
+        let kept: Vec<_> = layout.shape.iter().map(|&d| 0..d).collect();
+        let mut header = npy_header(&layout);
+        let data = self.to_bytes(format);
+        header.fortran_order = reorder::writes_fortran(order, false, &layout.shape, &kept);
+        let mut out = header.to_bytes();
+        if header.fortran_order {
+            let plan = ReorderPlan::new(&layout.shape, &kept, layout.sample.itemsize(), false);
+            // Reading and writing memory cannot fail.
+            let _ = reorder::crop_reordered(&plan, &mut std::io::Cursor::new(&data), 0, &mut out);
+        } else {
+            out.extend(data);
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tensor::ByteOrder;
+
+    #[test]
+    fn every_sample_type_makes_the_header_numpy_writes() {
+        for sample in [SampleType::U8, SampleType::U16, SampleType::F32] {
+            let layout = ArrayLayout {
+                sample,
+                byte_order: ByteOrder::Little,
+                shape: [2, 3, 4, 1],
+                fortran_order: false,
+            };
+            let header = npy_header(&layout);
+            assert_eq!(header.dtype.itemsize(), sample.itemsize());
+            assert_eq!(header.dtype.type_str().as_deref(), Some(sample.descr()));
+        }
+    }
+
+    #[test]
+    fn a_batch_split_into_images_holds_one_image_a_sample() {
+        let layout = ArrayLayout {
+            sample: SampleType::U8,
+            byte_order: ByteOrder::Little,
+            shape: [5, 2, 3, 1],
+            fortran_order: false,
+        };
+        let header = npy_header(&layout);
+        let last = DataFormat::ChannelsLast;
+        assert_eq!(
+            image_layout(&header, last, false),
+            Err(TensorError::Batch(5))
+        );
+        assert_eq!(
+            image_layout(&header, last, true).unwrap().shape,
+            [1, 2, 3, 1]
+        );
+    }
+}
