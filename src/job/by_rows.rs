@@ -129,7 +129,7 @@ fn crop(
     let batch_rows = (WRITE_SIZE / line.max(1)).max(1);
     // Chosen before anything is decoded, so that an output held whole over
     // the image limit is refused first.
-    let (encoder, dropped) = encoder(job, &mut out, &out_info, format, to, icc.is_some())?;
+    let (encoder, dropped) = encoder(job, &mut out, &out_info, format, to)?;
     // The input is decoded on a thread of its own while the output is
     // encoded here: batches of rows pass between them, a few at a time.
     let (read, written) = std::thread::scope(|scope| {

@@ -1,13 +1,12 @@
 //! Where the cropped rows go: chosen before anything is decoded, so that an
-//! output held whole over the image limit is refused first. TIFF pulls them
-//! a strip at a time, row encoders and `.npy` writers take them as they
-//! come, and an output written whole gathers them within the image limit.
+//! output held whole over the image limit is refused first. Row encoders
+//! (the codec table says which formats have one) and `.npy` writers take
+//! them as they come, and an output written whole gathers them within the
+//! image limit.
 
 use std::fs::File;
-use std::io::{self, Write};
+use std::io;
 use std::sync::mpsc;
-
-use image::ImageFormat;
 
 use super::route::not_an_archive;
 use super::{Fault, Job};
@@ -16,7 +15,7 @@ use crate::error::Problem;
 use crate::kind::FileKind;
 use crate::npy::reorder::Order;
 use crate::output::Staged;
-use crate::raster::{self, RowSink, RowsInfo};
+use crate::raster::{self, RasterError, RowOutput, RowSink, RowsInfo};
 use crate::tensor::rows::{NpyRowWriter, WRITE_SIZE};
 use crate::tensor::{ArrayLayout, ByteOrder, Tensor, image_shape};
 
@@ -25,8 +24,6 @@ const WHOLE_NPY: &str = "a .npy array in Fortran order, or channels first to sta
 
 /// Where the cropped rows go.
 pub(super) enum Encoder<'a> {
-    /// A TIFF file, which pulls the rows a strip at a time.
-    Tiff(&'a File),
     /// An encoder or `.npy` writer that takes them as they come.
     Rows(Box<dyn RowSink + 'a>),
     /// Gathered, for an output written whole, within the image limit.
@@ -38,34 +35,31 @@ pub(super) enum Encoder<'a> {
 type Encoded = (Option<Vec<u8>>, Option<String>);
 
 /// The encoder for `to`: a row encoder where there is one for the output
-/// (TIFF, BMP and channels-first `.npy` need a file), else the rows
+/// (some, like channels-first `.npy`, need a file), else the rows
 /// gathered, within the image limit, for an output written whole. With it,
-/// the warning for an ICC profile the output cannot carry (`icc`: whether
-/// there is one).
+/// the warning for an ICC profile (in `info`) the output cannot carry.
 pub(super) fn encoder<'a>(
     job: &Job,
     out: &'a mut Staged,
     info: &RowsInfo,
     format: DataFormat,
     to: FileKind,
-    icc: bool,
 ) -> Result<(Encoder<'a>, Option<String>), Fault> {
     let file = out.file().map_err(Fault::write)?.is_some();
     match to {
-        FileKind::Image(ImageFormat::Tiff) if file => Ok((Encoder::Tiff(file_of(out)?), None)),
-        FileKind::Image(ImageFormat::Bmp) if file => {
-            let file = io::BufWriter::with_capacity(WRITE_SIZE, file_of(out)?);
-            let rows = raster::bmp_row_sink(file, info).map_err(Fault::output)?;
-            let dropped = icc.then(|| raster::icc_dropped(raster::format_name(ImageFormat::Bmp)));
-            Ok((Encoder::Rows(rows), dropped))
+        FileKind::Image(image) => {
+            let output = if file {
+                let file = file_of(out)?.try_clone().map_err(Fault::write)?;
+                RowOutput::File(Box::new(io::BufWriter::with_capacity(WRITE_SIZE, file)))
+            } else {
+                RowOutput::Stream(Box::new(out))
+            };
+            match raster::row_sink(image, output, info, job.options.encode) {
+                Ok(Some((rows, dropped))) => Ok((Encoder::Rows(rows), dropped)),
+                Ok(None) => Ok((whole(job, info, to, raster::format_name(image))?, None)),
+                Err(e) => Err(Fault::output(e)),
+            }
         }
-        FileKind::Image(image) if raster::writes_rows(image) => {
-            let (rows, dropped) = raster::row_sink(image, out, info, job.options.encode)
-                .map_err(Fault::output)?
-                .ok_or_else(|| Fault::write(io::Error::other("no row encoder")))?;
-            Ok((Encoder::Rows(rows), dropped))
-        }
-        FileKind::Image(image) => Ok((whole(job, info, to, raster::format_name(image))?, None)),
         FileKind::Npy
             if job.options.order != Order::F && (format == DataFormat::ChannelsLast || file) =>
         {
@@ -136,16 +130,6 @@ impl Encoder<'_> {
         rx: mpsc::Receiver<Vec<u8>>,
     ) -> Result<Encoded, Fault> {
         let mut rows = match self {
-            Encoder::Tiff(file) => {
-                let mut out = io::BufWriter::with_capacity(WRITE_SIZE, file);
-                let next = &mut || rx.recv().ok();
-                // The output was checked to hold the image: the writer takes it.
-                if let Some(written) = raster::write_tiff_rows(&mut out, info, icc, next) {
-                    written.map_err(Fault::output)?;
-                }
-                out.flush().map_err(Fault::write)?;
-                return Ok((None, None));
-            }
             Encoder::Rows(sink) => Ok(sink),
             Encoder::Whole { to, rows } => Err((to, rows)),
         };
@@ -155,7 +139,7 @@ impl Encoder<'_> {
             match &mut rows {
                 Ok(sink) => {
                     for row in batch.chunks_exact(line) {
-                        sink.write_row(row).map_err(Fault::write)?;
+                        sink.write_row(row).map_err(sink_error)?;
                     }
                 }
                 Err((_, gathered)) => gathered.extend_from_slice(&batch),
@@ -168,7 +152,7 @@ impl Encoder<'_> {
             )));
         }
         let (to, gathered) = match rows {
-            Ok(sink) => return sink.finish().map(|()| (None, None)).map_err(Fault::write),
+            Ok(sink) => return sink.finish().map(|()| (None, None)).map_err(sink_error),
             Err(whole) => whole,
         };
         let tensor = Tensor::from_le_bytes(
@@ -185,5 +169,15 @@ impl Encoder<'_> {
                 .map_err(Fault::output),
             _ => Ok((Some(tensor.to_npy(format, job.options.order)), None)),
         }
+    }
+}
+
+/// A row encoder's failure: the codec's own error where it gave one (a
+/// writer on a thread of its own passes it inside the I/O error), else a
+/// failed write.
+fn sink_error(e: io::Error) -> Fault {
+    match e.downcast::<RasterError>() {
+        Ok(raster) => Fault::output(raster),
+        Err(e) => Fault::write(e),
     }
 }

@@ -8,8 +8,6 @@
 //! for the formats the `image` crate codes as they are). The functions here
 //! ask the table which room to call.
 
-use std::io;
-
 use image::ImageFormat;
 
 use crate::tensor::{SampleType, Tensor};
@@ -226,7 +224,7 @@ pub fn row_source<'a>(
 /// where the format is encoded whole, or needs a file and `output` is a
 /// stream. Refuses an image the format does not hold.
 #[allow(clippy::type_complexity)]
-pub fn open_row_sink<'a>(
+pub fn row_sink<'a>(
     format: ImageFormat,
     output: RowOutput<'a>,
     info: &RowsInfo,
@@ -256,51 +254,6 @@ pub fn read_window(
 /// The warning for an ICC profile the output format cannot carry.
 pub fn icc_dropped(format: &str) -> String {
     format!("{format} cannot carry an ICC profile; the input's profile was dropped")
-}
-
-/// Whether [`row_sink`] has an encoder for `format`. To delete once every
-/// caller opens its row writers with [`open_row_sink`].
-pub fn writes_rows(format: ImageFormat) -> bool {
-    matches!(formats::row(format).writes, Writes::Rows(_))
-}
-
-/// An encoder of `format` taking the rows of an image like `info` into
-/// a stream: [`open_row_sink`] for a [`RowOutput::Stream`]. To delete once
-/// every caller uses that.
-#[allow(clippy::type_complexity)]
-pub fn row_sink<'a, W: io::Write + Send + 'a>(
-    format: ImageFormat,
-    out: W,
-    info: &RowsInfo,
-    options: EncodeOptions,
-) -> Result<Option<(Box<dyn RowSink + 'a>, Option<String>)>, RasterError> {
-    open_row_sink(format, RowOutput::Stream(Box::new(out)), info, options)
-}
-
-/// A BMP encoder taking the rows of an image like `info` (8-bit gray, RGB
-/// or RGBA: see [`check_holds`]) and writing them bottom-up at their place
-/// in `out`, byte for byte as [`encode`] writes the whole image. To delete
-/// once every caller uses [`open_row_sink`].
-pub fn bmp_row_sink<'a, W: io::Write + io::Seek + Send + 'a>(
-    out: W,
-    info: &RowsInfo,
-) -> Result<Box<dyn RowSink + 'a>, RasterError> {
-    bmp::sink(out, info)
-}
-
-/// Writes an image like `info` as a TIFF a strip at a time, pulling its
-/// rows from `next` (any whole number of rows a call, `None` at the end).
-/// `None` if TIFF does not hold such an image; nothing is written then.
-/// To delete once every caller uses [`open_row_sink`].
-pub fn write_tiff_rows<W: io::Write + io::Seek>(
-    out: W,
-    info: &RowsInfo,
-    icc: Option<&[u8]>,
-    next: &mut dyn FnMut() -> Option<Vec<u8>>,
-) -> Option<Result<(), RasterError>> {
-    check_holds(ImageFormat::Tiff, info)
-        .is_ok()
-        .then(|| guard::guarded("TIFF", || tiff::write(out, info, icc, next)))
 }
 
 /// PNG compression effort (`--png-compression`).

@@ -7,7 +7,7 @@ mod read;
 mod write;
 
 pub(super) use read::{STREAMABLE_HEAD, decode, probe, source, streams};
-pub(super) use write::{encode, file_sink, sink};
+pub(super) use write::{encode, file_sink};
 
 #[cfg(test)]
 mod tests;

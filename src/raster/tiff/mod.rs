@@ -7,7 +7,7 @@ mod read;
 mod write;
 
 pub(super) use read::{decode, probe, source};
-pub(super) use write::{encode, sink, write};
+pub(super) use write::{encode, sink};
 
 #[cfg(test)]
 mod tests;

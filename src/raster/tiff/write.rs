@@ -133,7 +133,7 @@ impl Drop for TiffSink {
 /// Writes an image like `info` (which TIFF holds) to `out`, pulling its
 /// rows from `next`: little-endian samples, any whole number of rows a call,
 /// `None` once there are none. Fails if they end before the image does.
-pub(in crate::raster) fn write<W: Write + Seek>(
+fn write<W: Write + Seek>(
     out: W,
     info: &RowsInfo,
     icc: Option<&[u8]>,
