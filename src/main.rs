@@ -1,6 +1,5 @@
 //! The `rcrop` binary: the command line ([`cli`]) parsed and run, and its one
-//! result turned into the documented exit status: 0 success, 1 an input or
-//! output failed, 2 a wrong command line, 130 interrupted.
+//! result turned into the documented exit status ([`EXIT_STATUSES`]).
 
 mod cli;
 
@@ -10,15 +9,30 @@ use clap::Parser;
 use cli::Failure;
 use rcrop::Error;
 
+/// Every exit status and what it means, as `--help` and the man page list
+/// them.
+pub const EXIT_STATUSES: [(&str, &str); 4] = [
+    ("0", "success"),
+    (
+        "1",
+        "an input cannot be read or cropped, or an output cannot be written \
+         (in a batch: any input failed)",
+    ),
+    ("2", "the command line is wrong"),
+    (
+        "130, 143, 129",
+        "interrupted by SIGINT, SIGTERM or SIGHUP: rcrop removes its temporary files and dies \
+         by the signal, which a shell reports as 128 + its number; outputs already in place \
+         are complete",
+    ),
+];
+
 fn main() -> ExitCode {
     let flags = cli::Flags::parse();
     // Without the handler, a signal would leave temporary files behind.
-    let interrupted = || {
-        rcrop::abandon_outputs();
-        std::process::exit(130)
-    };
-    if let Err(e) = ctrlc::set_handler(interrupted) {
-        eprintln!("warning: cannot handle interruptions: {e}");
+    #[cfg(unix)]
+    if let Err(e) = cli::handle_signals() {
+        cli::print_warning(&format!("cannot handle interruptions: {e}"));
     }
     match cli::run(&flags) {
         Ok(()) => ExitCode::SUCCESS,
@@ -32,7 +46,7 @@ fn main() -> ExitCode {
 }
 
 /// The documented exit status of a failure: 2 for a wrong command line, 1
-/// for the rest.
+/// for the rest. A signal's is the signal's own ([`cli::handle_signals`]).
 fn exit_status(failure: &Failure) -> u8 {
     match failure {
         Failure::Stopped(Error::Usage(_)) | Failure::Inputs { usage: true } => 2,

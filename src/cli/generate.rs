@@ -1,13 +1,15 @@
 //! `--generate`: shell completion scripts and the man page, made from the
 //! clap definitions so that they always list the flags the binary has.
 
-use std::io::Write;
+use std::io;
 
 use clap::{CommandFactory, ValueEnum};
 use clap_complete::Shell;
 use rcrop::{Error, Problem};
+use roff::{Roff, bold, roman};
 
-use super::flags::Flags;
+use super::flags::{EXAMPLES, Flags};
+use super::print;
 
 /// What `--generate` prints.
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -38,16 +40,38 @@ pub fn print(kind: Generate) -> Result<(), Error> {
         Generate::CompletePowershell => Some(Shell::PowerShell),
         Generate::CompleteElvish => Some(Shell::Elvish),
     };
-    let written = match shell {
-        Some(shell) => {
-            clap_complete::generate(shell, &mut command, "rcrop", &mut out);
-            Ok(())
+    match shell {
+        Some(shell) => clap_complete::generate(shell, &mut command, "rcrop", &mut out),
+        None => {
+            man(command, &mut out).map_err(|e| Error::file("the man page", Problem::Write(e)))?
         }
-        None => clap_mangen::Man::new(command).render(&mut out),
-    };
-    let mut stdout = std::io::stdout().lock();
-    written
-        .and_then(|()| stdout.write_all(&out))
-        .and_then(|()| stdout.flush())
-        .map_err(|e| Error::file("standard output", Problem::Write(e)))
+    }
+    print::out(&out)
+}
+
+/// The man page: clap's sections, with EXAMPLES and EXIT STATUS before
+/// VERSION.
+fn man(command: clap::Command, out: &mut Vec<u8>) -> io::Result<()> {
+    let page = clap_mangen::Man::new(command);
+    page.render_title(out)?;
+    page.render_name_section(out)?;
+    page.render_synopsis_section(out)?;
+    page.render_description_section(out)?;
+    page.render_options_section(out)?;
+    let mut roff = Roff::new();
+    roff.control("SH", ["EXAMPLES"]);
+    for (command, note) in EXAMPLES {
+        roff.control("TP", []).text([bold(command)]);
+        if !note.is_empty() {
+            roff.text([roman(note)]);
+        }
+    }
+    roff.control("SH", ["EXIT STATUS"]);
+    for (status, meaning) in crate::EXIT_STATUSES {
+        roff.control("TP", [])
+            .text([bold(status)])
+            .text([roman(meaning)]);
+    }
+    roff.to_writer(out)?;
+    page.render_version_section(out)
 }

@@ -5,13 +5,13 @@
 mod choice;
 
 use std::collections::HashMap;
-use std::io::Read;
+use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
 use rcrop::raster::{EncodeOptions, JpegCrop};
 use rcrop::{
-    Destination, Error, FileKind, Found, Input, Job, LayerChoice, Options, Output, Problem, Shape,
-    Stack, find_inputs, parse_list,
+    Destination, Error, FileKind, Found, Input, Job, LayerChoice, Options, Output, Part, Problem,
+    Shape, Stack, find_inputs, parse_list,
 };
 
 use super::flags::{Flags, OUTPUT_EXTENSIONS};
@@ -29,6 +29,8 @@ pub struct Plan {
     pub report: bool,
     /// No progress bar and no warnings.
     pub quiet: bool,
+    /// A line for each output written.
+    pub verbose: bool,
 }
 
 /// The work a command line asks for.
@@ -54,12 +56,16 @@ impl Plan {
             Some(kind) => Task::Generate(kind),
             None => flags.task()?,
         };
+        if std::io::stdout().is_terminal() {
+            refuse_terminal(&task)?;
+        }
         Ok(Plan {
             task,
             threads: flags.jobs.map(usize::from),
             keep_going: flags.keep_going,
             report: flags.report.is_some(),
             quiet: flags.quiet,
+            verbose: flags.verbose,
         })
     }
 }
@@ -228,6 +234,29 @@ impl Flags {
         refuse_collisions(&jobs)?;
         Ok(jobs)
     }
+}
+
+/// Refuses to write data to standard output when it is a terminal, which
+/// would only garble the screen, as gzip refuses.
+fn refuse_terminal(task: &Task) -> Result<(), Error> {
+    let what = match task {
+        Task::Stack(stack) if stack.output == Output::Stdout => "the stacked batch".to_string(),
+        Task::Jobs {
+            jobs,
+            dry_run: false,
+        } => match jobs
+            .iter()
+            .find(|job| job.output_name(Part::Whole) == Output::Stdout)
+        {
+            Some(job) => format!("the cropped {}", job.input),
+            None => return Ok(()),
+        },
+        _ => return Ok(()),
+    };
+    Err(Error::Usage(format!(
+        "{what} would go to standard output, which is a terminal; \
+         redirect standard output or give a file"
+    )))
 }
 
 /// Refuses two jobs that would write the same output. An input whose

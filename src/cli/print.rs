@@ -1,23 +1,64 @@
 //! Everything the command line prints: errors and warnings, the progress
-//! bar, `--dry-run` lines, `--input-shape` and `--print-config` answers, and
-//! the `--report json` lines (one JSON object a line for each input, and one
-//! for a stack).
+//! bar, `--dry-run` and `--verbose` lines, `--input-shape` and
+//! `--print-config` answers, the `--report json` lines (one JSON object a
+//! line for each input, and one for a stack), and what `--generate` makes.
+//!
+//! Standard output is written a whole line at a time and flushed. A reader
+//! that goes away (a closed pipe: `rcrop … | head -1`) has read all it wants:
+//! what would follow is dropped without a word, and the run goes on to its
+//! own exit status. What cannot be written to standard error is dropped too,
+//! having nowhere else to go.
 
 use std::fmt::Display;
-use std::io::IsTerminal;
+use std::io::{self, IsTerminal, Write};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use indicatif::{ProgressBar, ProgressStyle};
-use rcrop::{Job, Layer, MemberSummary, Outcome, Part, Shape, Summary, to_python_json};
+use rcrop::{
+    Error, Job, Layer, MemberSummary, Outcome, Part, Problem, Shape, Summary, to_python_json,
+};
 use serde_json::{Value, json};
+
+/// Whether standard output's reader went away.
+static READER_GONE: AtomicBool = AtomicBool::new(false);
+
+/// The progress bar on the screen, for [`interrupted`] to clear.
+static BAR: Mutex<Option<ProgressBar>> = Mutex::new(None);
+
+/// Writes `text` to standard output, unless its reader went away.
+pub fn out(text: &[u8]) -> Result<(), Error> {
+    if READER_GONE.load(Ordering::Relaxed) {
+        return Ok(());
+    }
+    let mut stdout = io::stdout().lock();
+    match stdout.write_all(text).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+            READER_GONE.store(true, Ordering::Relaxed);
+            Ok(())
+        }
+        written => written.map_err(|e| Error::file("standard output", Problem::Write(e))),
+    }
+}
+
+/// A line on standard output.
+fn line(text: impl Display) -> Result<(), Error> {
+    out(format!("{text}\n").as_bytes())
+}
+
+/// A line on standard error.
+fn note(text: impl Display) {
+    let _ = writeln!(io::stderr().lock(), "{text}");
+}
 
 /// An error, on standard error.
 pub fn error(error: &impl Display) {
-    eprintln!("error: {error}");
+    note(format_args!("error: {error}"));
 }
 
 /// A warning, on standard error.
 pub fn warning(warning: &impl Display) {
-    eprintln!("warning: {warning}");
+    note(format_args!("warning: {warning}"));
 }
 
 /// What a job says as it ends: its error, or its warnings unless `quiet`.
@@ -45,7 +86,7 @@ pub fn account(failed: usize, total: usize, not_run: usize) {
 /// `quiet`, for a single input, or on CI.
 pub fn progress(len: usize, quiet: bool) -> ProgressBar {
     let wanted =
-        !quiet && len > 1 && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+        !quiet && len > 1 && io::stderr().is_terminal() && std::env::var_os("CI").is_none();
     if !wanted {
         return ProgressBar::hidden();
     }
@@ -55,50 +96,101 @@ pub fn progress(len: usize, quiet: bool) -> ProgressBar {
     {
         bar.set_style(style);
     }
+    *BAR.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(bar.clone());
     bar
 }
 
+/// What is on the screen, left as it should be when a signal ends the
+/// run: the progress bar cleared. Report lines are written whole and
+/// flushed as they are printed, so every line printed is complete.
+pub fn interrupted() {
+    let bar = BAR.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(bar) = bar.as_ref() {
+        bar.finish_and_clear();
+    }
+}
+
 /// `--input-shape`: the output shape.
-pub fn shape(shape: &Shape) {
-    println!("{shape}");
+pub fn shape(shape: &Shape) -> Result<(), Error> {
+    line(shape)
 }
 
 /// `--print-config`: the layer's `get_config()` JSON.
-pub fn config(layer: &Layer) {
-    println!("{}", to_python_json(&layer.get_config()));
+pub fn config(layer: &Layer) -> Result<(), Error> {
+    line(to_python_json(&layer.get_config()))
 }
 
-/// `--dry-run`: the input's shape and its output's; for a `.npz` archive, a
-/// line for the archive, then one a member.
-pub fn dry_run(job: &Job, summary: &Summary) {
-    if summary.members.is_empty() {
-        println!(
-            "{}: {} -> {}",
-            job.input, summary.input_shape, summary.output_shape
-        );
-        return;
+/// `--dry-run`: a line for each output the job would write.
+pub fn dry_run(job: &Job, summary: &Summary) -> Result<(), Error> {
+    outputs(job, summary).try_for_each(line)
+}
+
+/// `--verbose`: on standard error, a line for each output the job wrote.
+pub fn written(job: &Job, summary: &Summary) {
+    if !summary.skipped {
+        outputs(job, summary).for_each(note);
     }
-    println!("{}: archive -> {}", job.input, summary.output);
-    for m in &summary.members {
-        let dims = |d: &[usize]| {
-            let parts: Vec<String> = d.iter().map(usize::to_string).collect();
-            let comma = if d.len() == 1 { "," } else { "" };
-            format!("({}{comma})", parts.join(", "))
-        };
-        println!(
-            "  {}: {} -> {} {} {}, {}",
-            m.name,
-            dims(&m.input_shape),
-            dims(&m.output_shape),
-            m.dtype,
-            action(m),
-            m.compression
-        );
+}
+
+/// A line for each output of a job, `input -> output: shapes dtype`: one for
+/// the whole input; one a sample for a `.npy` batch split into images (the
+/// pattern of their names, if they cannot be listed); for a `.npz` archive,
+/// one for the archive, then one a member.
+fn outputs(job: &Job, summary: &Summary) -> Box<dyn Iterator<Item = String>> {
+    let dtype = match summary.dtype.as_str() {
+        "" => String::new(),
+        dtype => format!(" {dtype}"),
+    };
+    if !summary.members.is_empty() {
+        let head = format!("{} -> {}: archive", job.input, summary.output);
+        let members: Vec<String> = summary.members.iter().map(member_line).collect();
+        return Box::new(std::iter::once(head).chain(members));
     }
+    let whole = job.output_name(Part::Whole);
+    let samples = match job.planned_outputs() {
+        Ok(samples) if summary.output != whole.to_string() && samples != [whole] => samples,
+        _ => Vec::new(),
+    };
+    if samples.is_empty() {
+        return Box::new(std::iter::once(format!(
+            "{} -> {}: {} -> {}{dtype}",
+            job.input, summary.output, summary.input_shape, summary.output_shape
+        )));
+    }
+    let one = |shape: &Shape| {
+        let mut dims = shape.0.clone();
+        if let Some(first) = dims.first_mut() {
+            *first = Some(1);
+        }
+        Shape(dims)
+    };
+    let (input_shape, output_shape) = (one(&summary.input_shape), one(&summary.output_shape));
+    let input = job.input.to_string();
+    Box::new(samples.into_iter().enumerate().map(move |(index, output)| {
+        format!("{input}[{index}] -> {output}: {input_shape} -> {output_shape}{dtype}")
+    }))
+}
+
+/// The line of a member of a `.npz` archive, under its archive's.
+fn member_line(m: &MemberSummary) -> String {
+    let dims = |d: &[usize]| {
+        let parts: Vec<String> = d.iter().map(usize::to_string).collect();
+        let comma = if d.len() == 1 { "," } else { "" };
+        format!("({}{comma})", parts.join(", "))
+    };
+    format!(
+        "  {}: {} -> {} {} {}, {}",
+        m.name,
+        dims(&m.input_shape),
+        dims(&m.output_shape),
+        m.dtype,
+        action(m),
+        m.compression
+    )
 }
 
 /// `--report json`: the line for a job and its outcome.
-pub fn job_report(job: &Job, outcome: &Outcome) {
+pub fn job_report(job: &Job, outcome: &Outcome) -> Result<(), Error> {
     let (status, summary, error) = match outcome {
         Outcome::Done(s) if s.skipped => ("skipped", Some(s), None),
         Outcome::Done(s) => ("ok", Some(s), None),
@@ -122,11 +214,11 @@ pub fn job_report(job: &Job, outcome: &Outcome) {
     if let Some(s) = done.filter(|s| !s.members.is_empty()) {
         line["members"] = Value::from(s.members.iter().map(member).collect::<Vec<_>>());
     }
-    println!("{line}");
+    self::line(line)
 }
 
 /// `--report json`: the line for a stack of `inputs` inputs.
-pub fn stack_report(inputs: usize, summary: &Summary) {
+pub fn stack_report(inputs: usize, summary: &Summary) -> Result<(), Error> {
     let line = json!({
         "inputs": inputs,
         "output": summary.output,
@@ -135,7 +227,7 @@ pub fn stack_report(inputs: usize, summary: &Summary) {
         "status": "ok",
         "error": null,
     });
-    println!("{line}");
+    self::line(line)
 }
 
 /// One member of a `.npz` archive in a report line.

@@ -63,11 +63,10 @@ fn run_layer(choice: &LayerChoice, input_shape: Option<&Shape>) -> Result<(), Er
         let out = layer
             .compute_output_shape(&shape)
             .map_err(|e| Error::file(&what, e))?;
-        print::shape(&out);
+        print::shape(&out)
     } else {
-        print::config(&layer);
+        print::config(&layer)
     }
-    Ok(())
 }
 
 /// `--stack`: every input into one batch, on the worker threads.
@@ -78,7 +77,7 @@ fn run_stack(plan: &Plan, stack: &Stack) -> Result<(), Error> {
     };
     let summary = thread_pool(settings).and_then(|pool| pool.install(|| stack.run()))?;
     if plan.report {
-        print::stack_report(stack.inputs.len(), &summary);
+        print::stack_report(stack.inputs.len(), &summary)?;
     }
     Ok(())
 }
@@ -94,8 +93,13 @@ fn run_jobs(plan: &Plan, jobs: &[Job], dry_run: bool) -> Result<(), Failure> {
         keep_going: plan.keep_going,
     };
     let bar = print::progress(jobs.len(), plan.quiet);
-    let each = |_: &Job, outcome: &Outcome| {
-        bar.suspend(|| print::ended(outcome, plan.quiet));
+    let each = |job: &Job, outcome: &Outcome| {
+        bar.suspend(|| {
+            print::ended(outcome, plan.quiet);
+            if let (true, false, Outcome::Done(summary)) = (plan.verbose, dry_run, outcome) {
+                print::written(job, summary);
+            }
+        });
         bar.inc(1);
     };
     let action = |job: &Job| {
@@ -105,9 +109,9 @@ fn run_jobs(plan: &Plan, jobs: &[Job], dry_run: bool) -> Result<(), Failure> {
     bar.finish_and_clear();
     for (job, outcome) in jobs.iter().zip(&outcomes) {
         if plan.report {
-            print::job_report(job, outcome);
+            print::job_report(job, outcome)?;
         } else if let (true, Outcome::Done(summary)) = (dry_run, outcome) {
-            print::dry_run(job, summary);
+            print::dry_run(job, summary)?;
         }
     }
     let failed = count(&outcomes, |o| matches!(o, Outcome::Failed(_)));

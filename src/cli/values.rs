@@ -2,13 +2,14 @@
 //! [`ValueEnum`] (and lists in completions and `--help`), and the parsers of
 //! the structured values, each turned into the library's own type at the edge.
 
+use std::ffi::OsStr;
 use std::sync::LazyLock;
 
 use clap::ValueEnum;
-use clap::builder::PossibleValue;
+use clap::builder::{PossibleValue, StringValueParser, TypedValueParser};
 use rcrop::npy::reorder::Order;
 use rcrop::raster::{ColorMode, IMAGE_FORMATS, PngCompression};
-use rcrop::{CropSpec, DataFormat, FileKind, Shape};
+use rcrop::{CropSpec, DataFormat, FileKind, LayerClass, Shape};
 
 /// A `--to` value: a kind rcrop writes, named by its usual extension, its
 /// other extensions accepted as aliases.
@@ -135,6 +136,29 @@ impl From<ColourArg> for ColorMode {
             ColourArg::Rgb => ColorMode::Rgb,
             ColourArg::Rgba => ColorMode::Rgba,
         }
+    }
+}
+
+/// The parser of a `--layer` value: any text, since with `--config` it may
+/// be a layer's name, but offering completions the class names.
+#[derive(Clone, Copy, Debug)]
+pub struct LayerName;
+
+impl TypedValueParser for LayerName {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<String, clap::Error> {
+        StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        let classes = LayerClass::ALL.into_iter();
+        Some(Box::new(classes.map(|c| PossibleValue::new(c.name()))))
     }
 }
 

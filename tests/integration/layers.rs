@@ -160,11 +160,11 @@ fn dry_run_prints_shapes_and_writes_nothing() {
         fixture("npy/demo_f4_c.npy").to_str().unwrap(),
     ]);
     assert!(
-        stdout.contains("rgb8.png: (1, 17, 24, 3) -> (1, 15, 22, 3)\n"),
+        stdout.contains("rgb8.png: (1, 17, 24, 3) -> (1, 15, 22, 3) '|u1'\n"),
         "{stdout}"
     );
     assert!(
-        stdout.contains("demo_f4_c.npy: (2, 8, 8, 3) -> (2, 6, 6, 3)\n"),
+        stdout.contains("demo_f4_c.npy: (2, 8, 8, 3) -> (2, 6, 6, 3) '<f4'\n"),
         "{stdout}"
     );
     assert!(!out_dir.exists());
