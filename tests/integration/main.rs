@@ -29,3 +29,7 @@ mod layers;
 mod npz;
 /// Properties of the library over random shapes, layers and specs.
 mod properties;
+/// rcrop in scripts and pipelines: closed pipes, signals, terminals, help,
+/// completions and the man page.
+#[cfg(unix)]
+mod unix;

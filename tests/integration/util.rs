@@ -31,8 +31,14 @@ impl Rcrop {
     /// streams or signal it themselves.
     pub fn std_cmd(&self) -> std::process::Command {
         let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin!("rcrop"));
-        cmd.env("KERAS_HOME", self.keras_home.path());
+        cmd.env("KERAS_HOME", self.keras_home.path())
+            .env_remove("CI");
         cmd
+    }
+
+    /// Runs rcrop with `args`, its standard output and error captured.
+    pub fn output(&self, args: &[&str]) -> std::process::Output {
+        self.std_cmd().args(args).output().expect("run rcrop")
     }
 
     /// The binary with no `KERAS_HOME` and `home` as the home folder, so

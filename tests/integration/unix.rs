@@ -3,78 +3,15 @@
 //! inherited as ignored that stays so), no data on a terminal, and the help,
 //! completions and man page a shell user expects.
 
-#![cfg(unix)]
-
 use std::fs::File;
 use std::io::Write;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
 use std::time::{Duration, Instant};
 
-/// The binary, with a Keras config folder of its own so that the user's
-/// `~/.keras` never leaks in.
-struct Rcrop {
-    keras_home: tempfile::TempDir,
-}
-
-impl Rcrop {
-    fn new() -> Self {
-        Self {
-            keras_home: tempfile::tempdir().expect("temp dir"),
-        }
-    }
-
-    fn cmd(&self) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_rcrop"));
-        cmd.env("KERAS_HOME", self.keras_home.path())
-            .env_remove("CI");
-        cmd
-    }
-
-    /// Runs rcrop with `args`, standard output and error captured.
-    fn output(&self, args: &[&str]) -> Output {
-        self.cmd().args(args).output().expect("run rcrop")
-    }
-}
-
-/// A `.npy` file's bytes: a version 1.0 header for `header`, then `data`.
-fn npy_bytes(header: &str, data: &[u8]) -> Vec<u8> {
-    let unpadded = 10 + header.len() + 1;
-    let padded = unpadded.div_ceil(64) * 64;
-    let mut dict = header.to_owned();
-    dict.push_str(&" ".repeat(padded - unpadded));
-    dict.push('\n');
-    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-    bytes.extend_from_slice(&u16::try_from(dict.len()).unwrap().to_le_bytes());
-    bytes.extend_from_slice(dict.as_bytes());
-    bytes.extend_from_slice(data);
-    bytes
-}
-
-/// A `uint8` `.npy` file of `shape`, its elements counting up.
-fn u8_npy(shape: [usize; 4]) -> Vec<u8> {
-    let header = format!(
-        "{{'descr': '|u1', 'fortran_order': False, 'shape': ({}, {}, {}, {}), }}",
-        shape[0], shape[1], shape[2], shape[3]
-    );
-    let len: usize = shape.iter().product();
-    let data: Vec<u8> = (0..len).map(|i| i as u8).collect();
-    npy_bytes(&header, &data)
-}
-
-/// The file names in `dir`, sorted.
-fn listing(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    names.sort();
-    names
-}
+use crate::util::{Rcrop, listing, npy_bytes, u8_npy};
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -117,7 +54,7 @@ fn a_closed_pipe_ends_text_output_quietly_with_success() {
     ];
     for args in runs {
         let out = rcrop
-            .cmd()
+            .std_cmd()
             .args(args)
             .stdout(closed_pipe())
             .output()
@@ -141,7 +78,7 @@ fn text_that_cannot_be_written_is_an_error_not_a_panic() {
         return;
     };
     let out = Rcrop::new()
-        .cmd()
+        .std_cmd()
         .args(["--print-config", "--crop", "2"])
         .stdout(full)
         .output()
@@ -167,7 +104,7 @@ impl HeldBatch {
         std::fs::write(dir.path().join("a.npy"), u8_npy([2, 6, 6, 3])).unwrap();
         let fifo_path = dir.path().join("fifo.npy");
         rustix::fs::mkfifoat(rustix::fs::CWD, &fifo_path, rustix::fs::Mode::RWXU).unwrap();
-        let mut cmd = rcrop.cmd();
+        let mut cmd = rcrop.std_cmd();
         cmd.current_dir(dir.path())
             .args(["-c", "1", "-j", "2", "--out-dir", "o", "a.npy", "fifo.npy"])
             .stdout(Stdio::null())
@@ -198,7 +135,16 @@ impl HeldBatch {
     /// Waits until the output folder's listing satisfies `ready`.
     fn wait_for(&self, ready: impl Fn(&[String]) -> bool) {
         let start = Instant::now();
-        while !ready(&listing(&self.out_dir())) && start.elapsed() < Duration::from_secs(20) {
+        // The folder is made once the batch has started.
+        let seen = || {
+            let dir = self.out_dir();
+            if dir.is_dir() {
+                listing(&dir)
+            } else {
+                Vec::new()
+            }
+        };
+        while !ready(&seen()) && start.elapsed() < Duration::from_secs(20) {
             std::thread::sleep(Duration::from_millis(10));
         }
         let names = listing(&self.out_dir());
@@ -219,7 +165,7 @@ fn a_signal_ends_a_batch_by_that_signal_leaving_only_complete_outputs() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("a.npy"), u8_npy([2, 6, 6, 3])).unwrap();
         let out = rcrop
-            .cmd()
+            .std_cmd()
             .current_dir(dir.path())
             .args(["-c", "1", "a.npy", "b.npy"])
             .output()
@@ -296,7 +242,7 @@ fn binary_output_to_a_terminal_is_refused() {
     ];
     for (args, what) in runs {
         let (_controller, stdout) = terminal();
-        let out = rcrop.cmd().args(args).stdout(stdout).output().unwrap();
+        let out = rcrop.std_cmd().args(args).stdout(stdout).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         let stderr = text(&out.stderr);
         assert!(
@@ -311,7 +257,7 @@ fn binary_output_to_a_terminal_is_refused() {
     // Text is for terminals: a dry run to one is fine.
     let (_controller, stdout) = terminal();
     let out = rcrop
-        .cmd()
+        .std_cmd()
         .args(["-c", "1", "--dry-run", input, "-"])
         .stdout(stdout)
         .output()
@@ -419,7 +365,7 @@ fn threads_is_jobs_and_verbose_names_each_output_written() {
     std::fs::write(dir.path().join("a.npy"), u8_npy([1, 4, 4, 3])).unwrap();
     std::fs::write(dir.path().join("b.npy"), u8_npy([2, 4, 4, 3])).unwrap();
     let out = rcrop
-        .cmd()
+        .std_cmd()
         .current_dir(dir.path())
         .args(["-c", "1", "--threads", "2", "-v", "--to", "png"])
         .args(["--out-dir", "o", "a.npy", "b.npy"])
@@ -447,7 +393,7 @@ fn a_dry_run_names_every_output_with_the_shapes() {
     std::fs::write(dir.path().join("b.npy"), u8_npy([2, 4, 4, 3])).unwrap();
     let dry_run = |args: &[&str]| {
         let out = rcrop
-            .cmd()
+            .std_cmd()
             .current_dir(dir.path())
             .args(["-c", "1", "--dry-run"])
             .args(args)
