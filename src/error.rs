@@ -57,8 +57,8 @@ pub enum Problem {
     NotAnImage { array: String, why: TensorError },
     #[error(
         "not a .npy file, .npz archive or image rcrop reads: it starts with {0}; expected the \
-         .npy magic string, a zip signature or an image signature (PNG, JPEG, TIFF, BMP, WebP, \
-         GIF, QOI, ICO, farbfeld, Radiance HDR, OpenEXR, PNM; TGA by its .tga extension)"
+         .npy magic string, a zip signature or an image signature ({signatures})",
+        signatures = crate::raster::formats::signature_list()
     )]
     UnknownKind(String),
     #[error(

@@ -1,8 +1,8 @@
 //! rcrop applies Keras' cropping layers — `Cropping1D`, `Cropping2D`,
 //! `Cropping3D` and `CenterCrop` — to files: NumPy `.npy` arrays of any
 //! fixed-size dtype, cropped in one sequential pass with bounded memory, bit
-//! for bit as Keras would crop them, and image files (PNG, JPEG, TIFF, BMP,
-//! WebP, GIF) seen as tensors of batch 1.
+//! for bit as Keras would crop them, and image files seen as tensors of
+//! batch 1, in every format of the codec table ([`raster::formats`]).
 //!
 //! The pieces, in the order data flows through them:
 //! - [`CropSpec`] reads a `cropping=` value as the Python value it is, and

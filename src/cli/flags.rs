@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum, ValueHint};
+use rcrop::raster::formats;
 use rcrop::{CropSpec, Shape};
 
 use super::generate::Generate;
@@ -11,14 +12,6 @@ use super::values::{
     ColourArg, FormatArg, KindArg, LayerName, OrderArg, PngLevel, ReportFormat, parse_crop,
     parse_shape, parse_target,
 };
-
-/// The image formats rcrop reads and writes, as the help names them.
-const IMAGE_FORMAT_NAMES: &str = "PNG, JPEG, TIFF, BMP, WebP, GIF, TGA, QOI, ICO, farbfeld, \
-                                Radiance HDR, OpenEXR, PNM";
-
-/// The output extensions rcrop knows, as a refused one is answered.
-pub const OUTPUT_EXTENSIONS: &str = ".npy, .npz, .png, .jpg, .jpeg, .tif, .tiff, .bmp, .webp, \
-                                     .gif, .tga, .qoi, .ico, .ff, .hdr, .exr, .pbm, .pgm, .ppm or .pnm";
 
 /// The summary line of `-h`.
 const ABOUT: &str = "Apply Keras' cropping layers (Cropping1D, Cropping2D, Cropping3D, \
@@ -29,12 +22,13 @@ fn long_about() -> String {
     format!(
         "{ABOUT}.\n\n\
          The input is a .npy array, a .npz archive (its members of a rank the layer crops are \
-         cropped, the others copied), or an image ({IMAGE_FORMAT_NAMES}) seen as a 4D tensor of \
+         cropped, the others copied), or an image ({}) seen as a 4D tensor of \
          batch 1. The layer follows the array's rank: 3D (batch, steps, features) takes \
          Cropping1D, 4D Cropping2D, 5D Cropping3D; --layer forces one, --center-crop applies \
          CenterCrop. A .npy output has the input's dtype, byte order and memory order; an image \
          output keeps the colour type, bit depth and ICC profile. Outputs are written under a \
-         temporary name and renamed into place, so a failed run never leaves a partial output."
+         temporary name and renamed into place, so a failed run never leaves a partial output.",
+        formats::names()
     )
 }
 

@@ -8,13 +8,13 @@ use std::collections::HashMap;
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
-use rcrop::raster::{EncodeOptions, JpegCrop};
+use rcrop::raster::{EncodeOptions, JpegCrop, formats};
 use rcrop::{
     Destination, Error, FileKind, Found, Input, Job, LayerChoice, Options, Output, Part, Problem,
     Shape, Stack, find_inputs, parse_list,
 };
 
-use super::flags::{Flags, OUTPUT_EXTENSIONS};
+use super::flags::Flags;
 use super::generate::Generate;
 use super::values::OrderArg;
 
@@ -83,9 +83,10 @@ impl Flags {
             None => Ok(None),
             Some(ext) => FileKind::from_path(path).map(Some).ok_or_else(|| {
                 Error::Usage(format!(
-                    "{}: unknown output extension {:?}; expected {OUTPUT_EXTENSIONS}, or --to KIND",
+                    "{}: unknown output extension {:?}; expected {}, or --to KIND",
                     path.display(),
-                    ext.to_string_lossy()
+                    ext.to_string_lossy(),
+                    output_extensions()
                 ))
             }),
         }
@@ -280,4 +281,18 @@ fn refuse_collisions(jobs: &[Job]) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// The output extensions rcrop knows, as a refused one is answered:
+/// ".npy, .npz, .png, …, .pgm or .ppm".
+fn output_extensions() -> String {
+    let all: Vec<String> = ["npy", "npz"]
+        .into_iter()
+        .chain(formats::extensions())
+        .map(|extension| format!(".{extension}"))
+        .collect();
+    match all.split_last() {
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
 }
