@@ -25,7 +25,7 @@ mod by_rows;
 mod encoder;
 mod fault;
 mod inspect;
-mod lossless;
+mod lossless_jpeg;
 mod npy_to_npy;
 mod route;
 mod sources;
@@ -176,7 +176,9 @@ impl Job {
             Route::Archive { to } => self.npz(to, false),
             Route::Split { to } => split::run(self, source, to),
             Route::NpyToNpy => self.to_output(|output| npy_to_npy::run(self, source, output)),
-            Route::LosslessJpeg => self.to_output(|output| lossless::run(self, source, output)),
+            Route::LosslessJpeg => {
+                self.to_output(|output| lossless_jpeg::run(self, source, output))
+            }
             Route::Rows { codec, to } => {
                 self.to_output(|output| by_rows::run(self, source, codec, to, output))
             }

@@ -22,7 +22,7 @@ use std::ops::Range;
 
 use libfuzzer_sys::fuzz_target;
 use rcrop::npy::Header;
-use rcrop::npy::stream::{self, StreamError};
+use rcrop::npy::stream::{self, PassError};
 use rcrop::{Cropping, Cropping2D, DataFormat};
 
 /// Gives at most `cap` bytes a read (all it can when `cap` is 0).
@@ -232,7 +232,7 @@ fuzz_target!(|data: &[u8]| {
                     );
                 }
             }
-            Err(StreamError::Data(_)) => {
+            Err(PassError::Data(_)) => {
                 assert!(
                     !complete,
                     "crop refused {input_len} data bytes for a header promising exactly that"

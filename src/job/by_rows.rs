@@ -18,7 +18,8 @@ use crate::kind::FileKind;
 use crate::layer::{Layer, Shape};
 use crate::output::{Output, Staged};
 use crate::raster::{self, ColorMode, RasterError, RowSource, RowsInfo, Window};
-use crate::tensor::rows::{NpyRows, RowFn, WRITE_SIZE};
+use crate::tensor::RowFn;
+use crate::tensor::npy_rows::{NpyRows, WRITE_SIZE};
 use crate::tensor::{Tensor, image_shape};
 
 /// The batches of rows decoded ahead of the encoder.

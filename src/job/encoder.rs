@@ -16,7 +16,7 @@ use crate::kind::FileKind;
 use crate::npy::reorder::Order;
 use crate::output::Staged;
 use crate::raster::{self, RasterError, RowOutput, RowSink, RowsInfo};
-use crate::tensor::rows::{NpyRowWriter, WRITE_SIZE};
+use crate::tensor::npy_rows::{NpyRowWriter, WRITE_SIZE};
 use crate::tensor::{ArrayLayout, ByteOrder, Tensor, image_shape};
 
 /// A `.npy` output written whole, as its limit refusal names it.

@@ -15,7 +15,7 @@ use crate::layer::Layer;
 use crate::npy::{Data, Header};
 use crate::raster::{self, RowInput, RowSource, TensorRows};
 use crate::tensor::npy::image_layout;
-use crate::tensor::rows::NpyRows;
+use crate::tensor::npy_rows::NpyRows;
 use crate::tensor::{Tensor, TensorError};
 
 /// The input's file, if it is a regular file that can be opened again.

@@ -65,9 +65,7 @@ impl Window {
     }
 }
 
-/// Where the rows of a window go; an error from it ends the decoding and is
-/// passed back as it is.
-pub type RowFn<'a> = dyn FnMut(&[u8]) -> io::Result<()> + 'a;
+pub use crate::tensor::RowFn;
 
 /// An image decoded a row at a time.
 pub trait RowSource: Send {

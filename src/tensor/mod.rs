@@ -5,10 +5,14 @@
 //! `.npy` array read and written a row at a time ([`rows`]).
 
 pub mod npy;
-pub mod rows;
+pub mod npy_rows;
 
 use crate::data_format::DataFormat;
 use crate::layer::{CropError, Layer, Shape};
+
+/// Where the rows of an image's window go, top to bottom, each cut to the
+/// window's columns; an error from it ends the reading and is passed back.
+pub type RowFn<'a> = dyn FnMut(&[u8]) -> std::io::Result<()> + 'a;
 
 /// The kinds of sample an image tensor holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

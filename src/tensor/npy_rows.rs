@@ -13,13 +13,10 @@ use super::{ArrayLayout, ByteOrder, SampleType, TensorError, image_dims};
 use crate::data_format::DataFormat;
 use crate::npy::Data;
 use crate::npy::stream::PassError;
+use crate::tensor::RowFn;
 
 /// Rows are gathered into writes of about this size.
 pub const WRITE_SIZE: usize = 256 << 10;
-
-/// Where the rows of a window go; an error from it ends the reading and is
-/// passed back as [`PassError::Write`].
-pub type RowFn<'a> = dyn FnMut(&[u8]) -> io::Result<()> + 'a;
 
 /// A C-ordered `.npy` array of batch 1 that is an image, read a row at a time.
 pub struct NpyRows {
