@@ -12,7 +12,7 @@ sizes  rcrop alone, --crop 16, on PNG, TIFF (strips and tiles), BMP, PPM and
 Inputs are made at run time in a temporary folder (under bench/work/images,
 git-ignored, or --tmp) and deleted as soon as their rows are done; nothing is
 committed. The picture is made with vips, never held whole in Python: smooth
-fields of colour with fine grain (a 1/32 scale field of random colours and
+fields of color with fine grain (a 1/32 scale field of random colors and
 per-pixel noise, upscaled 4x with a cubic kernel, so the grain spans a few
 pixels), like a photograph in how it compresses (its PNG with adaptive
 filtering is about a third of its raw size; vips' default unfiltered PNG, the

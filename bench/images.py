@@ -85,7 +85,7 @@ def setup():
 
 
 def make_images(folder, count, width, height, ext, quality=None):
-    """Photo-like pictures: smooth fields of colour with fine noise, seeded."""
+    """Photo-like pictures: smooth fields of color with fine noise, seeded."""
     import numpy as np
     from PIL import Image
 

@@ -9,7 +9,7 @@ use rcrop::{CropSpec, Shape};
 
 use super::generate::Generate;
 use super::values::{
-    ColourArg, FormatArg, KindArg, LayerName, OrderArg, PngLevel, ReportFormat, parse_crop,
+    ColorArg, FormatArg, KindArg, LayerName, OrderArg, PngLevel, ReportFormat, parse_crop,
     parse_shape, parse_target,
 };
 
@@ -26,7 +26,7 @@ fn long_about() -> String {
          batch 1. The layer follows the array's rank: 3D (batch, steps, features) takes \
          Cropping1D, 4D Cropping2D, 5D Cropping3D; --layer forces one, --center-crop applies \
          CenterCrop. A .npy output has the input's dtype, byte order and memory order; an image \
-         output keeps the colour type, bit depth and ICC profile. Outputs are written under a \
+         output keeps the color type, bit depth and ICC profile. Outputs are written under a \
          temporary name and renamed into place, so a failed run never leaves a partial output.",
         formats::names()
     )
@@ -328,7 +328,7 @@ pub struct Flags {
         conflicts_with = "lossless",
         help_heading = IMAGES
     )]
-    pub color_mode: Option<ColourArg>,
+    pub color_mode: Option<ColorArg>,
 
     /// PNG output compression: fast, default or best.
     #[arg(

@@ -123,18 +123,18 @@ impl From<PngLevel> for PngCompression {
 
 /// A `--color-mode` value.
 #[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum ColourArg {
+pub enum ColorArg {
     Grayscale,
     Rgb,
     Rgba,
 }
 
-impl From<ColourArg> for ColorMode {
-    fn from(mode: ColourArg) -> Self {
+impl From<ColorArg> for ColorMode {
+    fn from(mode: ColorArg) -> Self {
         match mode {
-            ColourArg::Grayscale => ColorMode::Grayscale,
-            ColourArg::Rgb => ColorMode::Rgb,
-            ColourArg::Rgba => ColorMode::Rgba,
+            ColorArg::Grayscale => ColorMode::Grayscale,
+            ColorArg::Rgb => ColorMode::Rgb,
+            ColorArg::Rgba => ColorMode::Rgba,
         }
     }
 }

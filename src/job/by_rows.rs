@@ -66,7 +66,7 @@ impl Rows {
 }
 
 /// Crops an image of `codec`, or (no codec) a `.npy` array of batch 1, a
-/// row at a time into `output` as `to`; an image is converted to the colour
+/// row at a time into `output` as `to`; an image is converted to the color
 /// mode asked for.
 pub(super) fn run(
     job: &Job,
@@ -86,7 +86,7 @@ pub(super) fn run(
     crop(job, rows, mode, &layer, to, output)
 }
 
-/// Crops `rows` into `output` as `to`, converted to the colour `mode` if
+/// Crops `rows` into `output` as `to`, converted to the color `mode` if
 /// one is given, and commits.
 fn crop(
     job: &Job,
@@ -102,7 +102,7 @@ fn crop(
         let pixel =
             Tensor::from_le_bytes(1, 1, info.channels, info.sample, vec![0; info.pixel_len()])
                 .ok_or_else(|| RasterError::NotAnImage("no pixel".into()))?;
-        let converted = raster::convert_colour(pixel, mode)?;
+        let converted = raster::convert_color(pixel, mode)?;
         info.channels = converted.channels();
         info.sample = converted.sample_type();
     }
@@ -146,7 +146,7 @@ fn crop(
                             Tensor::from_le_bytes(1, pixels, channels, sample, row.to_vec())
                                 .ok_or_else(|| io::Error::other("a row of the wrong length"))
                                 .and_then(|t| {
-                                    raster::convert_colour(t, mode).map_err(io::Error::other)
+                                    raster::convert_color(t, mode).map_err(io::Error::other)
                                 })?;
                         batch.extend_from_slice(converted.as_le_bytes());
                     }

@@ -31,7 +31,7 @@ pub(super) fn run(job: &Job, mut source: Source, output: &Output) -> Result<Summ
 
 /// Crops the JPEG `bytes` into a JPEG at `output` without decoding it, if
 /// the job allows it and the crop keeps the block grid. `Ok(None)` means
-/// the caller re-encodes (as it does for a colour mode); with `--lossless`,
+/// the caller re-encodes (as it does for a color mode); with `--lossless`,
 /// a crop off the grid is an error.
 fn crop(job: &Job, layer: &Layer, bytes: &[u8], output: &Output) -> Result<Option<Summary>, Fault> {
     let mode = job.options.encode.jpeg_crop;

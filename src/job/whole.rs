@@ -87,7 +87,7 @@ fn read_tensor(
     }
 }
 
-/// Decodes an image file, converted to the colour mode asked for.
+/// Decodes an image file, converted to the color mode asked for.
 pub(super) fn decode_image(
     bytes: &[u8],
     format: ImageFormat,
@@ -95,7 +95,7 @@ pub(super) fn decode_image(
 ) -> Result<(Tensor, Option<Vec<u8>>), Fault> {
     let (tensor, icc) = raster::decode(bytes, format, options.image_limit)?;
     match options.color_mode {
-        Some(mode) => Ok((raster::convert_colour(tensor, mode)?, icc)),
+        Some(mode) => Ok((raster::convert_color(tensor, mode)?, icc)),
         None => Ok((tensor, icc)),
     }
 }

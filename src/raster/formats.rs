@@ -145,7 +145,7 @@ const FOUR_LAYOUTS_8_16: &[(usize, &[SampleType])] = &[
 /// 8-bit gray, gray+alpha, RGB or RGBA.
 const FOUR_LAYOUTS_8: &[(usize, &[SampleType])] = &[(1, BYTES), (2, BYTES), (3, BYTES), (4, BYTES)];
 /// 8-bit RGB or RGBA.
-const COLOURS_8: &[(usize, &[SampleType])] = &[(3, BYTES), (4, BYTES)];
+const COLORS_8: &[(usize, &[SampleType])] = &[(3, BYTES), (4, BYTES)];
 
 const TABLE: [Format; 13] = [
     Format {
@@ -260,9 +260,9 @@ const TABLE: [Format; 13] = [
         extensions: &["gif"],
         signature: Signature::Starts(&[b"GIF89a", b"GIF87a"]),
         holds: Holds {
-            pixels: COLOURS_8,
+            pixels: COLORS_8,
             max_side: None,
-            text: "8-bit RGB or RGBA of at most 256 colours, alpha 0 or 255",
+            text: "8-bit RGB or RGBA of at most 256 colors, alpha 0 or 255",
         },
         keeps_icc: false,
         reads: Reads::Whole,
@@ -290,7 +290,7 @@ const TABLE: [Format; 13] = [
         extensions: &["qoi"],
         signature: Signature::Starts(&[b"qoif"]),
         holds: Holds {
-            pixels: COLOURS_8,
+            pixels: COLORS_8,
             max_side: None,
             text: "8-bit RGB or RGBA",
         },

@@ -1,5 +1,5 @@
 //! ICO: the entry Pillow opens — the largest, and of equal sizes the one of
-//! least colour depth, the first of equals — picked from the directory, so
+//! least color depth, the first of equals — picked from the directory, so
 //! that the `image` crate (which prefers depth over size) decodes that one;
 //! written whole by the `image` crate's encoder.
 
@@ -57,10 +57,10 @@ struct Entry {
 
 fn entry(raw: [u8; ENTRY]) -> Entry {
     let side = |b: u8| if b == 0 { 256 } else { u32::from(b) };
-    let colours = u32::from(raw[2]);
+    let colors = u32::from(raw[2]);
     let bpp = u32::from(u16::from_le_bytes([raw[6], raw[7]]));
-    // Pillow's colour depth: the bit count, else log2 of the palette size, else 256.
-    let depth = match (bpp, colours) {
+    // Pillow's color depth: the bit count, else log2 of the palette size, else 256.
+    let depth = match (bpp, colors) {
         (0, 0) => 256,
         (0, n) => u32::BITS - (n - 1).leading_zeros(),
         (b, _) => b,

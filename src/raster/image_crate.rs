@@ -43,7 +43,7 @@ pub(super) fn to_tensor(image: DynamicImage) -> Result<Tensor, RasterError> {
         DynamicImage::ImageRgba32F(b) => Tensor::from_elements(h, w, 4, b.as_raw()),
         other => {
             return Err(RasterError::NotAnImage(format!(
-                "the decoded colour type {:?} has no tensor form",
+                "the decoded color type {:?} has no tensor form",
                 other.color()
             )));
         }
@@ -53,7 +53,7 @@ pub(super) fn to_tensor(image: DynamicImage) -> Result<Tensor, RasterError> {
     })
 }
 
-/// The tensor as an image of the matching colour type, if the `image`
+/// The tensor as an image of the matching color type, if the `image`
 /// crate has one.
 pub(super) fn to_image(tensor: &Tensor) -> Option<DynamicImage> {
     use DynamicImage as D;
@@ -131,8 +131,8 @@ pub(super) fn probe(
         })?;
     RasterError::check_limit(name, decoder.total_bytes().into(), limit)?;
     let (w, h) = decoder.dimensions();
-    let colour = decoder.color_type();
-    let sample = match colour.bytes_per_pixel() / colour.channel_count() {
+    let color = decoder.color_type();
+    let sample = match color.bytes_per_pixel() / color.channel_count() {
         1 => SampleType::U8,
         2 => SampleType::U16,
         _ => SampleType::F32,
@@ -140,7 +140,7 @@ pub(super) fn probe(
     Ok((
         h as usize,
         w as usize,
-        usize::from(colour.channel_count()),
+        usize::from(color.channel_count()),
         sample,
     ))
 }
@@ -217,26 +217,26 @@ fn write_image(
     )
 }
 
-/// GIF holds at most 256 colours, one of them fully transparent: anything
+/// GIF holds at most 256 colors, one of them fully transparent: anything
 /// more would be quantized, which rcrop refuses to do silently.
 fn check_gif_palette(image: &DynamicImage) -> Result<(), String> {
     let rgba = image.to_rgba8();
-    let mut colours = HashSet::new();
+    let mut colors = HashSet::new();
     let mut transparent = HashSet::new();
     for p in rgba.pixels() {
         let [r, g, b, a] = p.0;
         match a {
             0 => transparent.insert([r, g, b]),
-            255 => colours.insert([r, g, b]),
+            255 => colors.insert([r, g, b]),
             _ => return Err(format!("a partial alpha of {a}")),
         };
-        if colours.len() + usize::from(!transparent.is_empty()) > 256 {
-            return Err("more than 256 colours".into());
+        if colors.len() + usize::from(!transparent.is_empty()) > 256 {
+            return Err("more than 256 colors".into());
         }
     }
     if transparent.len() > 1 {
         return Err(format!(
-            "transparent (alpha 0) pixels of {} colours, which GIF stores as one",
+            "transparent (alpha 0) pixels of {} colors, which GIF stores as one",
             transparent.len()
         ));
     }
@@ -244,7 +244,7 @@ fn check_gif_palette(image: &DynamicImage) -> Result<(), String> {
 }
 
 /// The GIF written must decode to exactly the pixels given: a GIF encoder
-/// is free to remap colours, and rcrop changes none silently.
+/// is free to remap colors, and rcrop changes none silently.
 fn check_gif_round_trip(image: &DynamicImage, gif: &[u8]) -> Result<(), String> {
     let back = image::load_from_memory_with_format(gif, ImageFormat::Gif)
         .map_err(|e| format!("a GIF that does not decode back ({e})"))?;

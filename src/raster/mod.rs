@@ -13,7 +13,7 @@ use image::ImageFormat;
 use crate::tensor::{SampleType, Tensor};
 
 mod bmp;
-mod colour;
+mod color;
 pub mod formats;
 mod guard;
 mod ico;
@@ -26,7 +26,7 @@ pub mod rows;
 mod testing;
 mod tiff;
 
-pub use colour::{ColorMode, convert as convert_colour};
+pub use color::{ColorMode, convert as convert_color};
 pub use formats::{Format, IMAGE_FORMATS};
 pub use jpeg::{Grid, JpegCrop, Region, crop_lossless as crop_jpeg_lossless, grid as jpeg_grid};
 pub use rows::{
@@ -78,7 +78,7 @@ pub enum RasterError {
     #[error(
         "--color-mode {mode} converts 8-bit images as Keras' load_img does; this image is {found}"
     )]
-    ColourMode { mode: &'static str, found: String },
+    ColorMode { mode: &'static str, found: String },
     #[error("cannot encode the {format} image: {source}")]
     Encode {
         format: &'static str,

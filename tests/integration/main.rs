@@ -1,7 +1,7 @@
 //! rcrop's integration tests: one binary that runs the real `rcrop` on real
 //! files, its modules by topic. Every test has one home: a test of one image
 //! format lives in the file under `images/` that names that format; a test
-//! across formats lives with its feature (colour modes, the real-world
+//! across formats lives with its feature (color modes, the real-world
 //! corpus) or in `images/mod.rs`. Every module runs rcrop and inspects the
 //! result through [`util`].
 //!

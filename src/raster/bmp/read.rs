@@ -82,8 +82,8 @@ fn normalize_head(bytes: &[u8], mut file_len: usize) -> Result<Cow<'_, [u8]>, Ra
         bytes.to_mut()[10..14].copy_from_slice(&(palette_end as u32).to_le_bytes());
     } else if entry == 4 && (palette_start + entry..palette_end).contains(&offset) {
         let stored = ((offset - palette_start) / entry) as u32;
-        let colours_used = FILE_HEADER + 32;
-        bytes.to_mut()[colours_used..colours_used + 4].copy_from_slice(&stored.to_le_bytes());
+        let colors_used = FILE_HEADER + 32;
+        bytes.to_mut()[colors_used..colors_used + 4].copy_from_slice(&stored.to_le_bytes());
     }
     Ok(bytes)
 }
@@ -91,7 +91,7 @@ fn normalize_head(bytes: &[u8], mut file_len: usize) -> Result<Cow<'_, [u8]>, Ra
 /// Where the palette of a paletted image ends, and the bytes of one entry,
 /// for headers that have one.
 fn palette_end(bytes: &[u8], header_len: usize) -> Option<(usize, usize)> {
-    let (bit_count, colours_used, entry) = if header_len == 12 {
+    let (bit_count, colors_used, entry) = if header_len == 12 {
         (u16_at(bytes, FILE_HEADER + 10)?, 0, 3)
     } else {
         (
@@ -103,16 +103,16 @@ fn palette_end(bytes: &[u8], header_len: usize) -> Option<(usize, usize)> {
     if bit_count == 0 || bit_count > 8 {
         return None;
     }
-    let colours = match colours_used {
+    let colors = match colors_used {
         0 => 1usize << bit_count,
         n => (n as usize).min(1 << bit_count),
     };
-    Some((FILE_HEADER + header_len + colours * entry, entry))
+    Some((FILE_HEADER + header_len + colors * entry, entry))
 }
 
 /// An OS/2 2.x file rewritten with a `BITMAPINFOHEADER`: its first fields
 /// are the same, those it omits are zero, and the fields past them (units,
-/// halftoning, colour encoding) say nothing a decoder needs.
+/// halftoning, color encoding) say nothing a decoder needs.
 fn os2_to_windows(bytes: &[u8], header_len: usize) -> Result<Vec<u8>, RasterError> {
     let unsupported = |why: &str| RasterError::Damaged {
         format: "BMP",
@@ -146,7 +146,7 @@ pub(in crate::raster) const STREAMABLE_HEAD: usize = FILE_HEADER + 20;
 
 /// Whether a BMP whose first bytes are `head` can be read a row at a time
 /// by [`source`]: its rows are stored uncompressed (1-, 2-, 4- and 8-bit
-/// palettes, 16-, 24- and 32-bit colours, bit fields of 16 or 32 bits),
+/// palettes, 16-, 24- and 32-bit colors, bit fields of 16 or 32 bits),
 /// after its header. Not the rest — RLE, JPEG or PNG inside, headers the
 /// decoder does not know — which the whole-image decoder reads or refuses.
 pub(in crate::raster) fn streams(head: &[u8]) -> bool {
@@ -177,7 +177,7 @@ pub(in crate::raster) fn streamable(head: &[u8]) -> Option<bool> {
     Some(readable && pixels_after_header)
 }
 
-/// Header, bit masks and palette at their largest: 256 colours of 4 bytes.
+/// Header, bit masks and palette at their largest: 256 colors of 4 bytes.
 const META_MAX: usize = FILE_HEADER + 124 + 16 + 256 * 4;
 
 /// An uncompressed BMP (see [`streamable`]; any other is refused) read a

@@ -121,7 +121,7 @@ struct Spec {
     bits: u16,
     /// BI_BITFIELDS masks: red, green, blue, alpha.
     masks: Option<[u32; 4]>,
-    colours_used: u32,
+    colors_used: u32,
     top_down: bool,
     /// Bytes between the palette and the pixels.
     gap: usize,
@@ -158,7 +158,7 @@ fn write_bmp(spec: &Spec) -> Vec<u8> {
         header[14..16].copy_from_slice(&spec.bits.to_le_bytes());
         let compression = if spec.masks.is_some() { 3u32 } else { 0 };
         header[16..20].copy_from_slice(&compression.to_le_bytes());
-        header[32..36].copy_from_slice(&spec.colours_used.to_le_bytes());
+        header[32..36].copy_from_slice(&spec.colors_used.to_le_bytes());
         if let Some(masks) = spec.masks {
             let bytes: Vec<u8> = masks.iter().flat_map(|m| m.to_le_bytes()).collect();
             match spec.header {
@@ -169,11 +169,11 @@ fn write_bmp(spec: &Spec) -> Vec<u8> {
     }
     let palette = if spec.bits <= 8 {
         let entry = if let Header::Core = spec.header { 3 } else { 4 };
-        let colours = match spec.colours_used {
+        let colors = match spec.colors_used {
             0 => 1 << spec.bits,
             n => n as usize,
         };
-        (0..colours * entry).map(|_| next()).collect()
+        (0..colors * entry).map(|_| next()).collect()
     } else {
         Vec::new()
     };
@@ -250,7 +250,7 @@ fn spec() -> impl Strategy<Value = Spec> {
     )
         .prop_map(
             |((header, bits, masks), width, height, top_down, gap, seed, used)| {
-                let colours_used = if bits <= 8 && !matches!(header, Header::Core) {
+                let colors_used = if bits <= 8 && !matches!(header, Header::Core) {
                     used % ((1 << bits) + 1)
                 } else {
                     0
@@ -268,7 +268,7 @@ fn spec() -> impl Strategy<Value = Spec> {
                     height,
                     bits,
                     masks,
-                    colours_used,
+                    colors_used,
                     top_down: top_down && matches!(header, Header::Info | Header::V4 | Header::V5),
                     gap,
                     seed,
@@ -326,7 +326,7 @@ fn compressed_bmps_are_left_to_the_whole_decode() {
         height: 2,
         bits: 8,
         masks: None,
-        colours_used: 0,
+        colors_used: 0,
         top_down: false,
         gap: 0,
         seed: 7,
@@ -354,7 +354,7 @@ fn a_header_claiming_more_rows_than_the_file_holds_allocates_nothing() {
         height: 2,
         bits: 24,
         masks: None,
-        colours_used: 0,
+        colors_used: 0,
         top_down: false,
         gap: 0,
         seed: 7,

@@ -65,7 +65,7 @@ pub(in crate::raster) fn sink<'a, W: Write + Seek + Send + 'a>(
         head.extend_from_slice(&v.to_le_bytes());
     }
     if header == V4_HEADER {
-        // Bit fields of BGRA, the sRGB colour space, no end points or gamma.
+        // Bit fields of BGRA, the sRGB color space, no end points or gamma.
         for v in [0xff << 16, 0xff << 8, 0xff, 0xff << 24, 0x7352_4742u32] {
             head.extend_from_slice(&v.to_le_bytes());
         }
@@ -185,7 +185,7 @@ mod tests {
     /// whole image, for gray, RGB and RGBA and widths of every padding.
     #[test]
     fn rows_written_bottom_up_equal_the_whole_image_encoder() {
-        for (channels, colour) in [
+        for (channels, color) in [
             (1, image::ExtendedColorType::L8),
             (3, image::ExtendedColorType::Rgb8),
             (4, image::ExtendedColorType::Rgba8),
@@ -196,7 +196,7 @@ mod tests {
                     .collect();
                 let mut whole = Vec::new();
                 BmpEncoder::new(&mut whole)
-                    .write_image(&data, w as u32, h as u32, colour)
+                    .write_image(&data, w as u32, h as u32, color)
                     .unwrap();
                 let info = RowsInfo {
                     width: w,

@@ -62,7 +62,7 @@ impl Handle {
         Ok(Header {
             width: dimension(tj::TJPARAM_TJPARAM_JPEGWIDTH),
             height: dimension(tj::TJPARAM_TJPARAM_JPEGHEIGHT),
-            colour_space: self.get(tj::TJPARAM_TJPARAM_COLORSPACE),
+            color_space: self.get(tj::TJPARAM_TJPARAM_COLORSPACE),
             subsampling: self.get(tj::TJPARAM_TJPARAM_SUBSAMP),
         })
     }
@@ -109,14 +109,14 @@ impl Drop for TjBuffer {
 pub(super) struct Header {
     pub(super) width: usize,
     pub(super) height: usize,
-    pub(super) colour_space: c_int,
+    pub(super) color_space: c_int,
     pub(super) subsampling: c_int,
 }
 
 impl Header {
     /// The pixel format rcrop decodes to, and its channel count.
     pub(super) fn pixel_format(&self) -> (tj::TJPF, usize) {
-        match self.colour_space as tj::TJCS {
+        match self.color_space as tj::TJCS {
             tj::TJCS_TJCS_GRAY => (tj::TJPF_TJPF_GRAY, 1),
             tj::TJCS_TJCS_CMYK | tj::TJCS_TJCS_YCCK => (tj::TJPF_TJPF_CMYK, 4),
             _ => (tj::TJPF_TJPF_RGB, 3),

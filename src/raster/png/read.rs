@@ -62,14 +62,14 @@ pub(in crate::raster) fn source<'a>(
         return Err(RasterError::Damaged {
             format: "PNG",
             why: format!(
-                "its PLTE chunk holds {} bytes, not a whole number of 3-byte colours",
+                "its PLTE chunk holds {} bytes, not a whole number of 3-byte colors",
                 palette.len()
             ),
         });
     }
     let icc = png_info.icc_profile.as_ref().map(|p| p.to_vec());
-    let (colour, depth) = reader.output_color_type();
-    let channels = colour.samples();
+    let (color, depth) = reader.output_color_type();
+    let channels = color.samples();
     let sample = match depth {
         png::BitDepth::Eight => SampleType::U8,
         png::BitDepth::Sixteen => SampleType::U16,
@@ -193,8 +193,8 @@ impl<R> Seek for NoSeek<R> {
 }
 
 /// Refuses a `PLTE` chunk whose length is not a whole number of 3-byte
-/// colours, as libpng does ("invalid palette length"); the `png` crate
-/// would read past the end of the last, partial colour.
+/// colors, as libpng does ("invalid palette length"); the `png` crate
+/// would read past the end of the last, partial color.
 pub(in crate::raster) fn check_palette(bytes: &[u8]) -> Result<(), RasterError> {
     // The signature, then chunks: a 4-byte length, a 4-byte type, the data
     // and a 4-byte CRC. The palette comes before the first IDAT.
@@ -207,7 +207,7 @@ pub(in crate::raster) fn check_palette(bytes: &[u8]) -> Result<(), RasterError> 
                     format: "PNG",
                     why: format!(
                         "its PLTE chunk (at byte {at}) holds {len} bytes, not a whole number \
-                         of 3-byte colours"
+                         of 3-byte colors"
                     ),
                 });
             }
@@ -232,7 +232,7 @@ mod tests {
     }
 
     #[test]
-    fn a_palette_of_whole_colours_passes_and_a_partial_one_is_named() {
+    fn a_palette_of_whole_colors_passes_and_a_partial_one_is_named() {
         let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
         png.extend(chunk(b"IHDR", &[0; 13]));
         let mut whole = png.clone();

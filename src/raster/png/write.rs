@@ -52,7 +52,7 @@ pub(in crate::raster) fn sink<'a>(
         SampleType::U16 => (16, true),
         _ => return Err(cannot_hold(info)),
     };
-    let colour_type = match info.channels {
+    let color_type = match info.channels {
         1 => 0,
         2 => 4,
         3 => 2,
@@ -75,7 +75,7 @@ pub(in crate::raster) fn sink<'a>(
     let mut ihdr = Vec::with_capacity(13);
     ihdr.extend(width.to_be_bytes());
     ihdr.extend(height.to_be_bytes());
-    ihdr.extend([bit_depth, colour_type, 0, 0, 0]);
+    ihdr.extend([bit_depth, color_type, 0, 0, 0]);
     push_chunk(&mut head, b"IHDR", &ihdr);
     if let Some(profile) = &info.icc {
         push_chunk(&mut head, b"iCCP", &iccp(profile)?);
@@ -711,7 +711,7 @@ mod tests {
     }
 
     /// Little-endian samples in bands of rows: noise, a gradient, one flat
-    /// colour, so that every filter and both ways of deflating are used.
+    /// color, so that every filter and both ways of deflating are used.
     fn pixels(info: &RowsInfo, rng: &mut Rng) -> Vec<u8> {
         let mut bytes = Vec::with_capacity(info.row_len() * info.height);
         for y in 0..info.height {
@@ -790,7 +790,7 @@ mod tests {
     }
 
     #[test]
-    fn every_colour_type_and_bit_depth_round_trips_through_the_png_decoder() {
+    fn every_color_type_and_bit_depth_round_trips_through_the_png_decoder() {
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
         let profile: Vec<u8> = (0..3000).map(|i| (i * 7 % 251) as u8).collect();
         for sample in [SampleType::U8, SampleType::U16] {

@@ -58,7 +58,7 @@ enum Convert {
     None,
     /// 1-, 2- or 4-bit gray, scaled to 0–255 as PNG's are.
     ScaleGray,
-    /// Palette indices of `bits` bits, looked up in the colour map.
+    /// Palette indices of `bits` bits, looked up in the color map.
     Palette,
     /// 12-bit gray, unpacked to 16-bit samples holding 0–4095.
     Unpack12,
@@ -79,7 +79,7 @@ impl Page {
             .find_tag_unsigned::<u16>(Tag::Compression)
             .map_err(decode_error)?
             .unwrap_or(1);
-        let colour = match photometric {
+        let color = match photometric {
             // The crate reads no palettes: rcrop reads the indices as gray.
             Some(PALETTE) => ColorType::Palette(
                 decoder
@@ -102,7 +102,7 @@ impl Page {
             .map_err(decode_error)?
             .and_then(|v| v.first().copied())
             .map_or(SampleFormat::Uint, SampleFormat::from_u16_exhaustive);
-        let bits = match colour {
+        let bits = match color {
             ColorType::Gray(b)
             | ColorType::RGB(b)
             | ColorType::RGBA(b)
@@ -114,7 +114,7 @@ impl Page {
             other => return Err(refuse(format!("{other:?} images are not read"))),
         };
         let typed = |bits: u8| sample_type(bits, format);
-        let (channels, sample, convert) = match colour {
+        let (channels, sample, convert) = match color {
             ColorType::Gray(1 | 2 | 4) if format == SampleFormat::Uint => {
                 (1, SampleType::U8, Convert::ScaleGray)
             }
@@ -139,7 +139,7 @@ impl Page {
             }
         };
         if planar && convert != Convert::None {
-            return Err(refuse(format!("{colour:?} in separate planes is not read")));
+            return Err(refuse(format!("{color:?} in separate planes is not read")));
         }
         Ok(Self {
             width: width as usize,
@@ -243,7 +243,7 @@ struct TiffRows<R: Read + Seek> {
     page: Page,
     info: RowsInfo,
     limit: u64,
-    colour_map: Vec<u16>,
+    color_map: Vec<u16>,
     kind: ChunkType,
     /// Width and height of a strip or tile, in pixels.
     chunk_width: usize,
@@ -268,7 +268,7 @@ impl<R: Read + Seek> TiffRows<R> {
         if whole {
             check_limit(&page, limit)?;
         }
-        let colour_map = match page.convert {
+        let color_map = match page.convert {
             Convert::Palette => original
                 .get_tag_u16_vec(Tag::ColorMap)
                 .map_err(decode_error)?,
@@ -312,7 +312,7 @@ impl<R: Read + Seek> TiffRows<R> {
             page,
             info,
             limit,
-            colour_map,
+            color_map,
             kind,
             chunk_width,
             chunk_height,
@@ -397,7 +397,7 @@ impl<R: Read + Seek> TiffRows<R> {
                         plane,
                         origin,
                         chunk_width: chunk_width.min(width - origin.1),
-                        colour_map: &self.colour_map,
+                        color_map: &self.color_map,
                     };
                     for y in kept.clone() {
                         let at = if direct { 0 } else { (y - kept.start) * line };
@@ -575,7 +575,7 @@ struct Placement<'a> {
     /// Columns of the chunk inside the image, which is what a decoded row
     /// holds: the `tiff` crate clips tiles at the right edge.
     chunk_width: usize,
-    colour_map: &'a [u16],
+    color_map: &'a [u16],
 }
 
 impl Placement<'_> {
@@ -646,10 +646,10 @@ impl Placement<'_> {
 
     fn look_up(&self, row: &[u8], xs: Range<usize>, dest: &mut [u8]) -> Result<(), RasterError> {
         let entries = 1usize << self.page.bits;
-        if self.colour_map.len() < 3 * entries {
+        if self.color_map.len() < 3 * entries {
             return Err(refuse(format!(
-                "a colour map of {} values; {}-bit palettes need {}",
-                self.colour_map.len(),
+                "a color map of {} values; {}-bit palettes need {}",
+                self.color_map.len(),
                 self.page.bits,
                 3 * entries
             )));
@@ -657,8 +657,8 @@ impl Placement<'_> {
         for (x, rgb) in xs.zip(dest.chunks_exact_mut(3)) {
             let index = usize::from(packed(row, x, self.page.bits));
             for (c, value) in rgb.iter_mut().enumerate() {
-                // As Pillow reads TIFF colour maps: the high byte of each 16-bit entry.
-                *value = (self.colour_map[c * entries + index] >> 8) as u8;
+                // As Pillow reads TIFF color maps: the high byte of each 16-bit entry.
+                *value = (self.color_map[c * entries + index] >> 8) as u8;
             }
         }
         Ok(())

@@ -143,10 +143,10 @@ impl Spec {
 }
 
 /// An uncompressed little-endian TIFF of `values` (row by row, pixel by
-/// pixel, sample by sample), as `spec` says, with a colour map for
+/// pixel, sample by sample), as `spec` says, with a color map for
 /// palettes: every layout the decoder must place, written here so that
 /// tile sizes, planes and bit depths are free.
-fn write_tiff(spec: &Spec, values: &[u64], colour_map: &[u16]) -> Vec<u8> {
+fn write_tiff(spec: &Spec, values: &[u64], color_map: &[u16]) -> Vec<u8> {
     let (chunk_width, chunk_height) = spec.chunk();
     let planes = if spec.planar { spec.samples } else { 1 };
     let per_chunk = if spec.planar { 1 } else { spec.samples };
@@ -221,11 +221,11 @@ fn write_tiff(spec: &Spec, values: &[u64], colour_map: &[u16]) -> Vec<u8> {
             entries.push((325, long(&counts)));
         }
     }
-    if !colour_map.is_empty() {
-        entries.push((320, short(colour_map)));
+    if !color_map.is_empty() {
+        entries.push((320, short(color_map)));
     }
-    let colours = if spec.photometric == 2 { 3 } else { 1 };
-    if spec.photometric != 3 && spec.samples > colours {
+    let colors = if spec.photometric == 2 { 3 } else { 1 };
+    if spec.photometric != 3 && spec.samples > colors {
         // Unassociated alpha.
         entries.push((338, short(&[2])));
     }
@@ -355,14 +355,14 @@ fn spec_and_window() -> impl Strategy<Value = (Spec, Vec<u64>, Vec<u16>, Window)
             let values: Vec<u64> = (0..width * height * samples)
                 .map(|_| next() & spec.value_mask())
                 .collect();
-            let colour_map: Vec<u16> = if photometric == 3 {
+            let color_map: Vec<u16> = if photometric == 3 {
                 (0..3 << bits).map(|_| next() as u16).collect()
             } else {
                 Vec::new()
             };
             let rows = (0..height).prop_flat_map(move |start| (Just(start), start + 1..=height));
             let cols = (0..width).prop_flat_map(move |start| (Just(start), start + 1..=width));
-            (Just(spec), Just(values), Just(colour_map), rows, cols).prop_map(
+            (Just(spec), Just(values), Just(color_map), rows, cols).prop_map(
                 |(spec, values, map, (r0, r1), (c0, c1))| {
                     (spec, values, map, window(r0..r1, c0..c1))
                 },
@@ -393,9 +393,9 @@ proptest! {
 
     #[test]
     fn random_layouts_stream_every_window_as_the_whole_decode_crops_it(
-        (spec, values, colour_map, window) in spec_and_window()
+        (spec, values, color_map, window) in spec_and_window()
     ) {
-        let file = write_tiff(&spec, &values, &colour_map);
+        let file = write_tiff(&spec, &values, &color_map);
         let (whole, _) = decode(&file, LIMIT).unwrap();
         let pixel = whole.channels() * whole.sample_type().itemsize();
         if let Some(samples) = as_decoded(&spec, &values) {
@@ -431,8 +431,8 @@ proptest! {
         let n = (width * height) as usize;
         let bytes: Vec<u8> = (0..n * 6).map(|i| (i as u8).wrapping_mul(31) ^ seed).collect();
         macro_rules! write {
-            ($colour:ty, $data:expr) => {{
-                let mut image = encoder.new_image::<$colour>(width, height).unwrap();
+            ($color:ty, $data:expr) => {{
+                let mut image = encoder.new_image::<$color>(width, height).unwrap();
                 image.rows_per_strip(rows_per_strip).unwrap();
                 image.write_data($data).unwrap();
             }};

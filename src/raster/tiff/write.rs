@@ -145,8 +145,8 @@ fn write<W: Write + Seek>(
     let mut encoder = TiffEncoder::new(out).map_err(fail)?;
     let (w, h) = (info.width as u32, info.height as u32);
     macro_rules! strips {
-        ($colour:ty, $t:ty) => {{
-            let mut image = encoder.new_image::<$colour>(w, h).map_err(fail)?;
+        ($color:ty, $t:ty) => {{
+            let mut image = encoder.new_image::<$color>(w, h).map_err(fail)?;
             if let Some(profile) = icc {
                 image
                     .encoder()

@@ -1,5 +1,5 @@
-//! GIF output changes no pixel: transparent pixels of different colours,
-//! which GIF would store as one, are refused, and one transparent colour
+//! GIF output changes no pixel: transparent pixels of different colors,
+//! which GIF would store as one, are refused, and one transparent color
 //! survives the round trip exactly.
 
 use image::{DynamicImage, ImageBuffer, Rgba};
@@ -7,7 +7,7 @@ use image::{DynamicImage, ImageBuffer, Rgba};
 use crate::util::{Rcrop, load_image, save_image};
 
 #[test]
-fn transparent_pixels_of_different_colours_are_not_merged_into_one_gif_colour() {
+fn transparent_pixels_of_different_colors_are_not_merged_into_one_gif_color() {
     let rcrop = Rcrop::new();
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.png");
@@ -22,10 +22,10 @@ fn transparent_pixels_of_different_colours_are_not_merged_into_one_gif_colour() 
     );
     let stderr = rcrop.run_fails(&["-c", "1"], &input, &dir.path().join("out.gif"));
     assert!(
-        stderr.contains("transparent (alpha 0) pixels of 2 colours, which GIF stores as one"),
+        stderr.contains("transparent (alpha 0) pixels of 2 colors, which GIF stores as one"),
         "{stderr}"
     );
-    // One transparent colour survives a GIF round trip exactly, or is refused.
+    // One transparent color survives a GIF round trip exactly, or is refused.
     let one = dir.path().join("one.png");
     let opaque_or_clear = |x: u32, y: u32| match (x + y) % 2 {
         0 => Rgba([0, 0, 0, 0]),

@@ -7,17 +7,17 @@
 //!
 //! A test of one format lives in the file that names it (`others.rs` names
 //! TGA, QOI, ICO, farbfeld, Radiance HDR and OpenEXR); a test across formats
-//! lives here, or with its feature (colour modes, the real-world corpus).
+//! lives here, or with its feature (color modes, the real-world corpus).
 
 /// `--color-mode`, as Keras' `load_img` gives it, for every format.
-mod colour;
-/// GIF: one colour per transparent pixel, or a refusal.
+mod color;
+/// GIF: one color per transparent pixel, or a refusal.
 mod gif;
 /// JPEG: Pillow's pixels, and the lossless crop on the block grid.
 mod jpeg;
 /// TGA, QOI, ICO, farbfeld, Radiance HDR and OpenEXR.
 mod others;
-/// PNG: pixels and colour type kept, rows read one at a time, the PngSuite.
+/// PNG: pixels and color type kept, rows read one at a time, the PngSuite.
 mod png;
 /// PNM (P1–P6), as Pillow and Keras read it.
 mod pnm;
@@ -179,7 +179,7 @@ fn formats_that_cannot_hold_the_pixels_fail_instead_of_converting() {
     let many = dir.path().join("many.png");
     save_image(&gradient_rgb8(40, 40), &many);
     let stderr = rcrop.run_fails(&["-c", "1"], &many, &dir.path().join("out.gif"));
-    assert!(stderr.contains("more than 256 colours"), "{stderr}");
+    assert!(stderr.contains("more than 256 colors"), "{stderr}");
     assert_eq!(listing(dir.path()), ["in.png", "many.png"]);
 }
 

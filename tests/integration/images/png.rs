@@ -1,6 +1,6 @@
-//! PNG: a crop keeps the pixels and the colour type; images read a row at a
+//! PNG: a crop keeps the pixels and the color type; images read a row at a
 //! time give exactly what the whole-image path gives: the rows of a window
-//! equal the whole decode cropped, for random PNGs of every colour type and
+//! equal the whole decode cropped, for random PNGs of every color type and
 //! bit depth; every interlaced PngSuite image (decoded whole) crops to the
 //! same outputs, byte for byte, as its non-interlaced twin (read a row at a
 //! time); and an image far over the image limit crops within it.
@@ -14,7 +14,7 @@ use rcrop::raster::{self, RowInput, Window};
 use crate::util::{Rcrop, assert_every, fixture, gradient_rgb8, load_image, same_file, save_image};
 
 #[test]
-fn png_to_png_crops_pixels_exactly_and_keeps_the_colour_type() {
+fn png_to_png_crops_pixels_exactly_and_keeps_the_color_type() {
     let rcrop = Rcrop::new();
     let dir = tempfile::tempdir().unwrap();
     let gray16 = DynamicImage::ImageLuma16(ImageBuffer::from_fn(9, 7, |x, y| {
@@ -34,21 +34,21 @@ fn png_to_png_crops_pixels_exactly_and_keeps_the_colour_type() {
     }
 }
 
-/// A PNG of `colour` at `depth` bits holding `data` as its raw rows, with
+/// A PNG of `color` at `depth` bits holding `data` as its raw rows, with
 /// a palette of every index and, if asked, a `tRNS` chunk.
 fn png(
     (w, h): (u32, u32),
-    colour: png::ColorType,
+    color: png::ColorType,
     depth: png::BitDepth,
     trns: bool,
     data: &[u8],
 ) -> Vec<u8> {
     let mut out = Vec::new();
     let mut encoder = png::Encoder::new(&mut out, w, h);
-    encoder.set_color(colour);
+    encoder.set_color(color);
     encoder.set_depth(depth);
     let bits = depth as usize;
-    if colour == png::ColorType::Indexed {
+    if color == png::ColorType::Indexed {
         let palette: Vec<u8> = (0..(3usize << bits))
             .map(|i| (i * 37 % 251) as u8)
             .collect();
@@ -60,14 +60,14 @@ fn png(
                     .collect::<Vec<_>>(),
             );
         }
-    } else if trns && matches!(colour, png::ColorType::Grayscale | png::ColorType::Rgb) {
-        let samples = if colour == png::ColorType::Rgb { 3 } else { 1 };
+    } else if trns && matches!(color, png::ColorType::Grayscale | png::ColorType::Rgb) {
+        let samples = if color == png::ColorType::Rgb { 3 } else { 1 };
         let value = data.first().copied().unwrap_or(0) as usize & ((1usize << bits.min(8)) - 1);
         let trns: Vec<u8> = (0..samples).flat_map(|_| [0, value as u8]).collect();
         encoder.set_trns(trns);
     }
     let mut writer = encoder.write_header().unwrap();
-    let samples = colour.samples();
+    let samples = color.samples();
     let row = (w as usize * samples * bits).div_ceil(8);
     let size = row * h as usize;
     let filled: Vec<u8> = data.iter().copied().cycle().take(size).collect();
@@ -76,7 +76,7 @@ fn png(
     out
 }
 
-fn colour_and_depth() -> impl Strategy<Value = (png::ColorType, png::BitDepth)> {
+fn color_and_depth() -> impl Strategy<Value = (png::ColorType, png::BitDepth)> {
     use png::BitDepth::*;
     use png::ColorType::*;
     prop_oneof![
@@ -122,12 +122,12 @@ proptest! {
     #[test]
     fn a_png_window_read_a_row_at_a_time_equals_the_whole_decode_cropped(
         (w, h) in (1u32..40, 1u32..40),
-        (colour, depth) in colour_and_depth(),
+        (color, depth) in color_and_depth(),
         trns in any::<bool>(),
         data in prop::collection::vec(any::<u8>(), 1..64),
         cut in (0.0f64..1.0, 0.0f64..1.0, 0.0f64..1.0, 0.0f64..1.0),
     ) {
-        let bytes = png((w, h), colour, depth, trns, &data);
+        let bytes = png((w, h), color, depth, trns, &data);
         let head = &bytes[..raster::STREAM_HEAD.min(bytes.len())];
         prop_assert!(raster::streams(ImageFormat::Png, head, false));
         let span = |n: u32, a: f64, b: f64| {
@@ -190,7 +190,7 @@ fn every_interlaced_pngsuite_image_crops_as_its_row_read_twin_does() {
             if (code, &said) != (twin_code, &twin_said) {
                 return Err(format!("{said} but {twin}: {twin_said}"));
             }
-            // Only what an output cannot hold may be refused: a colour mode
+            // Only what an output cannot hold may be refused: a color mode
             // of a 16-bit image, gray+alpha or 16 bits in TIFF or BMP.
             let may_refuse = args.contains(&"--color-mode") || matches!(*ext, "tif" | "bmp");
             if code != Some(0) {

@@ -1,7 +1,7 @@
 //! PNM (P1–P6): every case of fixtures/pnm/cases.tsv — files written by
 //! Pillow, netpbm, Pillow's own test suite and the generator — decodes
 //! value for value as Pillow and Keras' `load_img` give it, crops written
-//! as PNM are byte for byte Pillow's save of the Keras crop, the colour
+//! as PNM are byte for byte Pillow's save of the Keras crop, the color
 //! modes of fixtures/pnm/modes.tsv give Keras' tensors, and files Pillow
 //! refuses are refused: exit 1, the file named, nothing written.
 
@@ -78,7 +78,7 @@ fn mode_cases() -> Vec<ModeCase> {
 }
 
 #[test]
-fn colour_modes_give_keras_load_img_tensors() {
+fn color_modes_give_keras_load_img_tensors() {
     let rcrop = Rcrop::new();
     let dir = tempfile::tempdir().unwrap();
     let all = mode_cases();

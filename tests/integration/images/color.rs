@@ -1,21 +1,21 @@
 //! `--color-mode` gives what Keras' `load_img(path, color_mode=...)` gives,
-//! exactly: every case in fixtures/colour/cases.tsv, made by
-//! `fixtures/gen/generate_colour.py` with Keras and Pillow.
+//! exactly: every case in fixtures/color/cases.tsv, made by
+//! `fixtures/gen/generate_color.py` with Keras and Pillow.
 
 use crate::util::{Rcrop, assert_no_failures, fixture, table};
 
 #[test]
-fn every_colour_mode_gives_keras_load_img_tensor() {
+fn every_color_mode_gives_keras_load_img_tensor() {
     let rcrop = Rcrop::new();
     let dir = tempfile::tempdir().unwrap();
-    let cases = table("colour/cases.tsv", &["name", "input", "mode", "expected"]);
+    let cases = table("color/cases.tsv", &["name", "input", "mode", "expected"]);
     assert!(cases.len() >= 50, "only {} cases", cases.len());
     let failures: Vec<String> = cases
         .iter()
         .filter_map(|f| {
             let (name, input, mode, expected) = (
                 f[0].as_str(),
-                fixture("colour").join(&f[1]),
+                fixture("color").join(&f[1]),
                 f[2].as_str(),
                 f[3].as_str(),
             );
@@ -25,7 +25,7 @@ fn every_colour_mode_gives_keras_load_img_tensor() {
             if code != Some(0) {
                 return Some(format!("{name}: exit {code:?}: {stderr}"));
             }
-            let want = std::fs::read(fixture("colour").join(expected)).unwrap();
+            let want = std::fs::read(fixture("color").join(expected)).unwrap();
             (std::fs::read(&out).unwrap() != want).then(|| format!("{name}: differs"))
         })
         .collect();
@@ -33,7 +33,7 @@ fn every_colour_mode_gives_keras_load_img_tensor() {
 }
 
 #[test]
-fn a_colour_mode_applies_before_the_crop_and_refuses_what_it_cannot_convert() {
+fn a_color_mode_applies_before_the_crop_and_refuses_what_it_cannot_convert() {
     let rcrop = Rcrop::new();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out.png");

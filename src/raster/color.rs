@@ -1,4 +1,4 @@
-//! Keras' colour modes: `load_img(path, color_mode=...)` converts the image
+//! Keras' color modes: `load_img(path, color_mode=...)` converts the image
 //! Pillow opened with `convert("L")`, `convert("RGB")` or `convert("RGBA")`,
 //! unless it is already in that mode (or, for grayscale, a 16-bit gray one).
 //! This does the same to a decoded 8-bit image, with Pillow's arithmetic.
@@ -7,7 +7,7 @@ use crate::tensor::{SampleType, Tensor};
 
 use super::RasterError;
 
-/// A colour mode of Keras' `load_img`.
+/// A color mode of Keras' `load_img`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ColorMode {
     /// One channel: Pillow's `convert("L")`; 16-bit gray stays as it is.
@@ -56,7 +56,7 @@ pub fn convert(tensor: Tensor, mode: ColorMode) -> Result<Tensor, RasterError> {
         return Ok(tensor);
     }
     if sample != SampleType::U8 {
-        return Err(RasterError::ColourMode {
+        return Err(RasterError::ColorMode {
             mode: mode.name(),
             found: tensor.describe(),
         });
