@@ -43,6 +43,10 @@ pub enum Problem {
     Temp(io::Error),
     #[error("is a directory; expected a file")]
     IsDirectory,
+    #[error("does not exist; --check compares each output with the file already at its path")]
+    NothingToCheck,
+    #[error("differs from what rcrop writes (--check): {0}")]
+    Differs(String),
     #[error(transparent)]
     Npy(#[from] NpyError),
     #[error(transparent)]

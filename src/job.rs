@@ -17,11 +17,12 @@ use crate::kind::FileKind;
 use crate::layer::{ChoiceError, Layer, LayerChoice, Shape};
 use crate::npy::reorder::Order;
 use crate::npy::{CropPlan, Header};
-use crate::output::Output;
+use crate::output::{Commit, Output, Staged};
 use crate::raster::{ColorMode, EncodeOptions};
 
 mod archive;
 mod by_rows;
+mod check;
 mod encoder;
 mod fault;
 mod inspect;
@@ -82,6 +83,9 @@ pub struct Options {
     pub keys: Vec<String>,
     /// The memory order of `.npy` outputs. Default: [`Order::Keep`].
     pub order: Order,
+    /// Write outputs, or compare them with the files already there.
+    /// Default: [`Commit::Write`].
+    pub commit: Commit,
 }
 
 impl Default for Options {
@@ -94,6 +98,7 @@ impl Default for Options {
             color_mode: None,
             keys: Vec::new(),
             order: Order::Keep,
+            commit: Commit::Write,
         }
     }
 }
@@ -214,6 +219,17 @@ impl Job {
         step(&output).map_err(|f| f.name(&self.input, &output))
     }
 
+    /// Opens an output, to be written or checked as the options say.
+    fn stage(&self, output: &Output) -> Result<Staged, Error> {
+        Staged::create(output, self.options.commit)
+    }
+
+    /// Commits an output, a difference `--check` finds said as what the
+    /// files hold.
+    fn commit(&self, out: Staged) -> Result<(), Fault> {
+        check::commit(out, &self.options)
+    }
+
     fn exists_already(&self, output: &Output) -> bool {
         self.options.no_clobber && matches!(output, Output::Path(p) if p.exists())
     }
@@ -263,6 +279,11 @@ pub(crate) fn sniff(input: &Input, source: &Source) -> Result<FileKind, Error> {
         let shown = format!("{:?}", source.prefix.escape_ascii().to_string());
         Error::file(input, Problem::UnknownKind(shown))
     })
+}
+
+/// Commits an output written apart from a job (a stack), as [`Options`] say.
+pub(crate) fn commit(out: Staged, output: &Output, options: &Options) -> Result<(), Error> {
+    check::commit(out, options).map_err(|f| f.name(output, output))
 }
 
 /// The layer of a choice for an input of this shape: a crop spec the

@@ -61,7 +61,7 @@ pub use layer::{
     CenterCrop, ChoiceError, CropError, CropProblem, Cropping1D, Cropping2D, Cropping3D, Layer,
     LayerChoice, LayerClass, Shape, UnknownLayer,
 };
-pub use output::{Output, abandon as abandon_outputs};
+pub use output::{Commit, Output, abandon as abandon_outputs};
 pub use spec::{CropSpec, Cropping, Sides, SpecError};
 pub use stack::Stack;
 pub use tensor::{ArrayLayout, ByteOrder, Element, SampleType, Tensor, TensorError};
