@@ -117,6 +117,7 @@ impl Flags {
             } else {
                 Commit::Write
             },
+            format_origin: self.format_origin(),
         }
     }
 

@@ -196,3 +196,77 @@ fn a_batch_is_checked_output_by_output() {
     assert!(!stderr.contains("golden/a.npy"), "{stderr}");
     assert!(stderr.contains("2 of 3 inputs failed"), "{stderr}");
 }
+
+/// A folder holding `a.npy`, an array of `shape`.
+fn array(shape: [usize; 4]) -> (Rcrop, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("a.npy"), u8_npy(shape)).unwrap();
+    (Rcrop::new(), dir)
+}
+
+#[test]
+fn a_crop_refused_in_the_wrong_format_names_the_other_and_the_flag() {
+    let (rcrop, dir) = array([2, 6, 6, 3]);
+    let args = ["-c", "2", "--format", "channels_first", "a.npy", "out.npy"];
+    let (code, stderr) = run_in(&rcrop, dir.path(), &args);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("removes 4 of the 3 columns"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "if the array is laid out channels_last (channels on the last axis), pass --format \
+             channels_last; channels_first is in force (given by --format)"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(listing(dir.path()), ["a.npy"]);
+}
+
+#[test]
+fn a_crop_that_goes_through_in_the_wrong_format_warns_naming_keras_json() {
+    let (rcrop, dir) = array([2, 6, 6, 3]);
+    rcrop.write_keras_json(r#"{"image_data_format": "channels_first"}"#);
+    let (code, stderr) = run_in(&rcrop, dir.path(), &["-c", "1", "a.npy", "out.npy"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.starts_with("warning: a.npy: if the array is laid out channels_last"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("channels_first is in force (set by image_data_format in")
+            && stderr.contains("keras.json)"),
+        "{stderr}"
+    );
+    let (_, quiet) = run_in(&rcrop, dir.path(), &["-q", "-c", "1", "a.npy", "out.npy"]);
+    assert_eq!(quiet, "");
+}
+
+#[test]
+fn channels_on_axis_1_under_the_default_format_get_a_warning() {
+    let (rcrop, dir) = array([2, 3, 6, 6]);
+    let (code, stderr) = run_in(&rcrop, dir.path(), &["-c", "1", "a.npy", "out.npy"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains(
+            "pass --format channels_first; channels_last is in force (Keras' default, as no \
+             --format is given and"
+        ),
+        "{stderr}"
+    );
+    let (_, dry) = run_in(
+        &rcrop,
+        dir.path(),
+        &["--dry-run", "-c", "1", "a.npy", "out.npy"],
+    );
+    assert!(dry.contains("pass --format channels_first"), "{dry}");
+    let right = ["-c", "1", "--format", "channels_first", "a.npy", "out.npy"];
+    assert_eq!(run_in(&rcrop, dir.path(), &right), (Some(0), String::new()));
+}
+
+#[test]
+fn an_array_that_is_no_image_in_the_wrong_format_gets_the_hint() {
+    let (rcrop, dir) = array([1, 6, 6, 3]);
+    let args = ["-c", "1", "--format", "channels_first", "a.npy", "out.png"];
+    let (code, stderr) = run_in(&rcrop, dir.path(), &args);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("pass --format channels_last"), "{stderr}");
+}
