@@ -270,3 +270,25 @@ fn an_array_that_is_no_image_in_the_wrong_format_gets_the_hint() {
     assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.contains("pass --format channels_last"), "{stderr}");
 }
+
+#[test]
+fn a_stack_is_checked_against_its_batch() {
+    let rcrop = Rcrop::new();
+    let dir = tempfile::tempdir().unwrap();
+    save_image(&gradient_rgb8(4, 4), &dir.path().join("a.png"));
+    save_image(
+        &gradient_rgb8(5, 4).crop_imm(1, 0, 4, 4),
+        &dir.path().join("b.png"),
+    );
+    let stack = ["-c", "1", "--stack", "-o", "batch.npy", "a.png", "b.png"];
+    assert_eq!(run_in(&rcrop, dir.path(), &stack).0, Some(0));
+    assert_eq!(check_leaves_alone(&rcrop, dir.path(), &stack).0, Some(0));
+    let swapped = ["-c", "1", "--stack", "-o", "batch.npy", "b.png", "a.png"];
+    let (code, stderr) = check_leaves_alone(&rcrop, dir.path(), &swapped);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("batch.npy: differs"), "{stderr}");
+    assert!(
+        stderr.contains("element (0, 0, 0, 0) is 1 in the file, 2 in the output"),
+        "{stderr}"
+    );
+}
