@@ -43,6 +43,10 @@ pub enum Problem {
     Temp(io::Error),
     #[error("is a directory; expected a file")]
     IsDirectory,
+    #[error("does not exist; --check compares each output with the file already at its path")]
+    NothingToCheck,
+    #[error("differs from what rcrop writes (--check): {0}")]
+    Differs(String),
     #[error(transparent)]
     Npy(#[from] NpyError),
     #[error(transparent)]
@@ -54,7 +58,15 @@ pub enum Problem {
     #[error(transparent)]
     Npz(#[from] NpzError),
     #[error("the array is {array}; {why}")]
-    NotAnImage { array: String, why: TensorError },
+    NotAnImage {
+        array: String,
+        /// The array's shape.
+        shape: Vec<usize>,
+        why: TensorError,
+    },
+    /// A refusal, with a hint at what may be wrong.
+    #[error("{problem}; {hint}")]
+    Hinted { problem: Box<Problem>, hint: String },
     #[error(
         "not a .npy file, .npz archive or image rcrop reads: it starts with {0}; expected the \
          .npy magic string, a zip signature or an image signature ({signatures})",
@@ -112,7 +124,11 @@ impl Problem {
     /// The refusal of a `.npy` array that cannot be an image, saying why.
     pub(crate) fn not_an_image(header: &Header, why: TensorError) -> Self {
         let array = format!("{} {}", header.shape_repr(), header.dtype.descr());
-        Problem::NotAnImage { array, why }
+        Problem::NotAnImage {
+            array,
+            shape: header.shape.clone(),
+            why,
+        }
     }
 }
 

@@ -14,14 +14,18 @@ use crate::data_format::DataFormat;
 use crate::error::{Error, Problem};
 use crate::input::{Input, Source};
 use crate::kind::FileKind;
-use crate::layer::{ChoiceError, Layer, LayerChoice, Shape};
+use crate::layer::{
+    ChoiceError, FormatOrigin, Layer, LayerChoice, Shape, format_hint, looks_like_other,
+    refused_in_format,
+};
 use crate::npy::reorder::Order;
 use crate::npy::{CropPlan, Header};
-use crate::output::Output;
+use crate::output::{Commit, Output, Staged};
 use crate::raster::{ColorMode, EncodeOptions};
 
 mod archive;
 mod by_rows;
+mod check;
 mod encoder;
 mod fault;
 mod inspect;
@@ -82,6 +86,12 @@ pub struct Options {
     pub keys: Vec<String>,
     /// The memory order of `.npy` outputs. Default: [`Order::Keep`].
     pub order: Order,
+    /// Write outputs, or compare them with the files already there.
+    /// Default: [`Commit::Write`].
+    pub commit: Commit,
+    /// Where the data format came from, for the hint when an array seems
+    /// laid out in the other one. Default: `None`, not said.
+    pub format_origin: Option<FormatOrigin>,
 }
 
 impl Default for Options {
@@ -94,6 +104,8 @@ impl Default for Options {
             color_mode: None,
             keys: Vec::new(),
             order: Order::Keep,
+            commit: Commit::Write,
+            format_origin: None,
         }
     }
 }
@@ -172,7 +184,8 @@ impl Job {
     /// is created; on any failure the output is left as it was.
     pub fn run(&self) -> Result<Summary, Error> {
         let mut source = self.input.open()?;
-        match self.route(&mut source)? {
+        let route = self.route(&mut source)?;
+        let result = match route {
             Route::Archive { to } => self.npz(to, false),
             Route::Split { to } => split::run(self, source, to),
             Route::NpyToNpy => self.to_output(|output| npy_to_npy::run(self, source, output)),
@@ -185,7 +198,8 @@ impl Job {
             Route::Whole { format, to } => {
                 self.to_output(|output| whole::run(self, source, format, to, output))
             }
-        }
+        };
+        self.hinted(route, result)
     }
 
     /// What [`Job::run`] would do, from the input's header alone: its shape
@@ -198,7 +212,68 @@ impl Job {
             _ => Part::Whole,
         };
         let output = self.output_name(part);
-        inspect::plan(self, source, route, &output).map_err(|f| f.name(&self.input, &output))
+        let result =
+            inspect::plan(self, source, route, &output).map_err(|f| f.name(&self.input, &output));
+        self.hinted(route, result)
+    }
+
+    /// The result of an array's route with the hint at the other data
+    /// format: on a crop refused that it would take, or on an array that
+    /// cannot be an image in the format in force but looks laid out in the
+    /// other; as a warning for a crop that goes through on an array that
+    /// looks laid out in the other.
+    fn hinted(&self, route: Route, result: Result<Summary, Error>) -> Result<Summary, Error> {
+        if !route.reads_arrays() {
+            return result;
+        }
+        let origin = self.options.format_origin.as_ref();
+        match result {
+            Ok(mut summary) => {
+                let arrays: Vec<(String, Shape)> = match summary.members.as_slice() {
+                    [] => vec![(self.input.to_string(), summary.input_shape.clone())],
+                    members => members
+                        .iter()
+                        .filter(|m| m.cropped)
+                        .map(|m| {
+                            let name = format!("{} (member {})", self.input, m.name);
+                            (name, Shape::known(&m.input_shape))
+                        })
+                        .collect(),
+                };
+                for (name, shape) in arrays {
+                    if let Some(other) = self.looks_like_other(&shape) {
+                        let hint = format_hint(other, origin);
+                        summary.warnings.push(format!("{name}: {hint}"));
+                    }
+                }
+                Ok(summary)
+            }
+            Err(Error::File { file, problem }) => {
+                let other = match problem.as_ref() {
+                    Problem::Crop(e) => refused_in_format(e),
+                    Problem::NotAnImage { shape, .. } => {
+                        self.looks_like_other(&Shape::known(shape))
+                    }
+                    _ => None,
+                };
+                let problem = match other {
+                    Some(other) => Box::new(Problem::Hinted {
+                        problem,
+                        hint: format_hint(other, origin),
+                    }),
+                    None => problem,
+                };
+                Err(Error::File { file, problem })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The other data format, if an array of this shape looks laid out in
+    /// it rather than in the one its layer has.
+    fn looks_like_other(&self, shape: &Shape) -> Option<DataFormat> {
+        let layer = self.layer.for_shape(shape).ok()?;
+        looks_like_other(&layer, &shape.dims()?)
     }
 
     /// Runs a step that writes the one output, unless it exists already and
@@ -212,6 +287,17 @@ impl Job {
             return Ok(Summary::skipped(&output));
         }
         step(&output).map_err(|f| f.name(&self.input, &output))
+    }
+
+    /// Opens an output, to be written or checked as the options say.
+    fn stage(&self, output: &Output) -> Result<Staged, Error> {
+        Staged::create(output, self.options.commit)
+    }
+
+    /// Commits an output, a difference `--check` finds said as what the
+    /// files hold.
+    fn commit(&self, out: Staged) -> Result<(), Fault> {
+        check::commit(out, &self.options)
     }
 
     fn exists_already(&self, output: &Output) -> bool {
@@ -263,6 +349,11 @@ pub(crate) fn sniff(input: &Input, source: &Source) -> Result<FileKind, Error> {
         let shown = format!("{:?}", source.prefix.escape_ascii().to_string());
         Error::file(input, Problem::UnknownKind(shown))
     })
+}
+
+/// Commits an output written apart from a job (a stack), as [`Options`] say.
+pub(crate) fn commit(out: Staged, output: &Output, options: &Options) -> Result<(), Error> {
+    check::commit(out, options).map_err(|f| f.name(output, output))
 }
 
 /// The layer of a choice for an input of this shape: a crop spec the

@@ -13,6 +13,11 @@ use ndarray::{ArrayView, ArrayView3, ArrayView4, ArrayView5, Axis, Dimension, Sl
 use crate::data_format::DataFormat;
 use crate::spec::{CropSpec, Cropping, Sides, SpecError, canonical_sides, keras_sides};
 
+mod hint;
+
+pub use hint::FormatOrigin;
+pub(crate) use hint::{format_hint, looks_like_other, refused_in_format};
+
 /// A shape whose dimensions may be unknown (`None`), printed as Keras
 /// prints shapes: `(None, 24, 20, 3)`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -58,10 +58,10 @@ pub use input::Input;
 pub use job::{Destination, Job, MemberSummary, Options, Part, Summary};
 pub use kind::{FileKind, UnknownKind};
 pub use layer::{
-    CenterCrop, ChoiceError, CropError, CropProblem, Cropping1D, Cropping2D, Cropping3D, Layer,
-    LayerChoice, LayerClass, Shape, UnknownLayer,
+    CenterCrop, ChoiceError, CropError, CropProblem, Cropping1D, Cropping2D, Cropping3D,
+    FormatOrigin, Layer, LayerChoice, LayerClass, Shape, UnknownLayer,
 };
-pub use output::{Output, abandon as abandon_outputs};
+pub use output::{Commit, Output, abandon as abandon_outputs};
 pub use spec::{CropSpec, Cropping, Sides, SpecError};
 pub use stack::Stack;
 pub use tensor::{ArrayLayout, ByteOrder, Element, SampleType, Tensor, TensorError};

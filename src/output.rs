@@ -1,9 +1,11 @@
 //! Where results go: standard output, or a file written beside its target
 //! under a temporary name and renamed into place only once it is complete,
-//! so a failed run never leaves a partial file or changes an existing one.
+//! so a failed run never leaves a partial file or changes an existing one;
+//! or, to check golden files, compared with the file already at its target
+//! and then removed.
 
 use std::fs;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
@@ -72,6 +74,60 @@ impl Drop for Registered {
     }
 }
 
+/// What becomes of a complete output.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Commit {
+    /// Renamed over its target. Default.
+    #[default]
+    Write,
+    /// Compared with the file already at its target, which must exist and is
+    /// left alone, then removed (`--check`, for golden files).
+    Check,
+}
+
+/// A temporary file, on the pending list while it exists.
+struct Temp {
+    file: NamedTempFile,
+    _registered: Registered,
+}
+
+/// Why an output was not committed.
+#[derive(Debug)]
+pub enum CommitError {
+    /// It could not be written or renamed into place.
+    Write(io::Error),
+    /// It differs from the file already at its target ([`Commit::Check`]).
+    Differs(Difference),
+}
+
+/// An output that differs from the file already at its target: both are
+/// there to be compared until this is dropped, which removes the output.
+pub struct Difference {
+    /// The file already there.
+    pub target: PathBuf,
+    /// The first byte at which they differ: where the shorter one ends, if
+    /// it is the start of the other.
+    pub offset: u64,
+    written: Temp,
+}
+
+impl Difference {
+    /// The output that would have been written.
+    pub fn written(&self) -> &Path {
+        self.written.file.path()
+    }
+}
+
+impl std::fmt::Debug for Difference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Difference")
+            .field("target", &self.target)
+            .field("offset", &self.offset)
+            .field("written", &self.written())
+            .finish()
+    }
+}
+
 /// An output being written. Dropping it without [`Staged::commit`] discards a
 /// file output entirely.
 pub struct Staged(Inner);
@@ -81,26 +137,38 @@ enum Inner {
     File {
         temp: BufWriter<NamedTempFile>,
         target: PathBuf,
+        commit: Commit,
         _registered: Registered,
     },
 }
 
 impl Staged {
-    /// Opens `output` for writing; for a file, a temporary file in the same
-    /// folder, with the permissions the target has (or would get) so the
-    /// rename changes nothing but the contents.
-    pub fn create(output: &Output) -> Result<Self, Error> {
-        let target = match output {
-            Output::Stdout => {
+    /// Opens `output` for writing, to be committed as `commit` says; for a
+    /// file, a temporary file in the same folder, with the permissions the
+    /// target has (or would get) so the rename changes nothing but the
+    /// contents. A check needs a file to compare with.
+    pub fn create(output: &Output, commit: Commit) -> Result<Self, Error> {
+        let target = match (output, commit) {
+            (Output::Stdout, Commit::Write) => {
                 let out = BufWriter::with_capacity(BUFFER_SIZE, io::stdout());
                 return Ok(Staged(Inner::Stdout(out)));
             }
-            Output::Path(target) => target,
+            (Output::Stdout, Commit::Check) => {
+                return Err(Error::Usage(
+                    "--check compares each output with the file already there; standard \
+                     output has none: give the output's file"
+                        .into(),
+                ));
+            }
+            (Output::Path(target), _) => target,
         };
         let fail = |problem| Error::file(output, problem);
         let existing = fs::metadata(target).ok();
         if existing.as_ref().is_some_and(|m| m.is_dir()) {
             return Err(fail(Problem::IsDirectory));
+        }
+        if commit == Commit::Check && existing.is_none() {
+            return Err(fail(Problem::NothingToCheck));
         }
         let dir = match target.parent() {
             Some(dir) if !dir.as_os_str().is_empty() => dir,
@@ -125,6 +193,7 @@ impl Staged {
             _registered: Registered(temp.path().to_path_buf()),
             temp: BufWriter::with_capacity(BUFFER_SIZE, temp),
             target: target.clone(),
+            commit,
         }))
     }
 
@@ -141,25 +210,86 @@ impl Staged {
         }
     }
 
-    /// Flushes everything and, for a file, renames it over the target.
-    pub fn commit(self) -> io::Result<()> {
-        match self.0 {
-            Inner::Stdout(mut out) => out.flush(),
+    /// Flushes everything and, for a file, renames it over the target, or
+    /// compares it with the target and removes it ([`Commit::Check`]).
+    pub fn commit(self) -> Result<(), CommitError> {
+        let (temp, target, commit, registered) = match self.0 {
+            Inner::Stdout(mut out) => return out.flush().map_err(CommitError::Write),
             Inner::File {
                 temp,
                 target,
+                commit,
                 _registered,
-            } => {
-                let temp = temp.into_inner().map_err(io::IntoInnerError::into_error)?;
-                // Renamed under the lock: a signal now either finds the temporary
-                // file still pending, or the output complete.
-                let files = pending();
-                let renamed = temp.persist(&target).map_err(|e| e.error);
-                drop(files);
-                renamed.map(drop)
-            }
+            } => (temp, target, commit, _registered),
+        };
+        let temp = temp
+            .into_inner()
+            .map_err(|e| CommitError::Write(e.into_error()))?;
+        if commit == Commit::Check {
+            let written = Temp {
+                file: temp,
+                _registered: registered,
+            };
+            return match first_difference(written.file.path(), &target) {
+                Ok(None) => Ok(()),
+                Ok(Some(offset)) => Err(CommitError::Differs(Difference {
+                    target,
+                    offset,
+                    written,
+                })),
+                Err(e) => Err(CommitError::Write(e)),
+            };
+        }
+        // Renamed under the lock: a signal now either finds the temporary
+        // file still pending, or the output complete.
+        let files = pending();
+        let renamed = temp.persist(&target).map_err(|e| e.error);
+        drop(files);
+        renamed.map(drop).map_err(CommitError::Write)
+    }
+}
+
+/// The offset of the first byte at which two files differ, `None` if they
+/// are the same; read a block at a time.
+fn first_difference(a: &Path, b: &Path) -> io::Result<Option<u64>> {
+    let open = |path| fs::File::open(path).map(|f| BufReader::with_capacity(BUFFER_SIZE, f));
+    let (mut a, mut b) = (open(a)?, open(b)?);
+    let (mut block_a, mut block_b) = (vec![0; BUFFER_SIZE], vec![0; BUFFER_SIZE]);
+    let mut offset = 0u64;
+    loop {
+        let n = fill(&mut a, &mut block_a)?;
+        let m = fill(&mut b, &mut block_b)?;
+        let same = n.min(m);
+        if block_a[..same] != block_b[..same] {
+            let i = block_a
+                .iter()
+                .zip(&block_b)
+                .take_while(|(x, y)| x == y)
+                .count();
+            return Ok(Some(offset + i as u64));
+        }
+        if n != m {
+            return Ok(Some(offset + same as u64));
+        }
+        if n == 0 {
+            return Ok(None);
+        }
+        offset += n as u64;
+    }
+}
+
+/// Reads until `block` is full or the reader ends; returns the bytes read.
+fn fill(reader: &mut impl Read, block: &mut [u8]) -> io::Result<usize> {
+    let mut len = 0;
+    while len < block.len() {
+        match reader.read(&mut block[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
         }
     }
+    Ok(len)
 }
 
 impl Write for Staged {

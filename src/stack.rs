@@ -38,7 +38,7 @@ impl Stack {
         let format = job::image_format(&layer);
         let first = job::load_cropped(first_input, &layer, &self.options)?;
         let header = npy_header(&first.layout(format, self.inputs.len()));
-        let mut out = Staged::create(&self.output)?;
+        let mut out = Staged::create(&self.output, self.options.commit)?;
         let write_error = |e| Error::file(&self.output, Problem::Write(e));
         out.write_all(&header.to_bytes()).map_err(write_error)?;
         out.write_all(&first.to_bytes(format))
@@ -64,7 +64,7 @@ impl Stack {
                     .map_err(write_error)?;
             }
         }
-        out.commit().map_err(write_error)?;
+        job::commit(out, &self.output, &self.options)?;
         let mut output_shape = first.shape(format);
         output_shape.0[0] = Some(self.inputs.len());
         Ok(Summary::new(

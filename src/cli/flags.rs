@@ -282,6 +282,14 @@ pub struct Flags {
     )]
     pub order: OrderArg,
 
+    /// Compare each output with the file already at its path; write nothing.
+    ///
+    /// For golden files in CI: exit 0 when every output is byte-identical, 1
+    /// naming the first difference (a .npy header field or element, an
+    /// image's pixel, else a byte) or a missing file.
+    #[arg(long, conflicts_with_all = ["dry_run", "no_clobber"], help_heading = OUTPUTS)]
+    pub check: bool,
+
     /// Leave outputs that already exist alone.
     ///
     /// So an interrupted batch can be rerun cheaply.

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 
 use rcrop::raster::{EncodeOptions, JpegCrop, formats};
 use rcrop::{
-    Destination, Error, FileKind, Found, Input, Job, LayerChoice, Options, Output, Part, Problem,
-    Shape, Stack, find_inputs, parse_list,
+    Commit, Destination, Error, FileKind, Found, Input, Job, LayerChoice, Options, Output, Part,
+    Problem, Shape, Stack, find_inputs, parse_list,
 };
 
 use super::flags::Flags;
@@ -112,6 +112,12 @@ impl Flags {
             color_mode: self.color_mode.map(Into::into),
             keys: self.key.clone(),
             order: self.order.into(),
+            commit: if self.check {
+                Commit::Check
+            } else {
+                Commit::Write
+            },
+            format_origin: self.format_origin(),
         }
     }
 

@@ -3,7 +3,7 @@
 //! its own. The archive is one input: its members are listed in the summary.
 
 use std::fs::File;
-use std::io::{BufReader, Write};
+use std::io::BufReader;
 
 use super::{Job, Part, Summary};
 use crate::error::{Error, Problem};
@@ -11,7 +11,7 @@ use crate::input::Input;
 use crate::kind::FileKind;
 use crate::layer::{ChoiceError, LayerChoice, Shape};
 use crate::npz::{Action, Archive, Member, NpzError};
-use crate::output::{Output, Staged};
+use crate::output::Output;
 
 /// What a job did with one member of an archive.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -70,13 +70,12 @@ impl Job {
             return Ok(Summary::skipped(&output));
         }
         if !dry {
-            let out = Staged::create(&output)?;
+            let out = self.stage(&output)?;
             let out = archive.rewrite(&actions, out).map_err(|e| match e {
                 NpzError::Write(e) => Error::file(&output, Problem::Write(e)),
                 e => self.input_error(e),
             })?;
-            out.commit()
-                .map_err(|e| Error::file(&output, Problem::Write(e)))?;
+            self.commit(out).map_err(|f| f.name(&self.input, &output))?;
         }
         Ok(self.summary(members, &output))
     }
@@ -152,16 +151,14 @@ impl Job {
                 "the member is not cropped".into(),
             ))));
         };
-        let mut out = Staged::create(output)?;
+        let mut out = self.stage(output)?;
         archive
             .extract(index, header, plan, &mut out)
             .map_err(|e| match e {
                 NpzError::Write(e) => Error::file(output, Problem::Write(e)),
                 e => self.input_error(e),
             })?;
-        out.flush()
-            .and_then(|()| out.commit())
-            .map_err(|e| Error::file(output, Problem::Write(e)))
+        self.commit(out).map_err(|f| f.name(&self.input, output))
     }
 
     fn member_name(&self, member: &Member) -> String {

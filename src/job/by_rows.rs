@@ -16,7 +16,7 @@ use super::{Fault, Job, Summary, image_format, sources};
 use crate::input::Source;
 use crate::kind::FileKind;
 use crate::layer::{Layer, Shape};
-use crate::output::{Output, Staged};
+use crate::output::Output;
 use crate::raster::{self, ColorMode, RasterError, RowSource, RowsInfo, Window};
 use crate::tensor::RowFn;
 use crate::tensor::npy_rows::{NpyRows, WRITE_SIZE};
@@ -123,7 +123,7 @@ fn crop(
     if let FileKind::Image(image) = to {
         raster::check_holds(image, &out_info).map_err(Fault::output)?;
     }
-    let mut out = Staged::create(output)?;
+    let mut out = job.stage(output)?;
     let icc = source_info.icc.clone();
     let (channels, sample) = (source_info.channels, source_info.sample);
     let line = out_info.row_len();
@@ -184,7 +184,7 @@ fn crop(
     if let Some(bytes) = whole {
         out.write_all(&bytes).map_err(Fault::write)?;
     }
-    out.commit().map_err(Fault::write)?;
+    job.commit(out)?;
     Ok(Summary::written(
         Shape::known(dims),
         Shape::known(out_dims),

@@ -12,7 +12,7 @@ use super::{Fault, Job, Summary, image_format};
 use crate::input::Source;
 use crate::kind::FileKind;
 use crate::layer::{Layer, Shape};
-use crate::output::{Output, Staged};
+use crate::output::Output;
 use crate::raster::{self, Grid, JpegCrop, RasterError, Region};
 use crate::tensor::image_shape;
 
@@ -78,9 +78,9 @@ fn crop(job: &Job, layer: &Layer, bytes: &[u8], output: &Output) -> Result<Optio
         }
     }
     let cropped = raster::crop_jpeg_lossless(bytes, region)?;
-    let mut out = Staged::create(output)?;
+    let mut out = job.stage(output)?;
     out.write_all(&cropped).map_err(Fault::write)?;
-    out.commit().map_err(Fault::write)?;
+    job.commit(out)?;
     let output_shape = layer.compute_output_shape(&Shape::known(dims))?;
     Ok(Some(Summary::new(
         Shape::known(dims),

@@ -10,7 +10,7 @@ use crate::layer::Shape;
 use crate::npy::reorder::{self, ReorderPlan};
 use crate::npy::stream::{self, StreamPlan};
 use crate::npy::{CropPlan, Header};
-use crate::output::{self, Output, Staged};
+use crate::output::{self, Output};
 
 // The stream's requests must pass the input's and output's buffers by.
 const _: () =
@@ -34,7 +34,7 @@ pub(super) fn run(job: &Job, mut source: Source, output: &Output) -> Result<Summ
         CropPlan::Stream(plan) => Pass::Stream(plan),
         CropPlan::Reorder(plan) => Pass::Reorder(plan, job.seekable(&source, &header)?),
     };
-    let mut out = Staged::create(output)?;
+    let mut out = job.stage(output)?;
     out.write_all(&out_header.to_bytes())
         .map_err(Fault::write)?;
     match pass {
@@ -43,7 +43,7 @@ pub(super) fn run(job: &Job, mut source: Source, output: &Output) -> Result<Summ
             reorder::crop_reordered_file(&plan, &file, header_len, &mut out)
         }
     }?;
-    out.commit().map_err(Fault::write)?;
+    job.commit(out)?;
     Ok(Summary::new(
         Shape::known(&header.shape),
         Shape::known(&out_header.shape),

@@ -36,6 +36,20 @@ pub(super) enum Route {
     Whole { format: ImageFormat, to: FileKind },
 }
 
+impl Route {
+    /// Whether the input is an array, or an archive of them, whose layout
+    /// the user says (images are laid out by rcrop in the format in force).
+    pub(super) fn reads_arrays(self) -> bool {
+        matches!(
+            self,
+            Route::Archive { .. }
+                | Route::Split { .. }
+                | Route::NpyToNpy
+                | Route::Rows { codec: None, .. }
+        )
+    }
+}
+
 impl Job {
     /// The route of the input `source` opened, with the refusals that come
     /// before any route: `--key` and a `.npz` output for anything but an archive.

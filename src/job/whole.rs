@@ -15,7 +15,7 @@ use crate::kind::FileKind;
 use crate::layer::Layer;
 use crate::npy::Header;
 use crate::npz::NpzError;
-use crate::output::{Output, Staged};
+use crate::output::Output;
 use crate::raster;
 use crate::tensor::Tensor;
 use crate::tensor::npy::image_layout;
@@ -134,9 +134,9 @@ pub(super) fn write(
                 .map_err(Fault::output)?
         }
     };
-    let mut out = Staged::create(output)?;
+    let mut out = job.stage(output)?;
     out.write_all(&bytes).map_err(Fault::write)?;
-    out.commit().map_err(Fault::write)?;
+    job.commit(out)?;
     Ok(Summary::written(
         input_shape,
         output_shape,

@@ -16,6 +16,8 @@ mod util;
 mod arrays;
 /// Many inputs: `--out-dir`, `-r`, `--files-from`, `--stack`, reports.
 mod batch;
+/// `--check` against golden files, and hints at the other data format.
+mod check;
 /// The command line: spec forms, data formats, `keras.json`, usage errors,
 /// help, version, completions and the man page.
 mod cli;

@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use rcrop::{
-    CenterCrop, DataFormat, Error, Layer, LayerChoice, LayerClass, Problem, find_layer,
-    keras_default,
+    CenterCrop, DataFormat, Error, FormatOrigin, Layer, LayerChoice, LayerClass, Problem,
+    find_layer, keras_default, keras_dir,
 };
 
 use crate::cli::flags::Flags;
@@ -154,6 +154,26 @@ impl Flags {
             print::warning(&warning);
         }
         Ok(found.format)
+    }
+
+    /// Where the data format in force comes from, as [`Flags::layer_choice`]
+    /// decides it: a `--config` layer's own, `--format`, or `keras.json`.
+    pub(super) fn format_origin(&self) -> Option<FormatOrigin> {
+        if let Some(path) = &self.config {
+            let text = std::fs::read_to_string(path).ok()?;
+            let config = find_layer(&text, self.layer.as_deref()).ok()?;
+            if config.data_format.is_some() {
+                return Some(FormatOrigin::Config(path.clone()));
+            }
+        }
+        if self.format.is_some() {
+            return Some(FormatOrigin::Flag);
+        }
+        let path = keras_dir().join("keras.json");
+        Some(match keras_default() {
+            Ok(found) if found.format != DataFormat::default() => FormatOrigin::KerasJson(path),
+            _ => FormatOrigin::Default(path),
+        })
     }
 
     /// `--format`, as the library names data formats.
