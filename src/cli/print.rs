@@ -139,7 +139,7 @@ pub fn written(job: &Job, summary: &Summary) {
 fn outputs(job: &Job, summary: &Summary) -> Box<dyn Iterator<Item = String>> {
     let dtype = match summary.dtype.as_str() {
         "" => String::new(),
-        dtype => format!(" {dtype}"),
+        dtype => format!(" {}", python_dtype(dtype)),
     };
     if !summary.members.is_empty() {
         let head = format!("{} -> {}: archive", job.input, summary.output);
@@ -183,10 +183,20 @@ fn member_line(m: &MemberSummary) -> String {
         m.name,
         dims(&m.input_shape),
         dims(&m.output_shape),
-        m.dtype,
+        python_dtype(&m.dtype),
         action(m),
         m.compression
     )
+}
+
+/// A dtype as NumPy's `dtype.descr` prints in Python: `'<f4'`, or a
+/// structured dtype's list of fields as it is.
+fn python_dtype(dtype: &str) -> String {
+    if dtype.starts_with('[') {
+        dtype.to_string()
+    } else {
+        format!("'{dtype}'")
+    }
 }
 
 /// `--report json`: the line for a job and its outcome.

@@ -3,6 +3,7 @@
 
 use super::MemberSummary;
 use crate::layer::Shape;
+use crate::npy::Dtype;
 use crate::output::Output;
 use crate::tensor::SampleType;
 
@@ -11,7 +12,8 @@ use crate::tensor::SampleType;
 pub struct Summary {
     pub input_shape: Shape,
     pub output_shape: Shape,
-    /// The dtype as NumPy describes it, e.g. `'<f4'`.
+    /// The dtype as NumPy spells it (`dtype.str`), e.g. `<f4`, or for a
+    /// structured dtype its `dtype.descr`; empty when unknown.
     pub dtype: String,
     /// Where the result went: a path, `stdout`, or a pattern for one image a sample.
     pub output: String,
@@ -69,7 +71,17 @@ impl Summary {
     }
 }
 
-/// The dtype of an image's samples as NumPy describes it, e.g. `'|u1'`.
+/// The dtype of an image's samples as NumPy spells it (`dtype.str`), e.g. `|u1`.
 pub(crate) fn sample_dtype(sample: SampleType) -> String {
-    format!("'{}'", sample.descr())
+    sample.descr().to_string()
+}
+
+/// The dtype of an array as NumPy spells it: `dtype.str` for a plain
+/// dtype, e.g. `<f4`; for a structured one, whose `dtype.str` (`|V8`) says
+/// nothing of its fields, `dtype.descr` as Python prints it, e.g.
+/// `[('a', '<f4'), ('b', '<i4')]`.
+pub(crate) fn array_dtype(dtype: &Dtype) -> String {
+    dtype
+        .type_str()
+        .unwrap_or_else(|| dtype.descr().to_string())
 }

@@ -383,7 +383,7 @@ fn the_json_report_accounts_for_every_input_in_order() {
     );
     assert_eq!(lines[0]["input_shape"], serde_json::json!([1, 10, 12, 3]));
     assert_eq!(lines[0]["output_shape"], serde_json::json!([1, 8, 10, 3]));
-    assert_eq!(lines[0]["dtype"], "'|u1'");
+    assert_eq!(lines[0]["dtype"], "|u1");
     assert_eq!(lines[0]["status"], "ok");
     assert!(lines[0]["error"].is_null());
     assert_eq!(lines[1]["status"], "failed");
