@@ -34,7 +34,7 @@ mod summary;
 mod whole;
 
 pub use archive::MemberSummary;
-pub use summary::Summary;
+pub use summary::{JpegWrite, Summary};
 pub(crate) use whole::load_cropped;
 
 use fault::Fault;
@@ -172,7 +172,8 @@ impl Job {
     /// is created; on any failure the output is left as it was.
     pub fn run(&self) -> Result<Summary, Error> {
         let mut source = self.input.open()?;
-        match self.route(&mut source)? {
+        let route = self.route(&mut source)?;
+        let summary = match route {
             Route::Archive { to } => self.npz(to, false),
             Route::Split { to } => split::run(self, source, to),
             Route::NpyToNpy => self.to_output(|output| npy_to_npy::run(self, source, output)),
@@ -185,7 +186,8 @@ impl Job {
             Route::Whole { format, to } => {
                 self.to_output(|output| whole::run(self, source, format, to, output))
             }
-        }
+        }?;
+        Ok(summary.wrote(route.output_kind()))
     }
 
     /// What [`Job::run`] would do, from the input's header alone: its shape

@@ -55,7 +55,7 @@ pub use data_format::{
 };
 pub use error::{Error, Problem};
 pub use input::Input;
-pub use job::{Destination, Job, MemberSummary, Options, Part, Summary};
+pub use job::{Destination, Job, JpegWrite, MemberSummary, Options, Part, Summary};
 pub use kind::{FileKind, UnknownKind};
 pub use layer::{
     CenterCrop, ChoiceError, CropError, CropProblem, Cropping1D, Cropping2D, Cropping3D, Layer,

@@ -36,6 +36,18 @@ pub(super) enum Route {
     Whole { format: ImageFormat, to: FileKind },
 }
 
+impl Route {
+    /// What the output holds.
+    pub(super) fn output_kind(self) -> FileKind {
+        match self {
+            Route::Archive { to } | Route::Split { to } | Route::Rows { to, .. } => to,
+            Route::Whole { to, .. } => to,
+            Route::NpyToNpy => FileKind::Npy,
+            Route::LosslessJpeg => JPEG,
+        }
+    }
+}
+
 impl Job {
     /// The route of the input `source` opened, with the refusals that come
     /// before any route: `--key` and a `.npz` output for anything but an archive.

@@ -1,7 +1,10 @@
 //! What a job reports: the shapes and dtype it saw and made, where the
 //! result went, and what the user should know.
 
+use image::ImageFormat;
+
 use super::MemberSummary;
+use crate::kind::FileKind;
 use crate::layer::Shape;
 use crate::npy::Dtype;
 use crate::output::Output;
@@ -23,6 +26,30 @@ pub struct Summary {
     pub warnings: Vec<String>,
     /// For a `.npz` archive, what became of each member, in archive order.
     pub members: Vec<MemberSummary>,
+    /// How a JPEG output was written; `None` for other outputs, and for a
+    /// dry run.
+    pub jpeg: Option<JpegWrite>,
+}
+
+/// How a JPEG output was written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JpegWrite {
+    /// The kept blocks of the input JPEG copied as they are, on its block
+    /// grid: not a pixel changed.
+    Lossless,
+    /// Pixels encoded afresh, at the JPEG quality asked for: decoded from
+    /// the input (a JPEG cut off its block grid, or any other input).
+    Reencoded,
+}
+
+impl JpegWrite {
+    /// The name reports give it: `lossless` or `reencoded`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JpegWrite::Lossless => "lossless",
+            JpegWrite::Reencoded => "reencoded",
+        }
+    }
 }
 
 impl Summary {
@@ -42,6 +69,7 @@ impl Summary {
             skipped: false,
             warnings: Vec::new(),
             members: Vec::new(),
+            jpeg: None,
         }
     }
 
@@ -59,6 +87,16 @@ impl Summary {
                 .into_iter()
                 .collect(),
             ..Summary::new(input_shape, output_shape, dtype, output)
+        }
+    }
+
+    /// The summary of a run that wrote `to`: a JPEG not copied losslessly
+    /// was encoded afresh.
+    pub(crate) fn wrote(self, to: FileKind) -> Self {
+        let encoded = to == FileKind::Image(ImageFormat::Jpeg) && !self.skipped;
+        Summary {
+            jpeg: self.jpeg.or(encoded.then_some(JpegWrite::Reencoded)),
+            ..self
         }
     }
 
