@@ -46,7 +46,7 @@ mod stack;
 mod tensor;
 
 pub use batch::{
-    Found, Outcome, Settings, find_inputs, parse_list, pool as thread_pool, run as run_batch,
+    Found, Outcome, Settings, Watch, find_inputs, parse_list, pool as thread_pool, run as run_batch,
 };
 pub use config::{ConfigError, LayerConfig, find_layer, to_python_json};
 pub use data_format::{

@@ -4,6 +4,8 @@
 
 mod choice;
 
+pub use choice::FormatInForce;
+
 use std::collections::HashMap;
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
@@ -31,6 +33,9 @@ pub struct Plan {
     pub quiet: bool,
     /// A line for each output written.
     pub verbose: bool,
+    /// The data format in force and where it came from; `None` for
+    /// `--generate` and for `Cropping1D`.
+    pub data_format: Option<FormatInForce>,
 }
 
 /// The work a command line asks for.
@@ -52,9 +57,12 @@ pub enum Task {
 impl Plan {
     /// The plan the flags ask for, or why they cannot be followed.
     pub fn new(flags: &Flags) -> Result<Self, Error> {
-        let task = match flags.generate {
-            Some(kind) => Task::Generate(kind),
-            None => flags.task()?,
+        let (task, data_format) = match flags.generate {
+            Some(kind) => (Task::Generate(kind), None),
+            None => {
+                let (layer, data_format) = flags.layer_choice()?;
+                (flags.task(layer)?, data_format)
+            }
         };
         if std::io::stdout().is_terminal() {
             refuse_terminal(&task)?;
@@ -66,6 +74,7 @@ impl Plan {
             report: flags.report.is_some(),
             quiet: flags.quiet,
             verbose: flags.verbose,
+            data_format,
         })
     }
 }
@@ -132,8 +141,7 @@ impl Flags {
     }
 
     /// The work the command line asks for, other than `--generate`.
-    fn task(&self) -> Result<Task, Error> {
-        let layer = self.layer_choice()?;
+    fn task(&self, layer: LayerChoice) -> Result<Task, Error> {
         if self.print_config || self.input_shape.is_some() {
             if !self.paths.is_empty() || self.files_from.is_some() {
                 return Err(Error::Usage(
