@@ -1,11 +1,11 @@
-//! Many jobs: spread over the cores with rayon, stopped at the first failure
-//! unless told to keep going, and accounted for one by one.
+//! Many jobs: spread over the cores with rayon, taken in input order,
+//! stopped at the first failure unless told to keep going, and accounted
+//! for one by one, in input order, whatever the timing.
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-
-use rayon::prelude::*;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::error::{Error, Problem};
 use crate::job::{Job, Summary};
@@ -25,42 +25,120 @@ pub struct Settings {
 pub enum Outcome {
     Done(Summary),
     Failed(Error),
-    /// Not started: an earlier failure stopped the batch.
+    /// Not run: an earlier input, in input order, failed first.
     NotRun,
 }
 
+/// Where the outcomes of a batch go as they come.
+pub trait Watch: Sync {
+    /// Job `index` ended, as it did: called from the worker threads, in the
+    /// order the jobs end. A job after the batch's first failure may end
+    /// here as [`Outcome::Done`] and be settled as [`Outcome::NotRun`].
+    fn ended(&self, index: usize, outcome: &Outcome);
+    /// Job `index` is accounted for: called once a job, in input order,
+    /// as soon as it and every job before it have ended, one call at a time.
+    fn settled(&self, index: usize, outcome: &Outcome);
+}
+
 /// Runs `action` on every job ([`Job::run`], or [`Job::inspect`] for a dry
-/// run), calling `each` as each one ends (from worker threads), and returns
-/// the outcomes in the jobs' order. Outputs do not depend on the number of
-/// threads: each job writes its own files.
+/// run), telling `watch` as each ends and as each is settled, and returns
+/// the outcomes in the jobs' order.
+///
+/// The workers take the jobs in input order. Without
+/// [`Settings::keep_going`], the first job to fail in input order stops the
+/// batch: every job before it runs, whatever the timing, and every job
+/// after it is [`Outcome::NotRun`]: none is started once the failure is
+/// known, and the result of one already under way is left out (an output
+/// it wrote is complete, and stays). So the same batch gives the same
+/// outcomes on any number of threads. Outputs do not depend on the number
+/// of threads either: each job writes its own files.
 pub fn run(
     jobs: &[Job],
     settings: Settings,
     action: impl Fn(&Job) -> Result<Summary, Error> + Sync,
-    each: impl Fn(&Job, &Outcome) + Sync,
+    watch: &impl Watch,
 ) -> Result<Vec<Outcome>, Error> {
-    let stop = AtomicBool::new(false);
-    let one = |job: &Job| {
-        if stop.load(Ordering::Relaxed) {
-            return Outcome::NotRun;
-        }
-        let outcome = match action(job) {
-            Ok(summary) => Outcome::Done(summary),
-            Err(e) => {
-                if !settings.keep_going {
-                    stop.store(true, Ordering::Relaxed);
+    let next = AtomicUsize::new(0);
+    let first_failure = AtomicUsize::new(usize::MAX);
+    let ledger = Mutex::new(Ledger::new(jobs.len(), settings.keep_going));
+    let work = || {
+        loop {
+            let index = next.fetch_add(1, Ordering::SeqCst);
+            let Some(job) = jobs.get(index) else {
+                return;
+            };
+            let stopped = !settings.keep_going && index > first_failure.load(Ordering::SeqCst);
+            let outcome = if stopped {
+                Outcome::NotRun
+            } else {
+                match action(job) {
+                    Ok(summary) => Outcome::Done(summary),
+                    Err(e) => {
+                        first_failure.fetch_min(index, Ordering::SeqCst);
+                        Outcome::Failed(e)
+                    }
                 }
-                Outcome::Failed(e)
-            }
-        };
-        each(job, &outcome);
-        outcome
+            };
+            watch.ended(index, &outcome);
+            lock(&ledger).put(index, outcome, watch);
+        }
     };
     // One job needs no threads: spare their start-up.
     if jobs.len() <= 1 {
-        return Ok(jobs.iter().map(one).collect());
+        work();
+    } else {
+        pool(settings)?.broadcast(|_| work());
     }
-    Ok(pool(settings)?.install(|| jobs.par_iter().map(one).collect()))
+    let ledger = ledger.into_inner().unwrap_or_else(|p| p.into_inner());
+    Ok(ledger.settled)
+}
+
+fn lock(ledger: &Mutex<Ledger>) -> std::sync::MutexGuard<'_, Ledger> {
+    ledger
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The outcomes of a batch, put back in input order as they come.
+struct Ledger {
+    /// Outcomes ended but waiting for an earlier one, by index.
+    waiting: Vec<Option<Outcome>>,
+    /// The outcomes settled so far, in input order.
+    settled: Vec<Outcome>,
+    keep_going: bool,
+    /// Whether a settled job failed.
+    failed: bool,
+}
+
+impl Ledger {
+    fn new(len: usize, keep_going: bool) -> Self {
+        Ledger {
+            waiting: (0..len).map(|_| None).collect(),
+            settled: Vec::with_capacity(len),
+            keep_going,
+            failed: false,
+        }
+    }
+
+    /// Takes the outcome of job `index`, and settles every job it was the
+    /// last to wait for.
+    fn put(&mut self, index: usize, outcome: Outcome, watch: &impl Watch) {
+        self.waiting[index] = Some(outcome);
+        while let Some(outcome) = self
+            .waiting
+            .get_mut(self.settled.len())
+            .and_then(Option::take)
+        {
+            let outcome = if self.failed && !self.keep_going {
+                Outcome::NotRun
+            } else {
+                outcome
+            };
+            self.failed |= matches!(outcome, Outcome::Failed(_));
+            watch.settled(self.settled.len(), &outcome);
+            self.settled.push(outcome);
+        }
+    }
 }
 
 /// The worker threads `settings` ask for.

@@ -84,6 +84,9 @@ pub struct KerasDefault {
     pub format: DataFormat,
     /// Set when a `keras.json` exists but is not valid JSON, and was ignored.
     pub warning: Option<String>,
+    /// The `keras.json` whose `image_data_format` gave the format; `None`
+    /// when Keras' own default applies.
+    pub file: Option<PathBuf>,
 }
 
 /// The folder Keras keeps its config in: `$KERAS_HOME` if set, else
@@ -123,6 +126,7 @@ pub fn keras_default_in(dir: &Path) -> Result<KerasDefault, KerasConfigError> {
             return Ok(KerasDefault {
                 format: DataFormat::default(),
                 warning: None,
+                file: None,
             });
         }
         Err(source) => return Err(KerasConfigError::Read { path, source }),
@@ -136,11 +140,18 @@ pub fn keras_default_in(dir: &Path) -> Result<KerasDefault, KerasConfigError> {
                     "{}: ignoring the Keras config, as Keras does: it is not valid JSON ({e})",
                     path.display()
                 )),
+                file: None,
             });
         }
     };
     let format = match config.get("image_data_format") {
-        None => DataFormat::default(),
+        None => {
+            return Ok(KerasDefault {
+                format: DataFormat::default(),
+                warning: None,
+                file: None,
+            });
+        }
         Some(serde_json::Value::String(s)) => {
             s.parse().map_err(|_| KerasConfigError::BadValue {
                 path: path.clone(),
@@ -157,6 +168,7 @@ pub fn keras_default_in(dir: &Path) -> Result<KerasDefault, KerasConfigError> {
     Ok(KerasDefault {
         format,
         warning: None,
+        file: Some(path),
     })
 }
 
@@ -188,6 +200,9 @@ mod tests {
         let found = with_config(r#"{"image_data_format": "channels_first"}"#).unwrap();
         assert_eq!(found.format, DataFormat::ChannelsFirst);
         assert_eq!(found.warning, None);
+        assert!(found.file.is_some_and(|f| f.ends_with("keras.json")));
+        let no_key = with_config(r#"{"backend": "jax"}"#).unwrap();
+        assert_eq!(no_key.file, None, "no key: Keras' own default");
     }
 
     #[test]

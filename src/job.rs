@@ -38,7 +38,7 @@ mod summary;
 mod whole;
 
 pub use archive::MemberSummary;
-pub use summary::Summary;
+pub use summary::{JpegWrite, Summary};
 pub(crate) use whole::load_cropped;
 
 use fault::Fault;
@@ -200,6 +200,7 @@ impl Job {
             }
         };
         self.hinted(route, result)
+            .map(|summary| summary.wrote(route.output_kind()))
     }
 
     /// What [`Job::run`] would do, from the input's header alone: its shape

@@ -46,7 +46,7 @@ mod stack;
 mod tensor;
 
 pub use batch::{
-    Found, Outcome, Settings, find_inputs, parse_list, pool as thread_pool, run as run_batch,
+    Found, Outcome, Settings, Watch, find_inputs, parse_list, pool as thread_pool, run as run_batch,
 };
 pub use config::{ConfigError, LayerConfig, find_layer, to_python_json};
 pub use data_format::{
@@ -55,7 +55,7 @@ pub use data_format::{
 };
 pub use error::{Error, Problem};
 pub use input::Input;
-pub use job::{Destination, Job, MemberSummary, Options, Part, Summary};
+pub use job::{Destination, Job, JpegWrite, MemberSummary, Options, Part, Summary};
 pub use kind::{FileKind, UnknownKind};
 pub use layer::{
     CenterCrop, ChoiceError, CropError, CropProblem, Cropping1D, Cropping2D, Cropping3D,

@@ -70,7 +70,7 @@ impl Stack {
         Ok(Summary::new(
             Shape::unknown(4),
             output_shape,
-            format!("'{}'", first.sample_type().descr()),
+            first.sample_type().descr().to_string(),
             &self.output,
         ))
     }

@@ -4,14 +4,16 @@
 
 mod choice;
 
+pub use choice::FormatInForce;
+
 use std::collections::HashMap;
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
 use rcrop::raster::{EncodeOptions, JpegCrop, formats};
 use rcrop::{
-    Commit, Destination, Error, FileKind, Found, Input, Job, LayerChoice, Options, Output, Part,
-    Problem, Shape, Stack, find_inputs, parse_list,
+    Commit, Destination, Error, FileKind, FormatOrigin, Found, Input, Job, LayerChoice, Options,
+    Output, Part, Problem, Shape, Stack, find_inputs, parse_list,
 };
 
 use super::flags::Flags;
@@ -31,6 +33,9 @@ pub struct Plan {
     pub quiet: bool,
     /// A line for each output written.
     pub verbose: bool,
+    /// The data format in force and where it came from; `None` for
+    /// `--generate` and for `Cropping1D`.
+    pub data_format: Option<FormatInForce>,
 }
 
 /// The work a command line asks for.
@@ -52,9 +57,13 @@ pub enum Task {
 impl Plan {
     /// The plan the flags ask for, or why they cannot be followed.
     pub fn new(flags: &Flags) -> Result<Self, Error> {
-        let task = match flags.generate {
-            Some(kind) => Task::Generate(kind),
-            None => flags.task()?,
+        let (task, data_format) = match flags.generate {
+            Some(kind) => (Task::Generate(kind), None),
+            None => {
+                let (layer, data_format) = flags.layer_choice()?;
+                let origin = data_format.as_ref().map(|f| f.origin.clone());
+                (flags.task(layer, origin)?, data_format)
+            }
         };
         if std::io::stdout().is_terminal() {
             refuse_terminal(&task)?;
@@ -66,6 +75,7 @@ impl Plan {
             report: flags.report.is_some(),
             quiet: flags.quiet,
             verbose: flags.verbose,
+            data_format,
         })
     }
 }
@@ -92,8 +102,9 @@ impl Flags {
         }
     }
 
-    /// The options the flags give every job, writing the kind `to`.
-    fn options(&self, to: Option<FileKind>) -> Options {
+    /// The options the flags give every job, writing the kind `to`, with
+    /// where the data format in force came from.
+    fn options(&self, to: Option<FileKind>, format_origin: Option<FormatOrigin>) -> Options {
         Options {
             to,
             encode: EncodeOptions {
@@ -117,7 +128,7 @@ impl Flags {
             } else {
                 Commit::Write
             },
-            format_origin: self.format_origin(),
+            format_origin,
         }
     }
 
@@ -138,8 +149,7 @@ impl Flags {
     }
 
     /// The work the command line asks for, other than `--generate`.
-    fn task(&self) -> Result<Task, Error> {
-        let layer = self.layer_choice()?;
+    fn task(&self, layer: LayerChoice, origin: Option<FormatOrigin>) -> Result<Task, Error> {
         if self.print_config || self.input_shape.is_some() {
             if !self.paths.is_empty() || self.files_from.is_some() {
                 return Err(Error::Usage(
@@ -165,12 +175,12 @@ impl Flags {
                 inputs: found.iter().map(|f| Input::from_arg(&f.path)).collect(),
                 output,
                 layer,
-                options: self.options(Some(FileKind::Npy)),
+                options: self.options(Some(FileKind::Npy), origin),
             }));
         }
         if let Some(dir) = &self.out_dir {
             let found = find_inputs(&self.input_paths()?, self.recursive)?;
-            let jobs = self.folder_jobs(dir, &found, layer)?;
+            let jobs = self.folder_jobs(dir, &found, layer, origin)?;
             return Ok(Task::Jobs {
                 jobs,
                 dry_run: self.dry_run,
@@ -195,7 +205,7 @@ impl Flags {
         let output = Output::from_arg(output);
         let job = Job {
             input: Input::from_arg(input),
-            options: self.options(self.output_kind(&output)?),
+            options: self.options(self.output_kind(&output)?, origin),
             destination: Destination::Output(output),
             layer,
         };
@@ -213,8 +223,9 @@ impl Flags {
         dir: &Path,
         found: &[Found],
         layer: LayerChoice,
+        origin: Option<FormatOrigin>,
     ) -> Result<Vec<Job>, Error> {
-        let options = self.options(self.to.map(|kind| kind.0));
+        let options = self.options(self.to.map(|kind| kind.0), origin);
         let mut jobs = Vec::with_capacity(found.len());
         for f in found {
             if f.path.as_os_str() == "-" {

@@ -1,7 +1,7 @@
 //! Everything the command line prints: errors and warnings, the progress
 //! bar, `--dry-run` and `--verbose` lines, `--input-shape` and
-//! `--print-config` answers, the `--report json` lines (one JSON object a
-//! line for each input, and one for a stack), and what `--generate` makes.
+//! `--print-config` answers, the `--report json` records ([`report`]), and
+//! what `--generate` makes.
 //!
 //! Standard output is written a whole line at a time and flushed. A reader
 //! that goes away (a closed pipe: `rcrop … | head -1`) has read all it wants:
@@ -16,9 +16,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use rcrop::{
-    Error, Job, Layer, MemberSummary, Outcome, Part, Problem, Shape, Summary, to_python_json,
+    Error, Job, JpegWrite, Layer, MemberSummary, Outcome, Part, Problem, Shape, Summary,
+    to_python_json,
 };
-use serde_json::{Value, json};
+
+pub mod report;
 
 /// Whether standard output's reader went away.
 static READER_GONE: AtomicBool = AtomicBool::new(false);
@@ -100,14 +102,19 @@ pub fn progress(len: usize, quiet: bool) -> ProgressBar {
     bar
 }
 
-/// What is on the screen, left as it should be when a signal ends the
-/// run: the progress bar cleared. Report lines are written whole and
-/// flushed as they are printed, so every line printed is complete.
+/// What is on the screen and standard output, left as it should be when a
+/// signal ends the run: the progress bar cleared, and the report records
+/// of the inputs that ended printed ([`report::interrupted`]). Lines are
+/// written whole and flushed as they are printed, so every line printed is
+/// complete.
 pub fn interrupted() {
-    let bar = BAR.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    if let Some(bar) = bar.as_ref() {
-        bar.finish_and_clear();
+    {
+        let bar = BAR.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(bar) = bar.as_ref() {
+            bar.finish_and_clear();
+        }
     }
+    report::interrupted();
 }
 
 /// `--input-shape`: the output shape.
@@ -125,21 +132,27 @@ pub fn dry_run(job: &Job, summary: &Summary) -> Result<(), Error> {
     outputs(job, summary).try_for_each(line)
 }
 
-/// `--verbose`: on standard error, a line for each output the job wrote.
+/// `--verbose`: on standard error, a line for each output the job wrote,
+/// saying how a JPEG was written.
 pub fn written(job: &Job, summary: &Summary) {
     if !summary.skipped {
         outputs(job, summary).for_each(note);
     }
 }
 
-/// A line for each output of a job, `input -> output: shapes dtype`: one for
-/// the whole input; one a sample for a `.npy` batch split into images (the
+/// A line for each output of a job, `input -> output: shapes dtype`, and
+/// for a JPEG written, `(lossless)` or `(re-encoded)`: one for the whole input; one a sample for a `.npy` batch split into images (the
 /// pattern of their names, if they cannot be listed); for a `.npz` archive,
 /// one for the archive, then one a member.
 fn outputs(job: &Job, summary: &Summary) -> Box<dyn Iterator<Item = String>> {
     let dtype = match summary.dtype.as_str() {
         "" => String::new(),
-        dtype => format!(" {dtype}"),
+        dtype => format!(" {}", python_dtype(dtype)),
+    };
+    let dtype = match summary.jpeg {
+        None => dtype,
+        Some(JpegWrite::Lossless) => format!("{dtype} (lossless)"),
+        Some(JpegWrite::Reencoded) => format!("{dtype} (re-encoded)"),
     };
     if !summary.members.is_empty() {
         let head = format!("{} -> {}: archive", job.input, summary.output);
@@ -183,71 +196,23 @@ fn member_line(m: &MemberSummary) -> String {
         m.name,
         dims(&m.input_shape),
         dims(&m.output_shape),
-        m.dtype,
+        python_dtype(&m.dtype),
         action(m),
         m.compression
     )
 }
 
-/// `--report json`: the line for a job and its outcome.
-pub fn job_report(job: &Job, outcome: &Outcome) -> Result<(), Error> {
-    let (status, summary, error) = match outcome {
-        Outcome::Done(s) if s.skipped => ("skipped", Some(s), None),
-        Outcome::Done(s) => ("ok", Some(s), None),
-        Outcome::Failed(e) => ("failed", None, Some(e.to_string())),
-        Outcome::NotRun => ("not_run", None, None),
-    };
-    let done = summary.filter(|s| !s.skipped);
-    let output = summary.map_or_else(
-        || job.output_name(Part::Whole).to_string(),
-        |s| s.output.clone(),
-    );
-    let mut line = json!({
-        "input": job.input.to_string(),
-        "output": output,
-        "input_shape": done.map(|s| shape_value(&s.input_shape)),
-        "output_shape": done.map(|s| shape_value(&s.output_shape)),
-        "dtype": done.filter(|s| !s.dtype.is_empty()).map(|s| s.dtype.clone()),
-        "status": status,
-        "error": error,
-    });
-    if let Some(s) = done.filter(|s| !s.members.is_empty()) {
-        line["members"] = Value::from(s.members.iter().map(member).collect::<Vec<_>>());
+/// A dtype as NumPy's `dtype.descr` prints in Python: `'<f4'`, or a
+/// structured dtype's list of fields as it is.
+fn python_dtype(dtype: &str) -> String {
+    if dtype.starts_with('[') {
+        dtype.to_string()
+    } else {
+        format!("'{dtype}'")
     }
-    self::line(line)
-}
-
-/// `--report json`: the line for a stack of `inputs` inputs.
-pub fn stack_report(inputs: usize, summary: &Summary) -> Result<(), Error> {
-    let line = json!({
-        "inputs": inputs,
-        "output": summary.output,
-        "output_shape": shape_value(&summary.output_shape),
-        "dtype": summary.dtype,
-        "status": "ok",
-        "error": null,
-    });
-    self::line(line)
-}
-
-/// One member of a `.npz` archive in a report line.
-fn member(m: &MemberSummary) -> Value {
-    json!({
-        "name": m.name,
-        "input_shape": m.input_shape,
-        "output_shape": m.output_shape,
-        "dtype": m.dtype,
-        "action": action(m),
-        "compression": m.compression,
-    })
 }
 
 /// What became of a member of a `.npz` archive.
 fn action(m: &MemberSummary) -> &'static str {
     if m.cropped { "cropped" } else { "copied" }
-}
-
-/// A shape as JSON: a list of numbers, `null` where unknown.
-fn shape_value(s: &Shape) -> Value {
-    Value::from(s.0.iter().map(|d| Value::from(*d)).collect::<Vec<_>>())
 }

@@ -2,15 +2,18 @@
 //! what each step says handed to [`print`], and how it went returned as one
 //! result for `main` to turn into the exit status.
 
+use std::sync::Mutex;
+
+use indicatif::ProgressBar;
 use rcrop::{
-    ChoiceError, Destination, Error, Job, LayerChoice, Outcome, Problem, Settings, Shape, Stack,
-    run_batch, thread_pool,
+    ChoiceError, Commit, Destination, Error, Job, LayerChoice, Outcome, Problem, Settings, Shape,
+    Stack, Watch, run_batch, thread_pool,
 };
 
 use super::flags::Flags;
 use super::generate;
 use super::plan::{Plan, Task};
-use super::print;
+use super::print::{self, report::Report};
 
 /// Why a run did not succeed.
 #[derive(Debug)]
@@ -77,42 +80,42 @@ fn run_stack(plan: &Plan, stack: &Stack) -> Result<(), Error> {
     };
     let summary = thread_pool(settings).and_then(|pool| pool.install(|| stack.run()))?;
     if plan.report {
-        print::stack_report(stack.inputs.len(), &summary)?;
+        Report::new(plan.data_format.clone()).stack(stack.inputs.len(), &summary)?;
     }
     Ok(())
 }
 
-/// Each job into its output (or, with `dry_run`, only inspected), its
-/// errors and warnings shown as it ends, and the batch accounted for.
+/// Each job into its output (or, with `dry_run`, only inspected), what
+/// each says shown in input order as it is settled, and the batch
+/// accounted for.
 fn run_jobs(plan: &Plan, jobs: &[Job], dry_run: bool) -> Result<(), Failure> {
-    if !dry_run {
+    // A check writes nothing, output folders included.
+    let checks = jobs.iter().any(|job| job.options.commit == Commit::Check);
+    if !dry_run && !checks {
         create_folders(jobs)?;
     }
     let settings = Settings {
         threads: plan.threads,
         keep_going: plan.keep_going,
     };
-    let bar = print::progress(jobs.len(), plan.quiet);
-    let each = |job: &Job, outcome: &Outcome| {
-        bar.suspend(|| {
-            print::ended(outcome, plan.quiet);
-            if let (true, false, Outcome::Done(summary)) = (plan.verbose, dry_run, outcome) {
-                print::written(job, summary);
-            }
-        });
-        bar.inc(1);
+    let batch = Batch {
+        plan,
+        jobs,
+        dry_run,
+        bar: print::progress(jobs.len(), plan.quiet),
+        report: plan.report.then(|| Report::new(plan.data_format.clone())),
+        broken: Mutex::new(None),
     };
     let action = |job: &Job| {
         if dry_run { job.inspect() } else { job.run() }
     };
-    let outcomes = run_batch(jobs, settings, action, each)?;
-    bar.finish_and_clear();
-    for (job, outcome) in jobs.iter().zip(&outcomes) {
-        if plan.report {
-            print::job_report(job, outcome)?;
-        } else if let (true, Outcome::Done(summary)) = (dry_run, outcome) {
-            print::dry_run(job, summary)?;
-        }
+    let outcomes = run_batch(jobs, settings, action, &batch)?;
+    batch.bar.finish_and_clear();
+    if let Some(error) = batch.broken.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        return Err(error.into());
+    }
+    if let Some(report) = &batch.report {
+        report.summary(jobs, &outcomes)?;
     }
     let failed = count(&outcomes, |o| matches!(o, Outcome::Failed(_)));
     if failed == 0 {
@@ -126,6 +129,48 @@ fn run_jobs(plan: &Plan, jobs: &[Job], dry_run: bool) -> Result<(), Failure> {
         .iter()
         .any(|o| matches!(o, Outcome::Failed(Error::Usage(_))));
     Err(Failure::Inputs { usage })
+}
+
+/// A batch under way: the progress bar moves as each job ends; what a job
+/// says is shown when it is settled, in input order.
+struct Batch<'a> {
+    plan: &'a Plan,
+    jobs: &'a [Job],
+    dry_run: bool,
+    bar: ProgressBar,
+    report: Option<Report>,
+    /// The first failure to write to standard output.
+    broken: Mutex<Option<Error>>,
+}
+
+impl Watch for Batch<'_> {
+    fn ended(&self, index: usize, outcome: &Outcome) {
+        self.bar.inc(1);
+        if let Some(report) = &self.report {
+            report.ended(index, &self.jobs[index], outcome);
+        }
+    }
+
+    fn settled(&self, index: usize, outcome: &Outcome) {
+        let job = &self.jobs[index];
+        self.bar.suspend(|| {
+            print::ended(outcome, self.plan.quiet);
+            if let (true, false, Outcome::Done(summary)) =
+                (self.plan.verbose, self.dry_run, outcome)
+            {
+                print::written(job, summary);
+            }
+        });
+        let printed = match (&self.report, outcome) {
+            (Some(report), _) => report.settled(index, job, outcome),
+            (None, Outcome::Done(summary)) if self.dry_run => print::dry_run(job, summary),
+            _ => Ok(()),
+        };
+        if let Err(e) = printed {
+            let mut broken = self.broken.lock().unwrap_or_else(|p| p.into_inner());
+            broken.get_or_insert(e);
+        }
+    }
 }
 
 /// How many outcomes are of the kind `which` tells.

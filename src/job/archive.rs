@@ -5,6 +5,7 @@
 use std::fs::File;
 use std::io::BufReader;
 
+use super::summary::array_dtype;
 use super::{Job, Part, Summary};
 use crate::error::{Error, Problem};
 use crate::input::Input;
@@ -20,7 +21,7 @@ pub struct MemberSummary {
     pub name: String,
     pub input_shape: Vec<usize>,
     pub output_shape: Vec<usize>,
-    /// The dtype as NumPy describes it, e.g. `'<f4'`.
+    /// The dtype as NumPy spells it, e.g. `<f4`.
     pub dtype: String,
     /// Whether it was cropped (else copied unchanged).
     pub cropped: bool,
@@ -196,7 +197,7 @@ fn member_summary(member: &Member, action: &Action) -> MemberSummary {
         name: member.name.clone(),
         input_shape: member.header.shape.clone(),
         output_shape,
-        dtype: member.header.dtype.descr().to_string(),
+        dtype: array_dtype(&member.header.dtype),
         cropped: matches!(action, Action::Crop { .. }),
         compression: member.compression.name(),
     }

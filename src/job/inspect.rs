@@ -3,7 +3,7 @@
 
 use image::ImageFormat;
 
-use super::summary::sample_dtype;
+use super::summary::{array_dtype, sample_dtype};
 use super::whole::read_image_file;
 use super::{Fault, Job, Route, Summary, image_format, sources};
 use crate::error::Problem;
@@ -56,7 +56,7 @@ fn array(
             .map_err(|why| Problem::not_an_image(&header, why))?;
     }
     let shape = Shape::known(&header.shape);
-    Ok((shape, header.dtype.descr().to_string(), layer))
+    Ok((shape, array_dtype(&header.dtype), layer))
 }
 
 /// An image input's shape and dtype as a tensor, and the layer: from its

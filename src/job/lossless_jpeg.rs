@@ -6,7 +6,7 @@ use std::io::Write;
 
 use image::ImageFormat;
 
-use super::summary::sample_dtype;
+use super::summary::{JpegWrite, sample_dtype};
 use super::whole::{self, Loaded};
 use super::{Fault, Job, Summary, image_format};
 use crate::input::Source;
@@ -82,12 +82,15 @@ fn crop(job: &Job, layer: &Layer, bytes: &[u8], output: &Output) -> Result<Optio
     out.write_all(&cropped).map_err(Fault::write)?;
     job.commit(out)?;
     let output_shape = layer.compute_output_shape(&Shape::known(dims))?;
-    Ok(Some(Summary::new(
-        Shape::known(dims),
-        output_shape,
-        sample_dtype(sample),
-        output,
-    )))
+    Ok(Some(Summary {
+        jpeg: Some(JpegWrite::Lossless),
+        ..Summary::new(
+            Shape::known(dims),
+            output_shape,
+            sample_dtype(sample),
+            output,
+        )
+    }))
 }
 
 /// A region of an `h`×`w` image as the crop spec that keeps it.

@@ -4,6 +4,7 @@
 
 use std::io::Write;
 
+use super::summary::array_dtype;
 use super::{Fault, Job, Summary};
 use crate::input::{self, Source};
 use crate::layer::Shape;
@@ -47,7 +48,7 @@ pub(super) fn run(job: &Job, mut source: Source, output: &Output) -> Result<Summ
     Ok(Summary::new(
         Shape::known(&header.shape),
         Shape::known(&out_header.shape),
-        header.dtype.descr().to_string(),
+        array_dtype(&header.dtype),
         output,
     ))
 }

@@ -48,6 +48,16 @@ impl Route {
                 | Route::Rows { codec: None, .. }
         )
     }
+
+    /// What the output holds.
+    pub(super) fn output_kind(self) -> FileKind {
+        match self {
+            Route::Archive { to } | Route::Split { to } | Route::Rows { to, .. } => to,
+            Route::Whole { to, .. } => to,
+            Route::NpyToNpy => FileKind::Npy,
+            Route::LosslessJpeg => JPEG,
+        }
+    }
 }
 
 impl Job {

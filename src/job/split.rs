@@ -5,6 +5,7 @@
 use std::io::{self, BufRead};
 
 use super::sources::read_within;
+use super::summary::array_dtype;
 use super::whole::{self, Loaded};
 use super::{Fault, Job, Part, Summary, image_format};
 use crate::error::{Error, Problem};
@@ -60,7 +61,7 @@ pub(super) fn run(job: &Job, mut source: Source, to: FileKind) -> Result<Summary
         ..Summary::new(
             Shape::known(&batch.header.shape),
             batch.output_shape,
-            batch.header.dtype.descr().to_string(),
+            array_dtype(&batch.header.dtype),
             &samples,
         )
     })

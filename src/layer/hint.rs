@@ -23,6 +23,18 @@ pub enum FormatOrigin {
     Default(PathBuf),
 }
 
+impl FormatOrigin {
+    /// What reports call it: `flag`, `config`, `keras.json` or `default`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            FormatOrigin::Flag => "flag",
+            FormatOrigin::Config(_) => "config",
+            FormatOrigin::KerasJson(_) => "keras.json",
+            FormatOrigin::Default(_) => "default",
+        }
+    }
+}
+
 impl fmt::Display for FormatOrigin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

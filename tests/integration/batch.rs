@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::report::records;
 use crate::util::{Rcrop, gradient_rgb8, listing, load_image, npy_bytes, save_image, u8_npy};
 use image::GenericImageView;
 
@@ -338,12 +339,13 @@ fn no_clobber_leaves_existing_outputs_alone() {
     assert!(result.status.success());
     assert_eq!(std::fs::read(out.path().join("a.png")).unwrap(), b"keep me");
     assert!(out.path().join("b.png").exists());
-    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&result.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let (lines, summary) = records(&result.stdout);
     assert_eq!(lines[0]["status"], "skipped");
     assert_eq!(lines[1]["status"], "ok");
+    assert_eq!(
+        (&summary["skipped"], &summary["written"]),
+        (&1.into(), &1.into())
+    );
 }
 
 #[test]
@@ -368,10 +370,7 @@ fn the_json_report_accounts_for_every_input_in_order() {
         .output()
         .unwrap();
     assert_eq!(result.status.code(), Some(1));
-    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&result.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let (lines, _) = records(&result.stdout);
     assert_eq!(lines.len(), 3);
     assert_eq!(
         lines[0]["input"],
@@ -383,7 +382,7 @@ fn the_json_report_accounts_for_every_input_in_order() {
     );
     assert_eq!(lines[0]["input_shape"], serde_json::json!([1, 10, 12, 3]));
     assert_eq!(lines[0]["output_shape"], serde_json::json!([1, 8, 10, 3]));
-    assert_eq!(lines[0]["dtype"], "'|u1'");
+    assert_eq!(lines[0]["dtype"], "|u1");
     assert_eq!(lines[0]["status"], "ok");
     assert!(lines[0]["error"].is_null());
     assert_eq!(lines[1]["status"], "failed");
@@ -499,10 +498,10 @@ fn the_run_the_dry_run_and_the_report_name_outputs_alike() {
             .output()
             .unwrap();
         assert!(result.status.success(), "{result:?}");
-        String::from_utf8(result.stdout)
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["output"].clone())
+        let (lines, _) = records(&result.stdout);
+        lines
+            .iter()
+            .map(|record| record["output"].clone())
             .collect::<Vec<_>>()
     };
     let expected = ["o/batch_*.png", "o/pic.PNG", "o/shot.png"].map(serde_json::Value::from);

@@ -155,6 +155,22 @@ fn a_missing_expected_file_fails_saying_so() {
 }
 
 #[test]
+fn a_missing_golden_folder_fails_and_is_not_made() {
+    let (rcrop, dir) = golden_npy();
+    let args = ["-c", "1", "--out-dir", "golden", "a.npy"];
+    let (code, stderr) = check_leaves_alone(&rcrop, dir.path(), &args);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("does not exist; --check compares"),
+        "{stderr}"
+    );
+    assert!(
+        !dir.path().join("golden").exists(),
+        "--check made the folder"
+    );
+}
+
+#[test]
 fn standard_output_cannot_be_checked() {
     let (rcrop, dir) = golden_npy();
     let (code, stderr) = check_leaves_alone(&rcrop, dir.path(), &["-c", "1", "a.npy", "-"]);

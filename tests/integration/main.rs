@@ -31,6 +31,9 @@ mod layers;
 mod npz;
 /// Properties of the library over random shapes, layers and specs.
 mod properties;
+/// `--report json` and what a batch says: records as inputs end, their
+/// fields, and the same messages on every run.
+mod report;
 /// rcrop in scripts and pipelines: closed pipes, signals, terminals, help,
 /// completions and the man page.
 #[cfg(unix)]

@@ -11,12 +11,25 @@ use rcrop::{
 use crate::cli::flags::Flags;
 use crate::cli::print;
 
+/// The data format a run follows, and where it came from: a `keras.json`
+/// on a machine changes it silently, so reports say which one was used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FormatInForce {
+    pub format: DataFormat,
+    pub origin: FormatOrigin,
+}
+
+/// The layer, or how to choose it, and the data format in force (none for
+/// `Cropping1D`, which has no data format).
+type Chosen = (LayerChoice, Option<FormatInForce>);
+
 impl Flags {
     /// The layer, or how to choose it: from the flags, or from `--config`
-    /// checked against them.
-    pub(super) fn layer_choice(&self) -> Result<LayerChoice, Error> {
+    /// checked against them; and the data format it follows.
+    pub(super) fn layer_choice(&self) -> Result<Chosen, Error> {
         if let Some(path) = &self.config {
-            return self.configured(path).map(LayerChoice::Fixed);
+            let (layer, format) = self.configured(path)?;
+            return Ok((LayerChoice::Fixed(layer), format));
         }
         let class = match self.layer.as_deref() {
             None => None,
@@ -32,10 +45,9 @@ impl Flags {
                     "--center-crop applies CenterCrop, not --layer {class}"
                 )));
             }
-            let format = self.data_format(self.data_format_flag())?;
-            return Ok(LayerChoice::Fixed(
-                CenterCrop::new(height, width, format).into(),
-            ));
+            let format = self.data_format(self.format_flag())?;
+            let layer = CenterCrop::new(height, width, format.format).into();
+            return Ok((LayerChoice::Fixed(layer), Some(format)));
         }
         let Some((text, spec)) = self.crop.clone() else {
             return Err(Error::Usage(
@@ -50,12 +62,12 @@ impl Flags {
             Some(LayerClass::Cropping1D) => {
                 self.refuse_format_for_1d()?;
                 let layer = Layer::from_spec(LayerClass::Cropping1D, &spec, DataFormat::default());
-                layer.map(LayerChoice::Fixed).map_err(usage)
+                Ok((LayerChoice::Fixed(layer.map_err(usage)?), None))
             }
             Some(class) => {
-                let format = self.data_format(self.data_format_flag())?;
-                let layer = Layer::from_spec(class, &spec, format).map_err(usage)?;
-                Ok(LayerChoice::Fixed(layer))
+                let format = self.data_format(self.format_flag())?;
+                let layer = Layer::from_spec(class, &spec, format.format).map_err(usage)?;
+                Ok((LayerChoice::Fixed(layer), Some(format)))
             }
             None => {
                 let classes = [3, 4, 5].map(LayerClass::for_rank);
@@ -70,10 +82,12 @@ impl Flags {
                          A,B,C or A1,A2:B1,B2:C1,C2 (3D)"
                     )));
                 }
-                Ok(LayerChoice::ByRank {
+                let format = self.data_format(self.format_flag())?;
+                let choice = LayerChoice::ByRank {
                     spec,
-                    data_format: self.data_format(self.data_format_flag())?,
-                })
+                    data_format: format.format,
+                };
+                Ok((choice, Some(format)))
             }
         }
     }
@@ -88,8 +102,9 @@ impl Flags {
         }
     }
 
-    /// The layer a `--config` file holds, checked against the flags.
-    fn configured(&self, path: &Path) -> Result<Layer, Error> {
+    /// The layer a `--config` file holds, checked against the flags, and
+    /// the data format it follows.
+    fn configured(&self, path: &Path) -> Result<(Layer, Option<FormatInForce>), Error> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| Error::file(path.display(), Problem::Read(e)))?;
         let config = find_layer(&text, self.layer.as_deref())
@@ -130,7 +145,7 @@ impl Flags {
         }
         if class == LayerClass::Cropping1D {
             self.refuse_format_for_1d()?;
-            return Ok(found);
+            return Ok((found, None));
         }
         if let (Some(flag), Some(configured)) = (self.data_format_flag(), config.data_format)
             && flag != configured
@@ -140,40 +155,40 @@ impl Flags {
                 format!("data_format {configured}"),
             ));
         }
-        Ok(config.resolve(self.data_format(config.data_format.or(self.data_format_flag()))?))
+        let configured = config
+            .data_format
+            .map(|format| (format, FormatOrigin::Config(path.to_path_buf())));
+        let format = self.data_format(configured.or(self.format_flag()))?;
+        Ok((config.resolve(format.format), Some(format)))
     }
 
     /// The data format given, or the Keras default; a warning about an
     /// ignored `keras.json` goes to standard error.
-    fn data_format(&self, given: Option<DataFormat>) -> Result<DataFormat, Error> {
-        if let Some(format) = given {
-            return Ok(format);
+    fn data_format(
+        &self,
+        given: Option<(DataFormat, FormatOrigin)>,
+    ) -> Result<FormatInForce, Error> {
+        if let Some((format, origin)) = given {
+            return Ok(FormatInForce { format, origin });
         }
         let found = keras_default()?;
         if let Some(warning) = found.warning.filter(|_| !self.quiet) {
             print::warning(&warning);
         }
-        Ok(found.format)
+        let origin = match found.file {
+            Some(file) => FormatOrigin::KerasJson(file),
+            None => FormatOrigin::Default(keras_dir().join("keras.json")),
+        };
+        Ok(FormatInForce {
+            format: found.format,
+            origin,
+        })
     }
 
-    /// Where the data format in force comes from, as [`Flags::layer_choice`]
-    /// decides it: a `--config` layer's own, `--format`, or `keras.json`.
-    pub(super) fn format_origin(&self) -> Option<FormatOrigin> {
-        if let Some(path) = &self.config {
-            let text = std::fs::read_to_string(path).ok()?;
-            let config = find_layer(&text, self.layer.as_deref()).ok()?;
-            if config.data_format.is_some() {
-                return Some(FormatOrigin::Config(path.clone()));
-            }
-        }
-        if self.format.is_some() {
-            return Some(FormatOrigin::Flag);
-        }
-        let path = keras_dir().join("keras.json");
-        Some(match keras_default() {
-            Ok(found) if found.format != DataFormat::default() => FormatOrigin::KerasJson(path),
-            _ => FormatOrigin::Default(path),
-        })
+    /// `--format`, and that it came from the flag.
+    fn format_flag(&self) -> Option<(DataFormat, FormatOrigin)> {
+        self.data_format_flag()
+            .map(|format| (format, FormatOrigin::Flag))
     }
 
     /// `--format`, as the library names data formats.
