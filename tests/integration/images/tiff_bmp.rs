@@ -195,9 +195,8 @@ fn a_tiff_strip_past_the_files_end_is_refused_whatever_the_crop() {
     for crop in ["3,20:2,4", "0"] {
         let stderr = rcrop.run_fails(&["-c", crop], &input, &dir.path().join("out.npy"));
         assert!(
-            stderr.contains(&format!(
-                "past.tif: the TIFF image is damaged: its strip 9 takes"
-            )) && stderr.contains(&format!("past the file's end at byte {len}")),
+            stderr.contains("past.tif: the TIFF image is damaged: its strip 9 takes")
+                && stderr.contains(&format!("past the file's end at byte {len}")),
             "{crop}: {stderr}"
         );
     }
