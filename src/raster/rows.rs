@@ -74,8 +74,9 @@ pub trait RowSource: Send {
 
     /// Passes each row of `window` (which lies inside the image), top to
     /// bottom, cut to the window's columns, as interleaved little-endian
-    /// samples, to `row`. Decodes nothing past the window's last row, and
-    /// nothing a format lets it skip (strips and tiles outside the window).
+    /// samples, to `row`. A format read front to back reads and checks the
+    /// rest of its file too; one read at offsets decodes nothing it lets it
+    /// skip (strips and tiles outside the window).
     fn read_window(&mut self, window: &Window, row: &mut RowFn<'_>) -> Result<(), StreamError>;
 }
 

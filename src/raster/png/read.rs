@@ -49,6 +49,7 @@ pub(in crate::raster) fn source<'a>(
 ) -> Result<Box<dyn RowSource + 'a>, RasterError> {
     let mut decoder = png::Decoder::new(NoSeek(input));
     decoder.set_transformations(png::Transformations::EXPAND);
+    decoder.ignore_checksums(false);
     let reader = decoder.read_info().map_err(damaged)?;
     let png_info = reader.info();
     if png_info.interlaced {
@@ -140,14 +141,18 @@ impl<R: BufRead + Send> RowSource for PngRows<R> {
                 row(kept)?;
             }
         }
-        if window.rows.end == self.info.height {
-            // After the last row, the image data is read to its end, and its
-            // checksums checked, as the whole-image decoder does.
-            if let Err(e) = self.reader.next_row() {
-                return Err(damaged(e).into());
-            }
-        }
+        self.read_to_end()?;
         Ok(())
+    }
+}
+
+impl<R: BufRead> PngRows<R> {
+    /// Reads the rows below the window and every chunk after them up to
+    /// `IEND`, checking each chunk's CRC and the zlib checksum, so that
+    /// damage below the crop fails it as it fails a whole decode.
+    fn read_to_end(&mut self) -> Result<(), RasterError> {
+        while self.reader.next_row().map_err(damaged)?.is_some() {}
+        self.reader.finish().map_err(damaged)
     }
 }
 

@@ -535,6 +535,11 @@ impl<R: BufRead + Send> RowSource for Source<R> {
             self.next(cols.clone())?;
             row(&self.row)?;
         }
+        // The rows below the window are read and checked too: a file cut
+        // below the crop fails it, as it fails a whole decode.
+        while self.next_row < self.info.height {
+            self.next(0..0)?;
+        }
         Ok(())
     }
 }

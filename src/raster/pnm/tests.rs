@@ -74,37 +74,39 @@ fn error(file: &[u8]) -> String {
 }
 
 #[test]
-fn a_window_reads_no_further_than_its_last_row() {
+fn a_window_reads_every_row_below_it_too() {
     let mut file = b"P6\n5 9\n255\n".to_vec();
-    let header = file.len();
     file.extend((0..5 * 9 * 3).map(|i| i as u8));
     let rows = 2..6;
-    let end = header + rows.end * 15;
     let input = |limit| FailsAfter {
         data: file.clone(),
         at: 0,
         limit,
     };
-    let got = read(input(end), &window(rows.clone(), 1..4)).unwrap();
+    let got = read(input(file.len()), &window(rows.clone(), 1..4)).unwrap();
     let want: Vec<u8> = rows
         .flat_map(|y| (y * 15 + 3..y * 15 + 12).map(|i| i as u8))
         .collect();
     assert_eq!(got, want);
-    let err = read(input(end - 1), &window(2..6, 1..4)).unwrap_err();
+    let err = read(input(file.len() - 1), &window(2..6, 1..4)).unwrap_err();
     assert!(err.to_string().contains("read past byte"), "{err}");
 }
 
 #[test]
-fn a_plain_window_reads_no_further_than_its_last_row() {
+fn a_plain_window_checks_every_sample_below_it() {
     let file = b"P2 3 4 9\n1 2 3\n4 5 6\n7 8 9\n0 0 0\n".to_vec();
-    let end = file.len() - 6;
-    let input = FailsAfter {
-        data: file.clone(),
-        at: 0,
-        limit: end,
-    };
-    let got = read(input, &window(1..3, 1..3)).unwrap();
+    let got = read(&file[..], &window(1..3, 1..3)).unwrap();
     assert_eq!(got, [142, 170, 227, 255]);
+    let err = read(
+        &b"P2 3 4 9\n1 2 3\n4 5 6\n7 8 9\n0 0 10\n"[..],
+        &window(1..3, 1..3),
+    );
+    assert!(
+        err.unwrap_err()
+            .to_string()
+            .contains("row 3 holds the sample 10"),
+        "a sample below the window is checked"
+    );
 }
 
 #[test]

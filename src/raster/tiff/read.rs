@@ -259,7 +259,10 @@ struct TiffRows<R: Read + Seek> {
 impl<R: Read + Seek> TiffRows<R> {
     /// Reads the first page's tags; with `whole`, refuses a page whose
     /// decoded size passes `limit` before anything else.
-    fn open(input: R, limit: u64, whole: bool) -> Result<Self, RasterError> {
+    fn open(mut input: R, limit: u64, whole: bool) -> Result<Self, RasterError> {
+        let file_len = input
+            .seek(SeekFrom::End(0))
+            .map_err(|e| refuse(e.to_string()))?;
         let mut file = Patched::new(input).map_err(|e| refuse(e.to_string()))?;
         let mut original = Decoder::new(&mut file)
             .map_err(decode_error)?
@@ -281,6 +284,7 @@ impl<R: Read + Seek> TiffRows<R> {
             return Err(refuse("a strip or tile of size 0"));
         }
         let kind = original.get_chunk_type();
+        check_chunks_inside(&mut original, kind, file_len)?;
         let across = page.width.div_ceil(chunk_width);
         let per_plane = match kind {
             ChunkType::Strip => page.height.div_ceil(chunk_height),
@@ -483,6 +487,54 @@ impl<R: Read + Seek + Send> RowSource for TiffRows<R> {
     }
 }
 
+/// The tags holding where the strips or tiles lie and how long they are.
+fn chunk_tags(kind: ChunkType) -> (Tag, Tag) {
+    match kind {
+        ChunkType::Strip => (Tag::StripOffsets, Tag::StripByteCounts),
+        ChunkType::Tile => (Tag::TileOffsets, Tag::TileByteCounts),
+    }
+}
+
+/// Refuses a page one of whose strips or tiles does not lie inside its
+/// file of `file_len` bytes. Only the chunks a crop touches are decoded, so
+/// their tables are checked up front: a file cut short fails whatever the
+/// crop.
+fn check_chunks_inside<R: Read + Seek>(
+    decoder: &mut Decoder<R>,
+    kind: ChunkType,
+    file_len: u64,
+) -> Result<(), RasterError> {
+    let (offsets, counts) = chunk_tags(kind);
+    let offsets = decoder.get_tag_u64_vec(offsets).map_err(decode_error)?;
+    let counts = decoder.get_tag_u64_vec(counts).map_err(decode_error)?;
+    let what = match kind {
+        ChunkType::Strip => "strip",
+        ChunkType::Tile => "tile",
+    };
+    if offsets.len() != counts.len() {
+        return Err(RasterError::Damaged {
+            format: NAME,
+            why: format!(
+                "it gives {} {what} offsets for {} byte counts",
+                offsets.len(),
+                counts.len()
+            ),
+        });
+    }
+    for (number, (&at, &len)) in offsets.iter().zip(&counts).enumerate() {
+        if at.checked_add(len).is_none_or(|end| end > file_len) {
+            return Err(RasterError::Damaged {
+                format: NAME,
+                why: format!(
+                    "its {what} {number} takes {len} bytes from byte {at}, past the \
+                     file's end at byte {file_len}"
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Where each chunk's bytes are, for looking into JPEG chunks before they
 /// are decoded.
 struct JpegChunks {
@@ -495,10 +547,7 @@ impl JpegChunks {
         decoder: &mut Decoder<R>,
         kind: ChunkType,
     ) -> Result<Self, RasterError> {
-        let (offsets, counts) = match kind {
-            ChunkType::Strip => (Tag::StripOffsets, Tag::StripByteCounts),
-            ChunkType::Tile => (Tag::TileOffsets, Tag::TileByteCounts),
-        };
+        let (offsets, counts) = chunk_tags(kind);
         Ok(Self {
             offsets: decoder.get_tag_u64_vec(offsets).map_err(decode_error)?,
             counts: decoder.get_tag_u64_vec(counts).map_err(decode_error)?,
@@ -737,10 +786,7 @@ fn decodable<R: Read + Seek>(
         .map_err(decode_error)?
         .unwrap_or(1);
     if fill_order == 2 {
-        let (offsets, counts) = match decoder.get_chunk_type() {
-            ChunkType::Strip => (Tag::StripOffsets, Tag::StripByteCounts),
-            ChunkType::Tile => (Tag::TileOffsets, Tag::TileByteCounts),
-        };
+        let (offsets, counts) = chunk_tags(decoder.get_chunk_type());
         let offsets = decoder.get_tag_u64_vec(offsets).map_err(decode_error)?;
         let counts = decoder.get_tag_u64_vec(counts).map_err(decode_error)?;
         edits.reversed = offsets.into_iter().zip(counts).collect();

@@ -23,6 +23,8 @@ mod png;
 mod pnm;
 /// TIFF and BMP: windows read from a file, and what TIFF output holds.
 mod tiff_bmp;
+/// Inputs read front to back checked to their end, whatever the crop.
+mod to_the_end;
 /// Real-world files from other tools, decoded as their references decode them.
 mod wild;
 
@@ -370,17 +372,19 @@ fn png_claiming(width: u32, height: u32) -> Vec<u8> {
     ihdr.extend_from_slice(&height.to_be_bytes());
     ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
     let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
-    for (kind, data) in [
-        (b"IHDR", ihdr),
-        (b"IDAT", b"\x78\x9c\x03\x00\x00\x00\x00\x01".to_vec()),
-        (b"IEND", Vec::new()),
-    ] {
-        let mut body = kind.to_vec();
-        body.extend_from_slice(&data);
-        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-        out.extend_from_slice(&body);
-        out.extend_from_slice(&crc32(&body).to_be_bytes());
-    }
+    out.extend(chunk(b"IHDR", &ihdr));
+    out.extend(chunk(b"IDAT", b"\x78\x9c\x03\x00\x00\x00\x00\x01"));
+    out.extend(chunk(b"IEND", &[]));
+    out
+}
+
+/// A PNG chunk: its length, its type, `data` and its CRC.
+fn chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+    let mut body = kind.to_vec();
+    body.extend_from_slice(data);
+    let mut out = (data.len() as u32).to_be_bytes().to_vec();
+    out.extend_from_slice(&body);
+    out.extend_from_slice(&crc32(&body).to_be_bytes());
     out
 }
 

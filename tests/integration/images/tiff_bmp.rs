@@ -173,3 +173,31 @@ fn tiff_output_holds_every_sample_type_it_reads() {
     }
     assert_no_failures(&failures);
 }
+
+#[test]
+fn a_tiff_strip_past_the_files_end_is_refused_whatever_the_crop() {
+    let rcrop = Rcrop::new();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut bytes, strips) = tiff_rgb(30, 40, 4);
+    // The last strip's offset, in the offsets table after the data, moved
+    // to the file's end.
+    let (last, _) = strips[strips.len() - 1];
+    let data_end = strips.iter().map(|&(o, c)| o + c).max().unwrap();
+    let at = data_end
+        + bytes[data_end..]
+            .windows(4)
+            .position(|w| w == (last as u32).to_le_bytes())
+            .unwrap();
+    let len = bytes.len() as u32;
+    bytes[at..at + 4].copy_from_slice(&len.to_le_bytes());
+    let input = dir.path().join("past.tif");
+    std::fs::write(&input, &bytes).unwrap();
+    for crop in ["3,20:2,4", "0"] {
+        let stderr = rcrop.run_fails(&["-c", crop], &input, &dir.path().join("out.npy"));
+        assert!(
+            stderr.contains("past.tif: the TIFF image is damaged: its strip 9 takes")
+                && stderr.contains(&format!("past the file's end at byte {len}")),
+            "{crop}: {stderr}"
+        );
+    }
+}
