@@ -381,10 +381,13 @@ pub struct Flags {
     #[arg(long, help_heading = BATCH)]
     pub keep_going: bool,
 
-    /// Print a JSON line to standard output for each input.
+    /// Print a JSON line to standard output for each input as it ends.
     ///
-    /// One object a line: input, output, input_shape, output_shape, dtype,
-    /// status, error.
+    /// JSON Lines, schema 1: a record an input, in input order, each flushed
+    /// as it is written (a killed batch leaves one for every output on disk),
+    /// then a summary record. Fields: input, output, status, error,
+    /// input_shape, output_shape, dtype, jpeg, members (.npz), data_format,
+    /// data_format_from.
     #[arg(long, value_name = "FORMAT", value_enum, help_heading = BATCH)]
     pub report: Option<ReportFormat>,
 

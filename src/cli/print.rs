@@ -20,6 +20,8 @@ use rcrop::{
     to_python_json,
 };
 
+use crate::cli::plan::FormatInForce;
+
 pub mod report;
 
 /// Whether standard output's reader went away.
@@ -125,6 +127,16 @@ pub fn shape(shape: &Shape) -> Result<(), Error> {
 /// `--print-config`: the layer's `get_config()` JSON.
 pub fn config(layer: &Layer) -> Result<(), Error> {
     line(to_python_json(&layer.get_config()))
+}
+
+/// `--dry-run`'s first line: the data format the run follows and where it
+/// came from, since a `keras.json` on a machine changes it silently.
+pub fn data_format(format: &FormatInForce) -> Result<(), Error> {
+    line(format_args!(
+        "data format: {} ({})",
+        format.format.as_str(),
+        format.origin
+    ))
 }
 
 /// `--dry-run`: a line for each output the job would write.

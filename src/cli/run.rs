@@ -106,6 +106,9 @@ fn run_jobs(plan: &Plan, jobs: &[Job], dry_run: bool) -> Result<(), Failure> {
         report: plan.report.then(|| Report::new(plan.data_format.clone())),
         broken: Mutex::new(None),
     };
+    if let (true, false, Some(format)) = (dry_run, plan.report, &plan.data_format) {
+        print::data_format(format)?;
+    }
     let action = |job: &Job| {
         if dry_run { job.inspect() } else { job.run() }
     };

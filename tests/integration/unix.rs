@@ -402,13 +402,31 @@ fn a_dry_run_names_every_output_with_the_shapes() {
         assert!(out.status.success(), "{}", text(&out.stderr));
         text(&out.stdout)
     };
+    // The first line says which data format is in force, and why.
+    let single = dry_run(&["a.npy", "b.npy"]);
+    let (format, lines) = single.split_once('\n').unwrap();
+    assert!(
+        format.starts_with(
+            "data format: channels_last (Keras' default, as no --format is given and "
+        ) && format.ends_with("keras.json sets no other)"),
+        "{format}"
+    );
     assert_eq!(
-        dry_run(&["a.npy", "b.npy"]),
+        lines,
         "a.npy -> b.npy: (1, 4, 4, 3) -> (1, 2, 2, 3) '|u1'\n"
     );
     assert_eq!(
-        dry_run(&["--to", "png", "--out-dir", "o", "b.npy"]),
-        "b.npy[0] -> o/b_0.png: (1, 4, 4, 3) -> (1, 2, 2, 3) '|u1'\n\
+        dry_run(&[
+            "-f",
+            "channels_last",
+            "--to",
+            "png",
+            "--out-dir",
+            "o",
+            "b.npy"
+        ]),
+        "data format: channels_last (given by --format)\n\
+         b.npy[0] -> o/b_0.png: (1, 4, 4, 3) -> (1, 2, 2, 3) '|u1'\n\
          b.npy[1] -> o/b_1.png: (1, 4, 4, 3) -> (1, 2, 2, 3) '|u1'\n"
     );
     assert_eq!(listing(dir.path()), ["a.npy", "b.npy"]);
