@@ -187,12 +187,12 @@ impl FromStr for CropSpec {
         if spec.contains(':') {
             let groups = spec
                 .split(':')
-                .map(|group| Parser::new(group).parse())
+                .map(|group| SpecParser::new(group).parse())
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(fail)?;
             return Ok(CropSpec::Groups(groups));
         }
-        Parser::new(spec).parse().map_err(fail)
+        SpecParser::new(spec).parse().map_err(fail)
     }
 }
 
@@ -275,12 +275,12 @@ const MAX_DEPTH: usize = 32;
 
 /// A Python expression of ints, tuples and lists: `2`, `(2)`, `2,4`,
 /// `((1,2),[3,4])`, trailing commas as Python allows them.
-struct Parser<'a> {
+struct SpecParser<'a> {
     text: &'a str,
     pos: usize,
 }
 
-impl<'a> Parser<'a> {
+impl<'a> SpecParser<'a> {
     fn new(text: &'a str) -> Self {
         Self { text, pos: 0 }
     }

@@ -381,7 +381,7 @@ pub struct Flags {
     #[arg(long, help_heading = BATCH)]
     pub keep_going: bool,
 
-    /// Print a JSON line to standard output for each input as it ends.
+    /// Print JSON Lines to standard output as inputs end.
     ///
     /// JSON Lines, schema 1: a record an input, in input order, each flushed
     /// as it is written (a killed batch leaves one for every output on disk),

@@ -31,7 +31,7 @@ pub fn parse_with_longs(text: &str) -> Result<Literal, String> {
 }
 
 fn parse_with(text: &str, longs: bool) -> Result<Literal, String> {
-    let mut p = Parser {
+    let mut p = LiteralParser {
         text,
         pos: 0,
         longs,
@@ -44,14 +44,14 @@ fn parse_with(text: &str, longs: bool) -> Result<Literal, String> {
     Ok(value)
 }
 
-struct Parser<'a> {
+struct LiteralParser<'a> {
     text: &'a str,
     pos: usize,
     /// Whether `3L` reads as 3.
     longs: bool,
 }
 
-impl Parser<'_> {
+impl LiteralParser<'_> {
     fn rest(&self) -> &str {
         &self.text[self.pos..]
     }

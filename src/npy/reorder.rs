@@ -193,7 +193,7 @@ trait Fetch {
 
 /// Reads input bytes through a buffer, seeking over stretches it does not
 /// need: for any reader that can seek.
-struct Window<'a, R> {
+struct ReadWindow<'a, R> {
     reader: &'a mut R,
     buf: Vec<u8>,
     /// Input offset of `buf[0]` and bytes valid in `buf`.
@@ -208,7 +208,7 @@ struct Window<'a, R> {
     size: usize,
 }
 
-impl<R: Read + Seek> Fetch for Window<'_, R> {
+impl<R: Read + Seek> Fetch for ReadWindow<'_, R> {
     fn size(&self) -> usize {
         self.size
     }
@@ -319,7 +319,7 @@ pub fn crop_reordered<R: Read + Seek>(
     data_start: u64,
     writer: &mut impl Write,
 ) -> Result<u64, PassError> {
-    let mut window = Window {
+    let mut window = ReadWindow {
         reader,
         buf: Vec::new(),
         start: 0,

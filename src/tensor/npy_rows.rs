@@ -24,11 +24,11 @@ pub struct NpyRows {
     height: usize,
     width: usize,
     channels: usize,
-    from: Stored,
+    from: RowLayout,
 }
 
 /// Where the data of [`NpyRows`] lies, and how its rows are reached.
-enum Stored {
+enum RowLayout {
     /// Channels last, read front to back; unless the file's length was
     /// checked against its header, the rest of the data is read too, so
     /// that data cut short is an error.
@@ -55,7 +55,7 @@ impl NpyRows {
         Self::new(
             layout,
             DataFormat::ChannelsLast,
-            Stored::Stream { data, checked_len },
+            RowLayout::Stream { data, checked_len },
         )
     }
 
@@ -64,11 +64,11 @@ impl NpyRows {
         Self::new(
             layout,
             DataFormat::ChannelsFirst,
-            Stored::Planes { file, at },
+            RowLayout::Planes { file, at },
         )
     }
 
-    fn new(layout: ArrayLayout, format: DataFormat, from: Stored) -> Result<Self, TensorError> {
+    fn new(layout: ArrayLayout, format: DataFormat, from: RowLayout) -> Result<Self, TensorError> {
         let (height, width, channels) = image_dims(layout.shape, format)?;
         Ok(Self {
             layout,
@@ -106,7 +106,7 @@ impl NpyRows {
         let (w, h) = (self.width as u64, self.height as u64);
         let pixel = self.channels * size;
         match &mut self.from {
-            Stored::Stream { data, checked_len } => {
+            RowLayout::Stream { data, checked_len } => {
                 let mut line = vec![0; self.width * pixel];
                 for y in 0..rows.end {
                     data.read_exact(&mut line)?;
@@ -121,7 +121,7 @@ impl NpyRows {
                     data.skip_rest()?;
                 }
             }
-            Stored::Planes { file, at } => {
+            RowLayout::Planes { file, at } => {
                 let run = cols.len() * size;
                 let mut planes = vec![0; run * self.channels];
                 let mut pixels = Vec::with_capacity(planes.len());

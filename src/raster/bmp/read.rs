@@ -190,10 +190,10 @@ pub(in crate::raster) fn source<'a, R: Read + Seek + Send + 'a>(
     input: R,
     limit: u64,
 ) -> Result<Box<dyn RowSource + 'a>, RasterError> {
-    Ok(Box::new(BmpRows::open(input, limit)?))
+    Ok(Box::new(BmpReader::open(input, limit)?))
 }
 
-struct BmpRows<R> {
+struct BmpReader<R> {
     input: R,
     info: RowsInfo,
     /// Where the top row is in the file, and the step to the next one down.
@@ -220,7 +220,7 @@ fn decode_error(source: image::ImageError) -> RasterError {
     }
 }
 
-impl<R: Read + Seek> BmpRows<R> {
+impl<R: Read + Seek> BmpReader<R> {
     fn open(mut input: R, limit: u64) -> Result<Self, RasterError> {
         let io = |e: std::io::Error| damaged(e.to_string());
         let file_len = input.seek(SeekFrom::End(0)).map_err(io)?;
@@ -330,7 +330,7 @@ impl<R: Read + Seek> BmpRows<R> {
     }
 }
 
-impl<R: Read + Seek + Send> RowSource for BmpRows<R> {
+impl<R: Read + Seek + Send> RowSource for BmpReader<R> {
     fn info(&self) -> &RowsInfo {
         &self.info
     }

@@ -92,7 +92,7 @@ fn every_fixture_streams_each_window_as_the_whole_decode_crops_it() {
 
 /// A BMP header of a random kind.
 #[derive(Clone, Copy, Debug)]
-enum Header {
+enum InfoHeader {
     Core,
     Info,
     Os2,
@@ -100,22 +100,22 @@ enum Header {
     V5,
 }
 
-impl Header {
+impl InfoHeader {
     fn len(self) -> usize {
         match self {
-            Header::Core => 12,
-            Header::Info => 40,
-            Header::Os2 => 64,
-            Header::V4 => 108,
-            Header::V5 => 124,
+            InfoHeader::Core => 12,
+            InfoHeader::Info => 40,
+            InfoHeader::Os2 => 64,
+            InfoHeader::V4 => 108,
+            InfoHeader::V5 => 124,
         }
     }
 }
 
 /// What a generated BMP holds.
 #[derive(Clone, Debug)]
-struct Spec {
-    header: Header,
+struct BmpSpec {
+    header: InfoHeader,
     width: usize,
     height: usize,
     bits: u16,
@@ -129,7 +129,7 @@ struct Spec {
 }
 
 /// An uncompressed BMP as `spec` says, its palette and pixels from the seed.
-fn write_bmp(spec: &Spec) -> Vec<u8> {
+fn write_bmp(spec: &BmpSpec) -> Vec<u8> {
     let mut state = spec.seed | 1;
     let mut next = move || {
         state ^= state << 13;
@@ -141,7 +141,7 @@ fn write_bmp(spec: &Spec) -> Vec<u8> {
     let mut header = vec![0u8; len];
     header[..4].copy_from_slice(&(len as u32).to_le_bytes());
     let mut masks_after = Vec::new();
-    if let Header::Core = spec.header {
+    if let InfoHeader::Core = spec.header {
         header[4..6].copy_from_slice(&(spec.width as u16).to_le_bytes());
         header[6..8].copy_from_slice(&(spec.height as u16).to_le_bytes());
         header[8..10].copy_from_slice(&1u16.to_le_bytes());
@@ -162,13 +162,17 @@ fn write_bmp(spec: &Spec) -> Vec<u8> {
         if let Some(masks) = spec.masks {
             let bytes: Vec<u8> = masks.iter().flat_map(|m| m.to_le_bytes()).collect();
             match spec.header {
-                Header::Info => masks_after = bytes[..12].to_vec(),
+                InfoHeader::Info => masks_after = bytes[..12].to_vec(),
                 _ => header[40..56].copy_from_slice(&bytes),
             }
         }
     }
     let palette = if spec.bits <= 8 {
-        let entry = if let Header::Core = spec.header { 3 } else { 4 };
+        let entry = if let InfoHeader::Core = spec.header {
+            3
+        } else {
+            4
+        };
         let colors = match spec.colors_used {
             0 => 1 << spec.bits,
             n => n as usize,
@@ -192,7 +196,7 @@ fn write_bmp(spec: &Spec) -> Vec<u8> {
     file
 }
 
-fn spec() -> impl Strategy<Value = Spec> {
+fn spec() -> impl Strategy<Value = BmpSpec> {
     let masks16 = prop_oneof![
         Just([0xF800, 0x07E0, 0x001F, 0]),
         Just([0x7C00, 0x03E0, 0x001F, 0]),
@@ -206,16 +210,16 @@ fn spec() -> impl Strategy<Value = Spec> {
     ];
     let kind = prop_oneof![
         (
-            Just(Header::Core),
+            Just(InfoHeader::Core),
             prop_oneof![Just(1u16), Just(4), Just(8), Just(24)],
             Just(None)
         ),
         (
             prop_oneof![
-                Just(Header::Info),
-                Just(Header::Os2),
-                Just(Header::V4),
-                Just(Header::V5)
+                Just(InfoHeader::Info),
+                Just(InfoHeader::Os2),
+                Just(InfoHeader::V4),
+                Just(InfoHeader::V5)
             ],
             prop_oneof![
                 Just(1u16),
@@ -229,12 +233,20 @@ fn spec() -> impl Strategy<Value = Spec> {
             Just(None),
         ),
         (
-            prop_oneof![Just(Header::Info), Just(Header::V4), Just(Header::V5)],
+            prop_oneof![
+                Just(InfoHeader::Info),
+                Just(InfoHeader::V4),
+                Just(InfoHeader::V5)
+            ],
             Just(16u16),
             masks16.prop_map(Some),
         ),
         (
-            prop_oneof![Just(Header::Info), Just(Header::V4), Just(Header::V5)],
+            prop_oneof![
+                Just(InfoHeader::Info),
+                Just(InfoHeader::V4),
+                Just(InfoHeader::V5)
+            ],
             Just(32u16),
             masks32.prop_map(Some),
         ),
@@ -250,26 +262,27 @@ fn spec() -> impl Strategy<Value = Spec> {
     )
         .prop_map(
             |((header, bits, masks), width, height, top_down, gap, seed, used)| {
-                let colors_used = if bits <= 8 && !matches!(header, Header::Core) {
+                let colors_used = if bits <= 8 && !matches!(header, InfoHeader::Core) {
                     used % ((1 << bits) + 1)
                 } else {
                     0
                 };
                 // An Info header's alpha mask is not stored.
                 let masks = masks.map(|mut m: [u32; 4]| {
-                    if let Header::Info = header {
+                    if let InfoHeader::Info = header {
                         m[3] = 0;
                     }
                     m
                 });
-                Spec {
+                BmpSpec {
                     header,
                     width,
                     height,
                     bits,
                     masks,
                     colors_used,
-                    top_down: top_down && matches!(header, Header::Info | Header::V4 | Header::V5),
+                    top_down: top_down
+                        && matches!(header, InfoHeader::Info | InfoHeader::V4 | InfoHeader::V5),
                     gap,
                     seed,
                 }
@@ -277,7 +290,7 @@ fn spec() -> impl Strategy<Value = Spec> {
         )
 }
 
-fn spec_and_window() -> impl Strategy<Value = (Spec, Window)> {
+fn spec_and_window() -> impl Strategy<Value = (BmpSpec, Window)> {
     spec().prop_flat_map(|spec| {
         let (h, w) = (spec.height, spec.width);
         let rows = (0..h).prop_flat_map(move |s| (Just(s), s + 1..=h));
@@ -320,8 +333,8 @@ proptest! {
 
 #[test]
 fn compressed_bmps_are_left_to_the_whole_decode() {
-    let mut rle = write_bmp(&Spec {
-        header: Header::Info,
+    let mut rle = write_bmp(&BmpSpec {
+        header: InfoHeader::Info,
         width: 4,
         height: 2,
         bits: 8,
@@ -348,8 +361,8 @@ fn compressed_bmps_are_left_to_the_whole_decode() {
 
 #[test]
 fn a_header_claiming_more_rows_than_the_file_holds_allocates_nothing() {
-    let mut file = write_bmp(&Spec {
-        header: Header::Info,
+    let mut file = write_bmp(&BmpSpec {
+        header: InfoHeader::Info,
         width: 3,
         height: 2,
         bits: 24,

@@ -75,7 +75,7 @@ pub(in crate::raster) fn sink<'a, W: Write + Seek + Send + 'a>(
         let v = v as u8;
         head.extend_from_slice(&[v, v, v, 0]);
     }
-    Ok(Box::new(BmpRows {
+    Ok(Box::new(BmpWriter {
         head,
         out,
         pixel: pixel as usize,
@@ -87,7 +87,7 @@ pub(in crate::raster) fn sink<'a, W: Write + Seek + Send + 'a>(
     }))
 }
 
-struct BmpRows<W> {
+struct BmpWriter<W> {
     /// The headers and palette, written with the first rows.
     head: Vec<u8>,
     out: W,
@@ -102,7 +102,7 @@ struct BmpRows<W> {
     run: Vec<u8>,
 }
 
-impl<W: Write + Seek> BmpRows<W> {
+impl<W: Write + Seek> BmpWriter<W> {
     /// Writes the rows gathered.
     fn flush_run(&mut self) -> io::Result<()> {
         if self.run.is_empty() {
@@ -129,7 +129,7 @@ impl<W: Write + Seek> BmpRows<W> {
     }
 }
 
-impl<W: Write + Seek + Send> RowSink for BmpRows<W> {
+impl<W: Write + Seek + Send> RowSink for BmpWriter<W> {
     fn write_row(&mut self, row: &[u8]) -> io::Result<()> {
         for px in row.chunks_exact(self.pixel) {
             match *px {

@@ -53,13 +53,13 @@ impl Handle {
     }
 
     /// Reads the headers of `bytes`: width, height, and what they hold.
-    pub(super) fn read_header(&self, bytes: &[u8]) -> Result<Header, String> {
+    pub(super) fn read_header(&self, bytes: &[u8]) -> Result<JpegHeader, String> {
         // SAFETY: the pointer and length describe `bytes`.
         self.check(unsafe {
             tj::tj3DecompressHeader(self.0, bytes.as_ptr(), bytes.len() as tj::size_t)
         })?;
         let dimension = |param| usize::try_from(self.get(param)).unwrap_or(0);
-        Ok(Header {
+        Ok(JpegHeader {
             width: dimension(tj::TJPARAM_TJPARAM_JPEGWIDTH),
             height: dimension(tj::TJPARAM_TJPARAM_JPEGHEIGHT),
             color_space: self.get(tj::TJPARAM_TJPARAM_COLORSPACE),
@@ -106,14 +106,14 @@ impl Drop for TjBuffer {
 }
 
 /// What a JPEG's headers say.
-pub(super) struct Header {
+pub(super) struct JpegHeader {
     pub(super) width: usize,
     pub(super) height: usize,
     pub(super) color_space: c_int,
     pub(super) subsampling: c_int,
 }
 
-impl Header {
+impl JpegHeader {
     /// The pixel format rcrop decodes to, and its channel count.
     pub(super) fn pixel_format(&self) -> (tj::TJPF, usize) {
         match self.color_space as tj::TJCS {

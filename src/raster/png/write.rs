@@ -80,7 +80,7 @@ pub(in crate::raster) fn sink<'a>(
     if let Some(profile) = &info.icc {
         push_chunk(&mut head, b"iCCP", &iccp(profile)?);
     }
-    let layout = Layout {
+    let layout = PngLayout {
         row_len: info.row_len(),
         bpp: info.pixel_len(),
         swap,
@@ -187,7 +187,7 @@ fn zlib_header(level: i32) -> [u8; 2] {
 
 /// How a row's bytes lie.
 #[derive(Clone, Copy)]
-struct Layout {
+struct PngLayout {
     row_len: usize,
     /// Bytes per pixel, the distance of the Sub filter.
     bpp: usize,
@@ -199,7 +199,7 @@ struct PngSink<W> {
     out: W,
     /// The signature and the chunks before IDAT, until they are written.
     head: Option<Vec<u8>>,
-    layout: Layout,
+    layout: PngLayout,
     effort: Effort,
     rows_per_block: usize,
     /// Rows kept before a block: those whose filtered bytes fill the
@@ -221,7 +221,7 @@ struct PngSink<W> {
 
 impl<W: Write> RowSink for PngSink<W> {
     fn write_row(&mut self, row: &[u8]) -> io::Result<()> {
-        let Layout { row_len, swap, .. } = self.layout;
+        let PngLayout { row_len, swap, .. } = self.layout;
         if row.len() != row_len || self.rows_in == self.height {
             return Err(io::Error::other(format!(
                 "the PNG encoder was given row {} of {} bytes; it takes {} rows of {row_len} bytes",
@@ -371,7 +371,7 @@ fn run_claimed(slot: &Mutex<Option<Block>>, send: &SyncSender<io::Result<Compres
 /// when `above`.
 struct Block {
     rows: Vec<u8>,
-    layout: Layout,
+    layout: PngLayout,
     lead: usize,
     above: bool,
     last: bool,
@@ -389,7 +389,7 @@ struct Compressed {
 
 impl Block {
     fn compress(self) -> io::Result<Compressed> {
-        let Layout { row_len, bpp, .. } = self.layout;
+        let PngLayout { row_len, bpp, .. } = self.layout;
         let skip = usize::from(self.above);
         let count = self.rows.len() / row_len;
         let mut filtered = vec![0; (count - skip) * (row_len + 1)];

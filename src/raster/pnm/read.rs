@@ -184,7 +184,7 @@ enum Kind {
 
 /// A PNM header, read up to the single whitespace byte before the pixels.
 #[derive(Debug)]
-struct Header {
+struct PnmHeader {
     kind: Kind,
     plain: bool,
     width: usize,
@@ -193,7 +193,7 @@ struct Header {
     maxval: u16,
 }
 
-impl Header {
+impl PnmHeader {
     fn read(input: &mut dyn BufRead) -> Result<Self, RasterError> {
         let magic = magic(input)?;
         let (kind, plain) = match magic.as_slice() {
@@ -221,7 +221,7 @@ impl Header {
                 })?
             }
         };
-        Ok(Header {
+        Ok(PnmHeader {
             kind,
             plain,
             width,
@@ -287,9 +287,9 @@ impl Scale {
 }
 
 /// A PNM file being read, from the row after the last one read.
-struct Source<R> {
+struct PnmSource<R> {
     input: R,
-    header: Header,
+    header: PnmHeader,
     info: RowsInfo,
     scale: Scale,
     /// Rows read (or skipped) so far.
@@ -306,7 +306,7 @@ pub(in crate::raster) fn source<'a>(
     input: Box<dyn BufRead + Send + 'a>,
     _limit: u64,
 ) -> Result<Box<dyn RowSource + 'a>, RasterError> {
-    Ok(Box::new(Source::new(input)?))
+    Ok(Box::new(PnmSource::new(input)?))
 }
 
 /// PNM's magic number, `P1` to `P6`, then whitespace (or the end of the
@@ -319,9 +319,9 @@ pub(in crate::raster) fn is_pnm(prefix: &[u8]) -> bool {
     }
 }
 
-impl<R: BufRead + Send> Source<R> {
+impl<R: BufRead + Send> PnmSource<R> {
     fn new(mut input: R) -> Result<Self, RasterError> {
-        let header = Header::read(&mut input)?;
+        let header = PnmHeader::read(&mut input)?;
         let info = RowsInfo {
             width: header.width,
             height: header.height,
@@ -329,7 +329,7 @@ impl<R: BufRead + Send> Source<R> {
             sample: header.sample(),
             icc: None,
         };
-        Ok(Source {
+        Ok(PnmSource {
             input,
             scale: Scale::new(header.maxval),
             header,
@@ -509,7 +509,7 @@ fn skip(input: &mut dyn BufRead, len: usize) -> Result<usize, RasterError> {
     Ok(done)
 }
 
-impl<R: BufRead + Send> RowSource for Source<R> {
+impl<R: BufRead + Send> RowSource for PnmSource<R> {
     fn info(&self) -> &RowsInfo {
         &self.info
     }

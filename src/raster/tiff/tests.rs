@@ -106,14 +106,14 @@ fn every_fixture_streams_each_window_as_the_whole_decode_crops_it() {
 
 /// How a generated TIFF stores its pixels.
 #[derive(Clone, Debug)]
-enum Layout {
+enum TiffLayout {
     Strips(usize),
     Tiles(usize, usize),
 }
 
 /// What a generated TIFF holds.
 #[derive(Clone, Debug)]
-struct Spec {
+struct TiffSpec {
     width: usize,
     height: usize,
     samples: usize,
@@ -122,14 +122,14 @@ struct Spec {
     format: u16,
     photometric: u16,
     planar: bool,
-    layout: Layout,
+    layout: TiffLayout,
 }
 
-impl Spec {
+impl TiffSpec {
     fn chunk(&self) -> (usize, usize) {
         match self.layout {
-            Layout::Strips(rows) => (self.width, rows),
-            Layout::Tiles(w, h) => (w, h),
+            TiffLayout::Strips(rows) => (self.width, rows),
+            TiffLayout::Tiles(w, h) => (w, h),
         }
     }
 
@@ -146,7 +146,7 @@ impl Spec {
 /// pixel, sample by sample), as `spec` says, with a color map for
 /// palettes: every layout the decoder must place, written here so that
 /// tile sizes, planes and bit depths are free.
-fn write_tiff(spec: &Spec, values: &[u64], color_map: &[u16]) -> Vec<u8> {
+fn write_tiff(spec: &TiffSpec, values: &[u64], color_map: &[u16]) -> Vec<u8> {
     let (chunk_width, chunk_height) = spec.chunk();
     let planes = if spec.planar { spec.samples } else { 1 };
     let per_chunk = if spec.planar { 1 } else { spec.samples };
@@ -159,8 +159,8 @@ fn write_tiff(spec: &Spec, values: &[u64], color_map: &[u16]) -> Vec<u8> {
             for column in 0..across {
                 let start = file.len();
                 let rows = match spec.layout {
-                    Layout::Strips(_) => chunk_height.min(spec.height - band * chunk_height),
-                    Layout::Tiles(..) => chunk_height,
+                    TiffLayout::Strips(_) => chunk_height.min(spec.height - band * chunk_height),
+                    TiffLayout::Tiles(..) => chunk_height,
                 };
                 for r in 0..rows {
                     let mut bits = BitWriter::default();
@@ -209,12 +209,12 @@ fn write_tiff(spec: &Spec, values: &[u64], color_map: &[u16]) -> Vec<u8> {
         (339, short(&vec![spec.format; spec.samples])),
     ];
     match spec.layout {
-        Layout::Strips(rows) => {
+        TiffLayout::Strips(rows) => {
             entries.push((273, long(&offsets)));
             entries.push((278, long(&[rows as u32])));
             entries.push((279, long(&counts)));
         }
-        Layout::Tiles(w, h) => {
+        TiffLayout::Tiles(w, h) => {
             entries.push((322, long(&[w as u32])));
             entries.push((323, long(&[h as u32])));
             entries.push((324, long(&offsets)));
@@ -320,21 +320,21 @@ const KINDS: [(usize, u16, u16, u16, bool); 17] = [
     (1, 8, 1, 3, false),
 ];
 
-fn spec_and_window() -> impl Strategy<Value = (Spec, Vec<u64>, Vec<u16>, Window)> {
+fn spec_and_window() -> impl Strategy<Value = (TiffSpec, Vec<u64>, Vec<u16>, Window)> {
     (
         1usize..70,
         1usize..70,
         0..KINDS.len(),
         any::<bool>(),
         prop_oneof![
-            (1usize..20).prop_map(Layout::Strips),
-            (1usize..4, 1usize..4).prop_map(|(w, h)| Layout::Tiles(16 * w, 16 * h)),
+            (1usize..20).prop_map(TiffLayout::Strips),
+            (1usize..4, 1usize..4).prop_map(|(w, h)| TiffLayout::Tiles(16 * w, 16 * h)),
         ],
         any::<u64>(),
     )
         .prop_flat_map(|(width, height, kind, planar, layout, seed)| {
             let (samples, bits, format, photometric, planes) = KINDS[kind];
-            let spec = Spec {
+            let spec = TiffSpec {
                 width,
                 height,
                 samples,
@@ -372,7 +372,7 @@ fn spec_and_window() -> impl Strategy<Value = (Spec, Vec<u64>, Vec<u16>, Window)
 
 /// The samples as the whole decode gives them, where no conversion
 /// applies: little-endian, interleaved.
-fn as_decoded(spec: &Spec, values: &[u64]) -> Option<Vec<u8>> {
+fn as_decoded(spec: &TiffSpec, values: &[u64]) -> Option<Vec<u8>> {
     let bytes = match spec.bits {
         8 | 16 | 32 | 64 => usize::from(spec.bits / 8),
         _ => return None,
@@ -515,7 +515,7 @@ fn strips_below_the_window_are_not_decoded_and_a_damaged_one_inside_is_refused()
 
 #[test]
 fn tiles_past_the_files_end_are_refused_whatever_the_window() {
-    let spec = Spec {
+    let spec = TiffSpec {
         width: 64,
         height: 40,
         samples: 3,
@@ -523,7 +523,7 @@ fn tiles_past_the_files_end_are_refused_whatever_the_window() {
         format: 1,
         photometric: 2,
         planar: true,
-        layout: Layout::Tiles(16, 16),
+        layout: TiffLayout::Tiles(16, 16),
     };
     let values: Vec<u64> = (0..64 * 40 * 3).map(|i| i % 256).collect();
     let good = write_tiff(&spec, &values, &[]);
@@ -586,7 +586,7 @@ fn set_entry(file: &mut [u8], tag: u16, value: u32) {
 
 #[test]
 fn a_header_claiming_a_huge_strip_is_refused_before_it_is_allocated() {
-    let spec = Spec {
+    let spec = TiffSpec {
         width: 1,
         height: 1,
         samples: 3,
@@ -594,7 +594,7 @@ fn a_header_claiming_a_huge_strip_is_refused_before_it_is_allocated() {
         format: 1,
         photometric: 2,
         planar: false,
-        layout: Layout::Strips(1),
+        layout: TiffLayout::Strips(1),
     };
     let mut file = write_tiff(&spec, &[1, 2, 3], &[]);
     // 200000 x 200000 RGB16 in one strip: 240 GB, of 6 bytes in the file.
@@ -620,7 +620,7 @@ fn a_header_claiming_a_huge_strip_is_refused_before_it_is_allocated() {
 
 #[test]
 fn one_strip_of_the_largest_rows_per_strip_is_the_image_height() {
-    let spec = Spec {
+    let spec = TiffSpec {
         width: 30,
         height: 20,
         samples: 1,
@@ -628,7 +628,7 @@ fn one_strip_of_the_largest_rows_per_strip_is_the_image_height() {
         format: 1,
         photometric: 1,
         planar: false,
-        layout: Layout::Strips(20),
+        layout: TiffLayout::Strips(20),
     };
     let values: Vec<u64> = (0..600).map(|i| i * 97).collect();
     let mut file = write_tiff(&spec, &values, &[]);
@@ -650,7 +650,7 @@ fn one_strip_of_the_largest_rows_per_strip_is_the_image_height() {
 
 #[test]
 fn a_band_wider_than_the_limit_is_refused() {
-    let spec = Spec {
+    let spec = TiffSpec {
         width: 64,
         height: 64,
         samples: 1,
@@ -658,7 +658,7 @@ fn a_band_wider_than_the_limit_is_refused() {
         format: 1,
         photometric: 1,
         planar: false,
-        layout: Layout::Tiles(16, 64),
+        layout: TiffLayout::Tiles(16, 64),
     };
     let values: Vec<u64> = (0..64 * 64).map(|i| i % 256).collect();
     let file = write_tiff(&spec, &values, &[]);
