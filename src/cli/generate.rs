@@ -8,7 +8,8 @@ use clap_complete::Shell;
 use rcrop::{Error, Problem};
 use roff::{Roff, bold, roman};
 
-use super::flags::{EXAMPLES, Flags};
+use super::flags::Flags;
+use super::help::EXAMPLES;
 use super::print;
 
 /// What `--generate` prints.
