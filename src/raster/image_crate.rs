@@ -145,9 +145,15 @@ pub(super) fn probe(
     ))
 }
 
+/// The TGA 2.0 footer: no extension area, no developer directory, and the
+/// signature that marks a TGA 2.0 file, as Pillow writes it.
+const TGA_FOOTER: &[u8; 26] = b"\0\0\0\0\0\0\0\0TRUEVISION-XFILE.\0";
+
 /// Encodes a tensor the format holds with the `image` crate's encoder for
 /// it (WebP losslessly; also BMP's and ICO's, for their rooms). GIF is
-/// checked to keep every pixel as it is.
+/// checked to keep every pixel as it is. TGA is written uncompressed, top
+/// row first, with the TGA 2.0 footer: the `image` crate's run-length
+/// packets cross scanlines, which TGA 2.0 forbids and Pillow cannot read.
 pub(super) fn encode(
     tensor: &Tensor,
     icc: Option<&[u8]>,
@@ -162,7 +168,7 @@ pub(super) fn encode(
         ImageFormat::Bmp => write_image(BmpEncoder::new(&mut out), &image, icc),
         ImageFormat::Ico => write_image(IcoEncoder::new(&mut out), &image, icc),
         ImageFormat::WebP => write_image(WebPEncoder::new_lossless(&mut out), &image, icc),
-        ImageFormat::Tga => write_image(TgaEncoder::new(&mut out), &image, icc),
+        ImageFormat::Tga => write_image(TgaEncoder::new(&mut out).disable_rle(), &image, icc),
         ImageFormat::Qoi => write_image(QoiEncoder::new(&mut out), &image, icc),
         ImageFormat::Farbfeld => write_image(FarbfeldEncoder::new(&mut out), &image, icc),
         ImageFormat::Hdr => write_image(HdrEncoder::new(&mut out), &image, icc),
@@ -188,6 +194,9 @@ pub(super) fn encode(
     })?;
     if format == ImageFormat::Gif {
         check_gif_round_trip(&image, &out).map_err(RasterError::GifChanged)?;
+    }
+    if format == ImageFormat::Tga {
+        out.extend_from_slice(TGA_FOOTER);
     }
     Ok(out)
 }

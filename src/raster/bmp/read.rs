@@ -15,6 +15,7 @@ use std::io::{Cursor, Read, Seek, SeekFrom};
 use image::codecs::bmp::BmpDecoder;
 use image::{ImageDecoder, ImageFormat};
 
+use super::sixteen::{self, PillowScale};
 use crate::raster::rows::{RowFn, RowSource, RowsInfo, StreamError, Window};
 use crate::raster::{RasterError, image_crate};
 use crate::tensor::{SampleType, Tensor};
@@ -22,23 +23,23 @@ use crate::tensor::{SampleType, Tensor};
 const NAME: &str = "BMP";
 
 /// Size of the file header before the bitmap header.
-const FILE_HEADER: usize = 14;
+pub(super) const FILE_HEADER: usize = 14;
 /// The Windows `BITMAPINFOHEADER`.
 const INFO_HEADER: usize = 40;
 /// The OS/2 2.x header. Shorter forms, which omit trailing fields, are
 /// refused, as Pillow refuses them: no reader at hand confirms their pixels.
 const OS2_V2: usize = 64;
 
-fn u16_at(bytes: &[u8], at: usize) -> Option<u16> {
+pub(super) fn u16_at(bytes: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_le_bytes(bytes.get(at..at + 2)?.try_into().ok()?))
 }
 
-fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
+pub(super) fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_le_bytes(bytes.get(at..at + 4)?.try_into().ok()?))
 }
 
 /// The file as the decoder should see it; unchanged (and not copied)
-/// unless one of the two cases applies.
+/// unless one of the cases applies.
 fn normalize(bytes: &[u8]) -> Result<Cow<'_, [u8]>, RasterError> {
     normalize_head(bytes, bytes.len())
 }
@@ -48,7 +49,17 @@ pub(in crate::raster) fn decode(
     bytes: &[u8],
     limit: u64,
 ) -> Result<(Tensor, Option<Vec<u8>>), RasterError> {
-    image_crate::decode(&normalize(bytes)?, ImageFormat::Bmp, limit)
+    let normal = normalize(bytes)?;
+    let (tensor, icc) = image_crate::decode(&normal, ImageFormat::Bmp, limit)?;
+    let Some(scale) = PillowScale::of(&normal) else {
+        return Ok((tensor, icc));
+    };
+    let (h, w, c) = (tensor.height(), tensor.width(), tensor.channels());
+    let mut samples = tensor.into_le_bytes();
+    scale.apply(&mut samples);
+    let tensor = Tensor::from_le_bytes(h, w, c, SampleType::U8, samples)
+        .ok_or_else(|| damaged("the decoded 16-bit image has fewer samples than its size"))?;
+    Ok((tensor, icc))
 }
 
 /// Height, width, channels and sample type from the header alone.
@@ -68,6 +79,9 @@ fn normalize_head(bytes: &[u8], mut file_len: usize) -> Result<Cow<'_, [u8]>, Ra
     };
     let mut header_len = header_len as usize;
     let mut bytes = Cow::Borrowed(bytes);
+    if sixteen::has_alpha_mask(&bytes) {
+        sixteen::clear_alpha_mask(bytes.to_mut());
+    }
     if header_len == OS2_V2 {
         bytes = Cow::Owned(os2_to_windows(&bytes, header_len)?);
         header_len = INFO_HEADER;
@@ -204,6 +218,8 @@ struct BmpReader<R> {
     one_row: Vec<u8>,
     meta_len: usize,
     decoded: Vec<u8>,
+    /// Pillow's scale, for a 16-bit file.
+    scale: Option<PillowScale>,
 }
 
 fn damaged(why: impl Into<String>) -> RasterError {
@@ -304,6 +320,7 @@ impl<R: Read + Seek> BmpReader<R> {
             one_row,
             meta_len,
             decoded: vec![0; width * channels],
+            scale: PillowScale::of(&normal),
         })
     }
 
@@ -324,6 +341,9 @@ impl<R: Read + Seek> BmpReader<R> {
             decoder
                 .read_image(&mut self.decoded)
                 .map_err(decode_error)?;
+            if let Some(scale) = &self.scale {
+                scale.apply(&mut self.decoded);
+            }
             row(&self.decoded[cols.clone()])?;
         }
         Ok(())

@@ -21,6 +21,8 @@ mod others;
 mod png;
 /// PNM (P1–P6), as Pillow and Keras read it.
 mod pnm;
+/// Public files other tools wrote: 16-bit BMPs, and TGA as Pillow writes it.
+mod real;
 /// TIFF and BMP: windows read from a file, and what TIFF output holds.
 mod tiff_bmp;
 /// Inputs read front to back checked to their end, whatever the crop.
