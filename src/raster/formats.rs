@@ -9,7 +9,7 @@ use image::ImageFormat;
 
 use super::rows::{RowSink, RowSource, RowsInfo, WriteSeek};
 use super::{EncodeOptions, RasterError};
-use super::{bmp, ico, jpeg, png, pnm, tiff};
+use super::{bmp, gif, ico, jpeg, png, pnm, tiff, webp};
 use crate::tensor::{SampleType, Tensor};
 
 /// One image format and what rcrop does with it.
@@ -252,7 +252,11 @@ const TABLE: [Format; 13] = [
         keeps_icc: true,
         reads: Reads::Whole,
         writes: Writes::Whole,
-        codec: Codec::ImageCrate,
+        codec: Codec::Own {
+            decode: webp::decode,
+            probe: webp::probe,
+            encode: webp::encode,
+        },
     },
     Format {
         format: ImageFormat::Gif,
@@ -267,7 +271,11 @@ const TABLE: [Format; 13] = [
         keeps_icc: false,
         reads: Reads::Whole,
         writes: Writes::Whole,
-        codec: Codec::ImageCrate,
+        codec: Codec::Own {
+            decode: gif::decode,
+            probe: gif::probe,
+            encode: gif::encode,
+        },
     },
     Format {
         format: ImageFormat::Tga,

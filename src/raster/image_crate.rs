@@ -1,7 +1,8 @@
-//! The formats the `image` crate codes as they are — WebP, GIF, TGA, QOI,
-//! farbfeld, Radiance HDR and OpenEXR — and what every room that leans on
-//! that crate shares: its images to and from tensors, its decoders held to
-//! the image limit, and its encoders keeping an ICC profile where they can.
+//! The formats the `image` crate codes as they are — TGA, QOI, farbfeld,
+//! Radiance HDR and OpenEXR — and what every room that leans on that crate
+//! (WebP's, GIF's, ICO's, BMP's) shares: its images to and from tensors,
+//! its decoders held to the image limit, and its encoders keeping an ICC
+//! profile where they can.
 
 use std::collections::HashSet;
 use std::io::Cursor;

@@ -15,6 +15,7 @@ use crate::tensor::{SampleType, Tensor};
 mod bmp;
 mod color;
 pub mod formats;
+mod gif;
 mod guard;
 mod ico;
 mod image_crate;
@@ -25,6 +26,7 @@ pub mod rows;
 #[cfg(test)]
 mod testing;
 mod tiff;
+mod webp;
 
 pub use color::{ColorMode, convert as convert_color};
 pub use formats::{Format, IMAGE_FORMATS};
