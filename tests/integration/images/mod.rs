@@ -13,6 +13,8 @@
 mod color;
 /// GIF: one color per transparent pixel, or a refusal.
 mod gif;
+/// GIF's first frame on Pillow's canvas; WebP as libwebp decodes it.
+mod gifwebp;
 /// JPEG: Pillow's pixels, and the lossless crop on the block grid.
 mod jpeg;
 /// TGA, QOI, ICO, farbfeld, Radiance HDR and OpenEXR.
