@@ -6,14 +6,15 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::data_format::DataFormat;
-use crate::layer::{CenterCrop, Layer, LayerClass};
+use crate::layer::{CenterCrop, Layer, LayerChoice, LayerClass, LayerKeys};
 use crate::spec::CropSpec;
 
-/// A layer as a Keras config describes it: its name, the layer, and the
-/// data format the config gives (`None` for a `null` or missing one, which
+/// A layer as a Keras config describes it: the layer, the data format the
+/// config gives (`None` for a `null` or missing one, which
 /// means the `keras.json` default; `layer` then holds `channels_last`). A
 /// `CenterCrop` config without a `data_format` key is Keras 2's, whose
-/// `CenterCrop` always crops axes -3 and -2: `channels_last`.
+/// `CenterCrop` always crops axes -3 and -2: `channels_last`), and the
+/// name, dtype policy and other keys every Keras layer has.
 ///
 /// ```
 /// use rcrop::{Cropping2D, DataFormat, Layer, find_layer, to_python_json};
@@ -21,14 +22,14 @@ use crate::spec::CropSpec;
 /// let text = to_python_json(&layer.get_config());
 /// assert!(text.ends_with(r#""cropping": [[2, 2], [4, 5]], "data_format": "channels_first"}"#));
 /// let back = find_layer(&text, None).unwrap();
-/// assert_eq!(back.name, "cropping2d");
+/// assert_eq!(back.keys.name, "cropping2d");
 /// assert_eq!(back.resolve(DataFormat::ChannelsLast), layer);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LayerConfig {
-    pub name: String,
     pub layer: Layer,
     pub data_format: Option<DataFormat>,
+    pub keys: LayerKeys,
 }
 
 impl LayerConfig {
@@ -39,14 +40,24 @@ impl LayerConfig {
             None => self.layer.with_data_format(default),
         }
     }
+
+    /// The layer, a missing data format taken as `default`, with what the
+    /// config says of it besides its crop: `get_config()` of the layer
+    /// Keras' `from_config` makes of the config.
+    pub fn choice(self, default: DataFormat) -> LayerChoice {
+        LayerChoice::Configured {
+            layer: self.resolve(default),
+            keys: self.keys,
+        }
+    }
 }
 
-/// Keras 3's default dtype policy, as `get_config` writes it.
-fn default_dtype() -> Value {
+/// A dtype policy as Keras 3's `get_config` writes it.
+fn dtype_policy(name: &str) -> Value {
     json!({
         "module": "keras",
         "class_name": "DTypePolicy",
-        "config": {"name": "float32"},
+        "config": {"name": name},
         "registered_name": null
     })
 }
@@ -56,10 +67,19 @@ impl Layer {
     /// name Keras gives the first layer of its class (`cropping2d`,
     /// `center_crop`...), keys in Keras' order.
     pub fn get_config(&self) -> Value {
+        self.get_config_as(&LayerKeys::default_for(self.class()))
+    }
+
+    /// The layer's config as Keras 3's `get_config()` gives it for a layer
+    /// with these name, dtype policy and other keys.
+    pub fn get_config_as(&self, keys: &LayerKeys) -> Value {
         let mut config = Map::new();
-        config.insert("name".into(), self.class().default_name().into());
-        config.insert("trainable".into(), true.into());
-        config.insert("dtype".into(), default_dtype());
+        config.insert("name".into(), keys.name.as_str().into());
+        config.insert("trainable".into(), keys.trainable.into());
+        config.insert("dtype".into(), dtype_policy(&keys.dtype));
+        if let Some(regularizer) = &keys.activity_regularizer {
+            config.insert("activity_regularizer".into(), regularizer.clone());
+        }
         let format = self.data_format().map(|f| Value::from(f.as_str()));
         match self {
             Layer::CenterCrop(c) => {
@@ -139,10 +159,107 @@ fn read_config(class: LayerClass, config: &Value) -> Result<LayerConfig, String>
     };
     let data_format = data_format.filter(|_| class != LayerClass::Cropping1D);
     Ok(LayerConfig {
-        name: name_of(config, class),
         layer,
         data_format,
+        keys: keys_of(config, class)?,
     })
+}
+
+/// The keys every Keras layer has, read as Keras 3's `from_config` reads
+/// them, refused where it refuses them. Keys Keras 2 wrote that Keras 3
+/// drops (`batch_input_shape`) are dropped.
+fn keys_of(config: &Value, class: LayerClass) -> Result<LayerKeys, String> {
+    let name = match config.get("name") {
+        None | Some(Value::Null) => class.default_name().to_owned(),
+        Some(Value::String(name)) if !name.contains('/') => name.clone(),
+        Some(other) => return Err(format!("name is {other}; expected a string without '/'")),
+    };
+    let trainable = match config.get("trainable") {
+        None => true,
+        Some(Value::Bool(trainable)) => *trainable,
+        Some(other) => return Err(format!("trainable is {other}; expected true or false")),
+    };
+    let activity_regularizer = match config.get("activity_regularizer") {
+        None | Some(Value::Null) => None,
+        Some(value @ Value::Object(map)) if map.contains_key("module") => Some(value.clone()),
+        Some(other) => {
+            return Err(format!(
+                "activity_regularizer is {other}; expected null or a regularizer as Keras 3 \
+                 writes it ({{\"module\": ..., \"class_name\": ..., \"config\": ...}})"
+            ));
+        }
+    };
+    Ok(LayerKeys {
+        name,
+        trainable,
+        dtype: dtype_of(config.get("dtype"))?,
+        activity_regularizer,
+    })
+}
+
+/// The names Keras 3 takes as a layer's dtype policy: its dtypes (but
+/// `int8` and the `float8` ones, which it reads as quantization modes),
+/// `int`, and the two mixed policies.
+const DTYPE_POLICIES: [&str; 18] = [
+    "float16",
+    "float32",
+    "float64",
+    "bfloat16",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "int16",
+    "int32",
+    "int64",
+    "int",
+    "bool",
+    "string",
+    "complex64",
+    "complex128",
+    "mixed_float16",
+    "mixed_bfloat16",
+];
+
+/// The name of the dtype policy a config's `dtype` gives; none is Keras'
+/// default, `float32`.
+fn dtype_of(value: Option<&Value>) -> Result<String, String> {
+    let value = value.unwrap_or(&Value::Null);
+    match policy_name(value) {
+        Ok(None) => Ok("float32".to_owned()),
+        Ok(Some(name)) if DTYPE_POLICIES.contains(&name) => Ok(name.to_owned()),
+        _ => Err(format!(
+            "dtype is {value}; expected null, a dtype policy's name ({}) or its config",
+            DTYPE_POLICIES.join(", ")
+        )),
+    }
+}
+
+/// The policy name a `dtype` value holds (`None` for none): the name
+/// itself, or the config of Keras 3's `DTypePolicy`, its older
+/// `FloatDTypePolicy` or Keras 2's `Policy`. `Err` for anything else.
+fn policy_name(value: &Value) -> Result<Option<&str>, ()> {
+    let policy = match value {
+        Value::Null => return Ok(None),
+        Value::String(name) => return Ok(Some(name)),
+        Value::Object(policy) => policy,
+        _ => return Err(()),
+    };
+    let class = policy.get("class_name").and_then(Value::as_str);
+    if !class.is_some_and(|c| ["DTypePolicy", "FloatDTypePolicy", "Policy"].contains(&c)) {
+        return Err(());
+    }
+    match policy.get("config") {
+        None => Ok(None),
+        Some(Value::Object(config)) if config.keys().all(|k| k == "name") => {
+            match config.get("name") {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(name)) => Ok(Some(name)),
+                Some(_) => Err(()),
+            }
+        }
+        Some(_) => Err(()),
+    }
 }
 
 fn name_of(config: &Value, class: LayerClass) -> String {
@@ -390,6 +507,21 @@ mod tests {
     }
 
     #[test]
+    fn a_config_keeps_its_name_dtype_policy_and_trainable_flag() {
+        let keras2 = r#"{"name": "pre", "trainable": false, "batch_input_shape": [null, 4, 4, 1],
+            "dtype": {"class_name": "Policy", "config": {"name": "mixed_float16"}}, "cropping": 1,
+            "data_format": "channels_last"}"#;
+        let keys = find_layer(keras2, None).unwrap().keys;
+        assert_eq!(keys.name, "pre");
+        assert!(!keys.trainable);
+        assert_eq!(keys.dtype, "mixed_float16");
+        let refused = find_layer(r#"{"cropping": 1, "data_format": null, "dtype": 4}"#, None)
+            .unwrap_err()
+            .to_string();
+        assert!(refused.contains("dtype is 4; expected null, a dtype policy's name (float16"));
+    }
+
+    #[test]
     fn every_printed_config_reads_back_to_its_layer() {
         let first = DataFormat::ChannelsFirst;
         let sides = [Sides::new(1, 0), Sides::new(0, 2), Sides::new(3, 3)];
@@ -402,7 +534,7 @@ mod tests {
         for layer in layers {
             let text = to_python_json(&layer.get_config());
             let found = find_layer(&text, None).unwrap();
-            assert_eq!(found.name, layer.class().default_name());
+            assert_eq!(found.keys, LayerKeys::default_for(layer.class()));
             assert_eq!(found.resolve(DataFormat::ChannelsLast), layer, "{text}");
         }
     }

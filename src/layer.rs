@@ -616,11 +616,41 @@ impl Layer {
     }
 }
 
-/// Which layer crops each input: one given layer, or the cropping layer
-/// that fits the input's rank (`--crop` without `--layer`).
+/// What a Keras config says of a layer besides its crop: the keys every
+/// Keras 3 layer's `get_config()` writes, as `from_config` reads them back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LayerKeys {
+    pub name: String,
+    pub trainable: bool,
+    /// The name of the layer's `DTypePolicy`: a dtype (`float32`, `uint8`)
+    /// or a mixed policy (`mixed_float16`).
+    pub dtype: String,
+    /// The activity regularizer as Keras 3 serializes it, when there is one.
+    pub activity_regularizer: Option<serde_json::Value>,
+}
+
+impl LayerKeys {
+    /// What Keras 3 gives the first layer of `class` made without them.
+    pub fn default_for(class: LayerClass) -> Self {
+        LayerKeys {
+            name: class.default_name().to_owned(),
+            trainable: true,
+            dtype: "float32".to_owned(),
+            activity_regularizer: None,
+        }
+    }
+}
+
+/// Which layer crops each input: one given layer, one a Keras config gave
+/// (with what else it says of the layer), or the cropping layer that fits
+/// the input's rank (`--crop` without `--layer`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LayerChoice {
     Fixed(Layer),
+    Configured {
+        layer: Layer,
+        keys: LayerKeys,
+    },
     ByRank {
         spec: CropSpec,
         data_format: DataFormat,
@@ -657,12 +687,21 @@ impl LayerChoice {
     /// it is: its own rank check refuses a shape that does not fit it.
     pub fn for_shape(&self, shape: &Shape) -> Result<Layer, ChoiceError> {
         match self {
-            LayerChoice::Fixed(layer) => Ok(*layer),
+            LayerChoice::Fixed(layer) | LayerChoice::Configured { layer, .. } => Ok(*layer),
             LayerChoice::ByRank { spec, data_format } => {
                 let class = LayerClass::for_rank(shape.rank())
                     .ok_or_else(|| ChoiceError::Rank(shape.clone()))?;
                 Ok(Layer::from_spec(class, spec, *data_format)?)
             }
+        }
+    }
+
+    /// What a Keras config said of the layer besides its crop, if the
+    /// layer came from one.
+    pub fn keys(&self) -> Option<&LayerKeys> {
+        match self {
+            LayerChoice::Configured { keys, .. } => Some(keys),
+            _ => None,
         }
     }
 }

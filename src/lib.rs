@@ -59,7 +59,7 @@ pub use job::{Destination, Job, JpegWrite, MemberSummary, Options, Part, Summary
 pub use kind::{FileKind, UnknownKind};
 pub use layer::{
     CenterCrop, ChoiceError, CropError, CropProblem, Cropping1D, Cropping2D, Cropping3D,
-    FormatOrigin, Layer, LayerChoice, LayerClass, Shape, UnknownLayer,
+    FormatOrigin, Layer, LayerChoice, LayerClass, LayerKeys, Shape, UnknownLayer,
 };
 pub use output::{Commit, Output, abandon as abandon_outputs};
 pub use spec::{CropSpec, Cropping, Sides, SpecError};

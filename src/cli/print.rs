@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use rcrop::{
-    Error, Job, JpegWrite, Layer, MemberSummary, Outcome, Part, Problem, Shape, Summary,
+    Error, Job, JpegWrite, Layer, LayerKeys, MemberSummary, Outcome, Part, Problem, Shape, Summary,
     to_python_json,
 };
 
@@ -124,9 +124,14 @@ pub fn shape(shape: &Shape) -> Result<(), Error> {
     line(shape)
 }
 
-/// `--print-config`: the layer's `get_config()` JSON.
-pub fn config(layer: &Layer) -> Result<(), Error> {
-    line(to_python_json(&layer.get_config()))
+/// `--print-config`: the layer's `get_config()` JSON, with the name, dtype
+/// policy and other keys of the config it came from, if any.
+pub fn config(layer: &Layer, keys: Option<&LayerKeys>) -> Result<(), Error> {
+    let config = match keys {
+        Some(keys) => layer.get_config_as(keys),
+        None => layer.get_config(),
+    };
+    line(to_python_json(&config))
 }
 
 /// `--dry-run`'s first line: the data format the run follows and where it

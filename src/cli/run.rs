@@ -68,7 +68,7 @@ fn run_layer(choice: &LayerChoice, input_shape: Option<&Shape>) -> Result<(), Er
             .map_err(|e| Error::file(&what, e))?;
         print::shape(&out)
     } else {
-        print::config(&layer)
+        print::config(&layer, choice.keys())
     }
 }
 

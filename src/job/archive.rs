@@ -104,7 +104,9 @@ impl Job {
                 let wanted = self.options.keys.is_empty() || named;
                 let shape = Shape::known(&m.header.shape);
                 let fits = match &self.layer {
-                    LayerChoice::Fixed(layer) => layer.class().rank() == shape.rank(),
+                    LayerChoice::Fixed(layer) | LayerChoice::Configured { layer, .. } => {
+                        layer.class().rank() == shape.rank()
+                    }
                     choice => choice.for_shape(&shape).is_ok(),
                 };
                 if !wanted || !(fits || named) {

@@ -536,3 +536,78 @@ fn keras2_layers_applied_from_their_config_give_the_keras2_output() {
     }
     assert_no_failures(&failures);
 }
+
+#[test]
+fn print_config_of_a_config_is_what_keras_from_config_get_config_gives() {
+    let rcrop = Rcrop::new();
+    let cases = table(
+        "kerasview/cases.tsv",
+        &["name", "file", "layer", "expected"],
+    );
+    assert!(cases.len() >= 20, "only {} cases", cases.len());
+    let mut failures = Vec::new();
+    for case in &cases {
+        let [name, file, layer, expected] = case.as_slice() else {
+            panic!("bad line {case:?}")
+        };
+        let mut cmd = rcrop.cmd();
+        cmd.arg("--config")
+            .arg(fixture(&format!("kerasview/{file}")))
+            .arg("--print-config");
+        if layer != "-" {
+            cmd.args(["--layer", layer]);
+        }
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if expected == "error" {
+            if out.status.code() != Some(1) || !stderr.contains(file.as_str()) {
+                failures.push(format!(
+                    "{name}: expected exit 1 naming {file}, got {:?} {stderr}",
+                    out.status
+                ));
+            }
+            continue;
+        }
+        if !out.status.success() {
+            failures.push(format!("{name}: {stderr}"));
+            continue;
+        }
+        let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let golden = std::fs::read(fixture(&format!("kerasview/{expected}"))).unwrap();
+        let want: serde_json::Value = serde_json::from_slice(&golden).unwrap();
+        if got != want {
+            failures.push(format!("{name}: printed {got}, Keras gives {want}"));
+        }
+    }
+    assert_no_failures(&failures);
+}
+
+#[test]
+fn a_configured_layer_crops_only_the_archive_members_of_its_rank_as_the_flags_do() {
+    let rcrop = Rcrop::new();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("trim.json");
+    std::fs::write(
+        &config,
+        r#"{"name": "trim", "dtype": "uint8", "cropping": [[1, 0], [0, 1]], "data_format": "channels_last"}"#,
+    )
+    .unwrap();
+    let input = fixture("npz/stored.npz");
+    let by_config = dir.path().join("config.npz");
+    let by_flags = dir.path().join("flags.npz");
+    let config_args = ["--config", config.to_str().unwrap()];
+    rcrop.run_ok(&config_args, &input, &by_config);
+    let flag_args = [
+        "--layer",
+        "Cropping2D",
+        "--crop",
+        "1,0:0,1",
+        "-f",
+        "channels_last",
+    ];
+    rcrop.run_ok(&flag_args, &input, &by_flags);
+    assert_eq!(
+        std::fs::read(&by_config).unwrap(),
+        std::fs::read(&by_flags).unwrap()
+    );
+}

@@ -28,8 +28,7 @@ impl Flags {
     /// checked against them; and the data format it follows.
     pub(super) fn layer_choice(&self) -> Result<Chosen, Error> {
         if let Some(path) = &self.config {
-            let (layer, format) = self.configured(path)?;
-            return Ok((LayerChoice::Fixed(layer), format));
+            return self.configured(path);
         }
         let class = match self.layer.as_deref() {
             None => None,
@@ -104,7 +103,7 @@ impl Flags {
 
     /// The layer a `--config` file holds, checked against the flags, and
     /// the data format it follows.
-    fn configured(&self, path: &Path) -> Result<(Layer, Option<FormatInForce>), Error> {
+    fn configured(&self, path: &Path) -> Result<Chosen, Error> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| Error::file(path.display(), Problem::Read(e)))?;
         let config = find_layer(&text, self.layer.as_deref())
@@ -114,7 +113,7 @@ impl Flags {
         let contradiction = |flag: String, found: String| {
             Error::Usage(format!(
                 "{flag} contradicts {} in {}: {found}",
-                config.name,
+                config.keys.name,
                 path.display()
             ))
         };
@@ -145,7 +144,7 @@ impl Flags {
         }
         if class == LayerClass::Cropping1D {
             self.refuse_format_for_1d()?;
-            return Ok((found, None));
+            return Ok((config.choice(DataFormat::default()), None));
         }
         if let (Some(flag), Some(configured)) = (self.data_format_flag(), config.data_format)
             && flag != configured
@@ -159,7 +158,7 @@ impl Flags {
             .data_format
             .map(|format| (format, FormatOrigin::Config(path.to_path_buf())));
         let format = self.data_format(configured.or(self.format_flag()))?;
-        Ok((config.resolve(format.format), Some(format)))
+        Ok((config.choice(format.format), Some(format)))
     }
 
     /// The data format given, or the Keras default; a warning about an
