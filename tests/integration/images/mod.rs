@@ -15,6 +15,8 @@ mod color;
 mod gif;
 /// JPEG: Pillow's pixels, and the lossless crop on the block grid.
 mod jpeg;
+/// JPEG: what libjpeg warns of before the first scan skipped, to Pillow's pixels.
+mod jpeg_lenient;
 /// TGA, QOI, ICO, farbfeld, Radiance HDR and OpenEXR.
 mod others;
 /// PNG: pixels and color type kept, rows read one at a time, the PngSuite.
