@@ -6,8 +6,9 @@ use std::ptr;
 
 use turbojpeg_sys as tj;
 
+use super::lenient::open;
 use super::read::check_complete;
-use super::turbo::{Handle, TjBuffer, damaged};
+use super::turbo::{TjBuffer, damaged};
 use crate::raster::RasterError;
 
 /// How a JPEG is cropped into a JPEG (`--lossless`, `--reencode`).
@@ -48,8 +49,9 @@ pub enum Grid {
 
 /// Where `region` of the JPEG lies against its block grid.
 pub fn grid(bytes: &[u8], region: Region) -> Result<Grid, RasterError> {
-    let handle = Handle::new(tj::TJINIT_TJINIT_TRANSFORM).map_err(damaged)?;
-    let header = handle.read_header(bytes).map_err(damaged)?;
+    let header = open(bytes, tj::TJINIT_TJINIT_TRANSFORM)
+        .map_err(damaged)?
+        .header;
     let Some((mcu_w, mcu_h)) = header.mcu() else {
         return Ok(Grid::Unknown);
     };
@@ -89,8 +91,8 @@ pub fn grid(bytes: &[u8], region: Region) -> Result<Grid, RasterError> {
 /// on the block grid (see [`grid`]).
 pub fn crop_lossless(bytes: &[u8], region: Region) -> Result<Vec<u8>, RasterError> {
     check_complete(bytes).map_err(damaged)?;
-    let handle = Handle::new(tj::TJINIT_TJINIT_TRANSFORM).map_err(damaged)?;
-    handle.read_header(bytes).map_err(damaged)?;
+    let opened = open(bytes, tj::TJINIT_TJINIT_TRANSFORM).map_err(damaged)?;
+    let (handle, bytes) = (&opened.handle, &opened.bytes);
     let int = |n: usize| c_int::try_from(n).map_err(|_| damaged(format!("{n} is too large")));
     let transform = tj::tjtransform {
         r: tj::tjregion {

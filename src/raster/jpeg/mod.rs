@@ -5,8 +5,11 @@
 //!
 //! Decoding is strict: a walk over the file's markers first names a scan
 //! or segment cut short, and libjpeg-turbo's warnings ("Premature end of
-//! JPEG file", "Corrupt JPEG data") stop it instead of leaving gray rows.
+//! JPEG file", "Corrupt JPEG data") stop it instead of leaving gray rows —
+//! but for the few in the headers that Pillow decodes past, which are
+//! skipped as Pillow skips them (see `lenient`).
 
+mod lenient;
 mod lossless;
 mod read;
 mod turbo;

@@ -5,7 +5,8 @@ use std::os::raw::c_int;
 
 use turbojpeg_sys as tj;
 
-use super::turbo::{Handle, TjBuffer, damaged};
+use super::lenient::open;
+use super::turbo::damaged;
 use crate::raster::RasterError;
 use crate::tensor::{SampleType, Tensor};
 
@@ -17,19 +18,31 @@ pub(in crate::raster) fn decode(
     bytes: &[u8],
     limit: u64,
 ) -> Result<(Tensor, Option<Vec<u8>>), RasterError> {
+    decode_with_warnings(bytes, limit).map(|(tensor, icc, _)| (tensor, icc))
+}
+
+/// A JPEG decoded: its pixels, its ICC profile, and what was skipped in
+/// its headers to decode it, a sentence each.
+pub(super) type Decoded = (Tensor, Option<Vec<u8>>, Vec<String>);
+
+/// [`decode`], with what was skipped in the headers to decode it (see
+/// [`super::lenient`]), a sentence each, for the job to show as warnings.
+pub(super) fn decode_with_warnings(bytes: &[u8], limit: u64) -> Result<Decoded, RasterError> {
     check_complete(bytes).map_err(damaged)?;
-    let handle = Handle::new(tj::TJINIT_TJINIT_DECOMPRESS).map_err(damaged)?;
-    let header = handle.read_header(bytes).map_err(damaged)?;
+    let mut opened = open(bytes, tj::TJINIT_TJINIT_DECOMPRESS).map_err(damaged)?;
+    let header = &opened.header;
     let (pixel_format, channels) = header.pixel_format();
-    let decoded_len = (header.width as u64) * (header.height as u64) * channels as u64;
+    let (w, h) = (header.width, header.height);
+    let decoded_len = (w as u64) * (h as u64) * channels as u64;
     RasterError::check_limit("JPEG", decoded_len.into(), limit)?;
-    let icc = icc_profile(&handle);
-    let mut pixels = vec![0u8; header.width * header.height * channels];
+    let icc = opened.icc_profile().map_err(damaged)?;
+    let bytes = &opened.bytes;
+    let mut pixels = vec![0u8; w * h * channels];
     // SAFETY: `pixels` holds width × height pixels of `pixel_format`, rows
     // packed (pitch 0), as the headers just read describe the image.
     let status = unsafe {
         tj::tj3Decompress8(
-            handle.0,
+            opened.handle.0,
             bytes.as_ptr(),
             bytes.len() as tj::size_t,
             pixels.as_mut_ptr(),
@@ -37,15 +50,14 @@ pub(in crate::raster) fn decode(
             pixel_format as c_int,
         )
     };
-    handle.check(status).map_err(damaged)?;
+    opened.handle.check(status).map_err(damaged)?;
     let (channels, pixels) = match channels {
         1 | 3 => (channels, pixels),
         _ => (3, cmyk_to_rgb(&pixels, has_adobe_marker(bytes))),
     };
-    let (w, h) = (header.width, header.height);
     let tensor = Tensor::from_le_bytes(h, w, channels, SampleType::U8, pixels)
         .ok_or_else(|| damaged("fewer pixels than its size".into()))?;
-    Ok((tensor, icc))
+    Ok((tensor, icc, opened.skipped))
 }
 
 /// The tensor a JPEG decodes to — height, width, channels, 8-bit samples —
@@ -54,8 +66,9 @@ pub(in crate::raster) fn probe(
     bytes: &[u8],
     limit: u64,
 ) -> Result<(usize, usize, usize, SampleType), RasterError> {
-    let handle = Handle::new(tj::TJINIT_TJINIT_DECOMPRESS).map_err(damaged)?;
-    let header = handle.read_header(bytes).map_err(damaged)?;
+    let header = open(bytes, tj::TJINIT_TJINIT_DECOMPRESS)
+        .map_err(damaged)?
+        .header;
     let channels = match header.pixel_format().1 {
         1 => 1,
         _ => 3,
@@ -65,20 +78,11 @@ pub(in crate::raster) fn probe(
     Ok((header.height, header.width, channels, SampleType::U8))
 }
 
-/// The ICC profile the headers carry, if any (the library reports "no
-/// profile" as an error, which is no profile).
-fn icc_profile(handle: &Handle) -> Option<Vec<u8>> {
-    let mut icc = TjBuffer::empty();
-    // SAFETY: the handle has read the headers; the buffer is freed on drop.
-    let status = unsafe { tj::tj3GetICCProfile(handle.0, &mut icc.data, &mut icc.len) };
-    (status == 0 && !icc.data.is_null() && icc.len > 0).then(|| icc.to_vec())
-}
-
 /// Whether the file has an Adobe APP14 segment before its first scan:
 /// Adobe's CMYK JPEGs store inverted inks, and Pillow reads them inverted.
 fn has_adobe_marker(bytes: &[u8]) -> bool {
     let mut at = 2;
-    while let Some(marker) = next_marker(bytes, &mut at) {
+    while let Some((marker, _)) = next_marker(bytes, &mut at) {
         if matches!(marker, 0xD9 | 0xDA) {
             return false;
         }
@@ -123,7 +127,7 @@ pub(in crate::raster) fn check_complete(bytes: &[u8]) -> Result<(), String> {
     let mut at = 2; // past the start-of-image marker
     let mut scan_start = None;
     loop {
-        let Some(marker) = next_marker(bytes, &mut at) else {
+        let Some((marker, _)) = next_marker(bytes, &mut at) else {
             return Err(match scan_start {
                 Some(start) => format!(
                     "the scan data ends after {} bytes, before the end-of-image marker",
@@ -158,18 +162,27 @@ pub(in crate::raster) fn check_complete(bytes: &[u8]) -> Result<(), String> {
     }
 }
 
-/// The next marker's code, `at` left just past it; `None` at the end.
-fn next_marker(bytes: &[u8], at: &mut usize) -> Option<u8> {
-    while *at < bytes.len() && bytes[*at] != 0xFF {
+/// The next marker's code, `at` left just past it, and how many bytes
+/// before it are no marker, counted as libjpeg counts them when it warns
+/// of "extraneous bytes": an `FF 00` pair is two, fill bytes (any number
+/// of 0xFF before a code) none. `None` at the end.
+pub(super) fn next_marker(bytes: &[u8], at: &mut usize) -> Option<(u8, usize)> {
+    let mut stray = 0;
+    loop {
+        while *at < bytes.len() && bytes[*at] != 0xFF {
+            *at += 1;
+            stray += 1;
+        }
+        while *at < bytes.len() && bytes[*at] == 0xFF {
+            *at += 1;
+        }
+        let code = *bytes.get(*at)?;
         *at += 1;
+        if code != 0 {
+            return Some((code, stray));
+        }
+        stray += 2;
     }
-    // Fill bytes: any number of 0xFF may precede a marker code.
-    while *at < bytes.len() && bytes[*at] == 0xFF {
-        *at += 1;
-    }
-    let code = *bytes.get(*at)?;
-    *at += 1;
-    Some(code)
 }
 
 /// Moves `at` to the first marker after a scan's entropy-coded data that

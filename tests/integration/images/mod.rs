@@ -17,6 +17,8 @@ mod gif;
 mod gifwebp;
 /// JPEG: Pillow's pixels, and the lossless crop on the block grid.
 mod jpeg;
+/// JPEG: what libjpeg warns of before the first scan skipped, to Pillow's pixels.
+mod jpeg_lenient;
 /// TGA, QOI, ICO, farbfeld, Radiance HDR and OpenEXR.
 mod others;
 /// PNG: pixels and color type kept, rows read one at a time, the PngSuite.

@@ -1,0 +1,81 @@
+//! JPEGs whose headers libjpeg warns about before the first scan — stray
+//! bytes between segments, a malformed ICC profile — decoded all the same,
+//! to Pillow's pixels (fixtures/jpeglenient/, goldens by
+//! fixtures/gen/generate_jpeglenient.py); warnings in a scan stay errors.
+
+use crate::util::{Rcrop, assert_every, fixture, same_file};
+
+/// Pillow's test files, each with the crop its golden keeps.
+const FILES: [(&str, &str); 5] = [
+    ("icc-after-SOF", "0"),
+    ("jpeg_ff00_header", "0"),
+    ("junk_jpeg_header", "((0,576),(0,768))"),
+    ("photoshop-200dpi-broken", "0"),
+    ("truncated_app14", "0"),
+];
+
+#[test]
+fn header_warnings_are_skipped_and_the_pixels_are_pillows() {
+    let rcrop = Rcrop::new();
+    let dir = tempfile::tempdir().unwrap();
+    assert_every(
+        &FILES,
+        |(name, _)| name,
+        |(name, crop)| {
+            let input = fixture(&format!("jpeglenient/{name}.jpg"));
+            let out = dir.path().join(format!("{name}.npy"));
+            rcrop.succeeds(&["--crop", crop], &input, &out)?;
+            let expected = dir.path().join(format!("{name}_expected.npy"));
+            let golden = fixture(&format!("jpeglenient/{name}_expected.png"));
+            rcrop.succeeds(&["--crop", "0"], &golden, &expected)?;
+            same_file(&out, &expected)
+        },
+    );
+}
+
+#[test]
+fn the_lossless_crop_reads_past_header_warnings_too() {
+    let rcrop = Rcrop::new();
+    let dir = tempfile::tempdir().unwrap();
+    assert_every(
+        &FILES,
+        |(name, _)| name,
+        |(name, crop)| {
+            let input = fixture(&format!("jpeglenient/{name}.jpg"));
+            let copy = dir.path().join(format!("{name}.jpg"));
+            rcrop.succeeds(&["--lossless", "--crop", "0"], &input, &copy)?;
+            // The DCT blocks copied unchanged: the same pixels.
+            let out = dir.path().join(format!("{name}.npy"));
+            rcrop.succeeds(&["--crop", crop], &copy, &out)?;
+            let expected = dir.path().join(format!("{name}_expected.npy"));
+            let golden = fixture(&format!("jpeglenient/{name}_expected.png"));
+            rcrop.succeeds(&["--crop", "0"], &golden, &expected)?;
+            same_file(&out, &expected)
+        },
+    );
+}
+
+#[test]
+fn warnings_in_a_scan_stay_errors_after_a_lenient_header() {
+    let rcrop = Rcrop::new();
+    let dir = tempfile::tempdir().unwrap();
+    let whole = std::fs::read(fixture("jpeglenient/junk_jpeg_header.jpg")).unwrap();
+    // Stray bytes between the scan's data and the end-of-image marker.
+    let mut stray = whole[..whole.len() - 2].to_vec();
+    // The entropy decoder takes the first bytes as data; libjpeg warns of
+    // the 11 it finds left before the marker.
+    stray.extend(1..=16);
+    stray.extend_from_slice(&[0xFF, 0xD9]);
+    let input = dir.path().join("stray_before_eoi.jpg");
+    std::fs::write(&input, stray).unwrap();
+    let out = dir.path().join("out.npy");
+    let stderr = rcrop.run_fails(&["--crop", "0"], &input, &out);
+    assert!(
+        stderr.contains(
+            "stray_before_eoi.jpg: the JPEG image is damaged: Corrupt JPEG data: 11 \
+             extraneous bytes before marker 0xd9"
+        ),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+}
