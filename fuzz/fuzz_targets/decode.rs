@@ -9,7 +9,7 @@ const LIMIT: u64 = 64 << 20;
 
 pub fn decode(data: &[u8], format: image::ImageFormat) {
     match raster::decode(data, format, LIMIT) {
-        Ok((tensor, _icc)) => {
+        Ok(raster::Decoded { tensor, .. }) => {
             let samples = tensor.height() * tensor.width() * tensor.channels();
             assert_eq!(
                 tensor.as_le_bytes().len(),

@@ -20,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
     let Some(FileKind::Image(format)) = FileKind::sniff(&data[..data.len().min(16)]) else {
         return;
     };
-    let Ok((tensor, icc)) = raster::decode(data, format, LIMIT) else {
+    let Ok(raster::Decoded { tensor, icc, .. }) = raster::decode(data, format, LIMIT) else {
         return;
     };
     let Ok(FileKind::Image(png)) = "png".parse::<FileKind>() else {
@@ -72,8 +72,9 @@ fuzz_target!(|data: &[u8]| {
             // Float samples have no PNG form.
             continue;
         };
-        let (back, _) = raster::decode(&bytes, png, LIMIT)
-            .unwrap_or_else(|e| panic!("a PNG rcrop encoded does not decode: {e}"));
+        let back = raster::decode(&bytes, png, LIMIT)
+            .unwrap_or_else(|e| panic!("a PNG rcrop encoded does not decode: {e}"))
+            .tensor;
         assert!(
             back == cropped,
             "the PNG does not decode back to the tensor it encodes"

@@ -158,14 +158,15 @@ fn unravel(mut flat: u64, shape: &[usize], fortran_order: bool) -> String {
 /// The size and samples of two images of `format`, decoded, or the first
 /// differing pixel with both values.
 fn image(d: &Difference, format: ImageFormat, limit: u64) -> io::Result<Option<String>> {
-    let decode = |path: &Path| -> io::Result<Option<(Tensor, Option<Vec<u8>>)>> {
+    let decode = |path: &Path| -> io::Result<Option<Tensor>> {
         if fs::metadata(path)?.len() > limit {
             return Ok(None);
         }
-        Ok(raster::decode(&fs::read(path)?, format, limit).ok())
+        Ok(raster::decode(&fs::read(path)?, format, limit)
+            .ok()
+            .map(|decoded| decoded.tensor))
     };
-    let (Some((expected, _)), Some((written, _))) = (decode(&d.target)?, decode(d.written())?)
-    else {
+    let (Some(expected), Some(written)) = (decode(&d.target)?, decode(d.written())?) else {
         return Ok(None);
     };
     let differs = |what: &str, a: String, b: String| {

@@ -24,9 +24,9 @@ pub(super) fn run(job: &Job, mut source: Source, output: &Output) -> Result<Summ
     if let Some(summary) = crop(job, &layer, &bytes, output)? {
         return Ok(summary);
     }
-    let (tensor, icc) = whole::decode_image(&bytes, ImageFormat::Jpeg, &job.options)?;
+    let decoded = whole::decode_image(&bytes, ImageFormat::Jpeg, &job.options)?;
     let jpeg = FileKind::Image(ImageFormat::Jpeg);
-    whole::write(job, Loaded { tensor, icc }, &layer, jpeg, output)
+    whole::write(job, Loaded::from(decoded), &layer, jpeg, output)
 }
 
 /// Crops the JPEG `bytes` into a JPEG at `output` without decoding it, if

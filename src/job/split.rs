@@ -120,7 +120,7 @@ impl Batch {
     ) -> Result<Summary, Fault> {
         let tensor = Tensor::from_bytes(&self.layout, data, image_format(&self.layer))
             .map_err(|why| Problem::not_an_image(&self.header, why))?;
-        whole::write(job, Loaded { tensor, icc: None }, &self.layer, to, output)
+        whole::write(job, Loaded::array(tensor), &self.layer, to, output)
     }
 }
 

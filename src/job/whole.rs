@@ -16,7 +16,7 @@ use crate::layer::Layer;
 use crate::npy::Header;
 use crate::npz::NpzError;
 use crate::output::Output;
-use crate::raster;
+use crate::raster::{self, Decoded};
 use crate::tensor::Tensor;
 use crate::tensor::npy::image_layout;
 
@@ -24,6 +24,29 @@ use crate::tensor::npy::image_layout;
 pub(super) struct Loaded {
     pub tensor: Tensor,
     pub icc: Option<Vec<u8>>,
+    /// What the decoder skipped to read the file, a sentence each.
+    pub skipped: Vec<String>,
+}
+
+impl Loaded {
+    /// An array's samples, which carry no profile and skip nothing.
+    pub(super) fn array(tensor: Tensor) -> Self {
+        Loaded {
+            tensor,
+            icc: None,
+            skipped: Vec::new(),
+        }
+    }
+}
+
+impl From<Decoded> for Loaded {
+    fn from(decoded: Decoded) -> Self {
+        Loaded {
+            tensor: decoded.tensor,
+            icc: decoded.icc,
+            skipped: decoded.skipped,
+        }
+    }
 }
 
 /// Decodes an image whole, crops it and writes it into `output` as `to`.
@@ -71,7 +94,7 @@ fn read_tensor(
             header.check_file_len(header_len, source.remaining)?;
             let data = sources::read_whole(&mut source.reader, data_len, limit)?;
             let tensor = Tensor::from_bytes(&layout, &data, format).map_err(not_an_image)?;
-            Ok(Loaded { tensor, icc: None })
+            Ok(Loaded::array(tensor))
         }
         FileKind::Npz => Err(Fault::Input(
             NpzError::Refused(
@@ -81,8 +104,7 @@ fn read_tensor(
         )),
         FileKind::Image(codec) => {
             let bytes = read_image_file(source, limit)?;
-            let (tensor, icc) = decode_image(&bytes, codec, options)?;
-            Ok(Loaded { tensor, icc })
+            Ok(decode_image(&bytes, codec, options)?.into())
         }
     }
 }
@@ -92,12 +114,12 @@ pub(super) fn decode_image(
     bytes: &[u8],
     format: ImageFormat,
     options: &super::Options,
-) -> Result<(Tensor, Option<Vec<u8>>), Fault> {
-    let (tensor, icc) = raster::decode(bytes, format, options.image_limit)?;
-    match options.color_mode {
-        Some(mode) => Ok((raster::convert_color(tensor, mode)?, icc)),
-        None => Ok((tensor, icc)),
+) -> Result<Decoded, Fault> {
+    let mut decoded = raster::decode(bytes, format, options.image_limit)?;
+    if let Some(mode) = options.color_mode {
+        decoded.tensor = raster::convert_color(decoded.tensor, mode)?;
     }
+    Ok(decoded)
 }
 
 /// An image file, read whole (it is decoded in memory anyway), within the limit.
@@ -137,11 +159,10 @@ pub(super) fn write(
     let mut out = job.stage(output)?;
     out.write_all(&bytes).map_err(Fault::write)?;
     job.commit(out)?;
-    Ok(Summary::written(
-        input_shape,
-        output_shape,
-        dtype,
-        output,
-        warning,
-    ))
+    let mut summary = Summary::written(input_shape, output_shape, dtype, output, warning);
+    let skipped = loaded.skipped.iter();
+    summary
+        .warnings
+        .extend(skipped.map(|what| format!("{}: {what}", job.input)));
+    Ok(summary)
 }

@@ -119,7 +119,7 @@ pub(super) enum Codec {
 }
 
 /// A whole file decoded, within a limit in bytes, with its ICC profile.
-pub(super) type Decode = fn(&[u8], u64) -> Result<(Tensor, Option<Vec<u8>>), RasterError>;
+pub(super) type Decode = fn(&[u8], u64) -> Result<Decoded, RasterError>;
 /// The tensor a file would become — height, width, channels, sample
 /// type — from its header, within a limit in bytes.
 pub(super) type Probe = fn(&[u8], u64) -> Result<(usize, usize, usize, SampleType), RasterError>;
@@ -127,6 +127,7 @@ pub(super) type Probe = fn(&[u8], u64) -> Result<(usize, usize, usize, SampleTyp
 /// format keeps one.
 pub(super) type Encode = fn(&Tensor, Option<&[u8]>, EncodeOptions) -> Result<Vec<u8>, RasterError>;
 
+use crate::raster::Decoded;
 use SampleType::{F32, F64, I8, I16, I32, U8, U16, U32};
 
 const BYTES: &[SampleType] = &[U8];

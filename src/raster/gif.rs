@@ -14,10 +14,11 @@ use gif::{ColorOutput, DecodeOptions, Decoder, DecodingError, MemoryLimit};
 use image::ImageFormat;
 
 use super::{EncodeOptions, RasterError, image_crate};
+use crate::raster::Decoded;
 use crate::tensor::{SampleType, Tensor};
 
 /// The first frame as Pillow shows it, as RGBA.
-pub(super) fn decode(bytes: &[u8], limit: u64) -> Result<(Tensor, Option<Vec<u8>>), RasterError> {
+pub(super) fn decode(bytes: &[u8], limit: u64) -> Result<Decoded, RasterError> {
     let mut decoder = open(bytes, limit)?;
     let screen = (decoder.width(), decoder.height());
     let global = decoder.global_palette().map(<[u8]>::to_vec);
@@ -47,7 +48,7 @@ pub(super) fn decode(bytes: &[u8], limit: u64) -> Result<(Tensor, Option<Vec<u8>
     let tensor = Tensor::from_le_bytes(h, w, 4, SampleType::U8, canvas).ok_or_else(|| {
         RasterError::NotAnImage("the decoded image has fewer samples than its size".into())
     })?;
-    Ok((tensor, None))
+    Ok((tensor, None).into())
 }
 
 /// Height, width, channels and sample type of the first frame's canvas,

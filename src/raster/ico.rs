@@ -8,15 +8,16 @@ use std::borrow::Cow;
 use image::ImageFormat;
 
 use super::{EncodeOptions, RasterError, image_crate, png};
+use crate::raster::Decoded;
 use crate::tensor::{SampleType, Tensor};
 
 /// Decodes the entry Pillow opens, a PNG one checked as PNG files are.
-pub(super) fn decode(bytes: &[u8], limit: u64) -> Result<(Tensor, Option<Vec<u8>>), RasterError> {
+pub(super) fn decode(bytes: &[u8], limit: u64) -> Result<Decoded, RasterError> {
     let one = largest_entry(bytes)?;
     if let Some(entry) = png_entry(&one) {
         png::check_palette(entry)?;
     }
-    image_crate::decode(&one, ImageFormat::Ico, limit)
+    image_crate::decode(&one, ImageFormat::Ico, limit).map(Decoded::from)
 }
 
 /// Height, width, channels and sample type of the entry Pillow opens.

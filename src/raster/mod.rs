@@ -110,16 +110,34 @@ pub fn format_name(format: ImageFormat) -> &'static str {
 /// Decodes an image file held in memory into a tensor, with its ICC
 /// profile, refusing images whose decoded size would pass `limit` bytes
 /// before allocating them, and damaged files rather than guessing pixels.
-pub fn decode(
-    bytes: &[u8],
-    format: ImageFormat,
-    limit: u64,
-) -> Result<(Tensor, Option<Vec<u8>>), RasterError> {
+pub fn decode(bytes: &[u8], format: ImageFormat, limit: u64) -> Result<Decoded, RasterError> {
     let row = formats::row(format);
     guard::guarded(row.name, || match row.codec {
-        Codec::ImageCrate => image_crate::decode(bytes, format, limit),
+        Codec::ImageCrate => image_crate::decode(bytes, format, limit).map(Decoded::from),
         Codec::Own { decode, .. } => decode(bytes, limit),
     })
+}
+
+/// An image file decoded whole.
+#[derive(Debug)]
+pub struct Decoded {
+    pub tensor: Tensor,
+    /// The ICC profile the file carries, if any.
+    pub icc: Option<Vec<u8>>,
+    /// What the decoder skipped to read the file, as readers of the format
+    /// skip it (a JPEG's stray header bytes, say), a sentence each: the
+    /// pixels are those other readers give, and the job says so as warnings.
+    pub skipped: Vec<String>,
+}
+
+impl From<(Tensor, Option<Vec<u8>>)> for Decoded {
+    fn from((tensor, icc): (Tensor, Option<Vec<u8>>)) -> Self {
+        Decoded {
+            tensor,
+            icc,
+            skipped: Vec::new(),
+        }
+    }
 }
 
 /// The tensor an image file would become — height, width, channels and

@@ -10,12 +10,13 @@ use std::borrow::Cow;
 use image::ImageFormat;
 
 use super::{EncodeOptions, RasterError, image_crate};
+use crate::raster::Decoded;
 use crate::tensor::{SampleType, Tensor};
 
 /// Decodes the image, or an animation's first frame as libwebp shows it.
-pub(super) fn decode(bytes: &[u8], limit: u64) -> Result<(Tensor, Option<Vec<u8>>), RasterError> {
+pub(super) fn decode(bytes: &[u8], limit: u64) -> Result<Decoded, RasterError> {
     let riff = checked(bytes)?;
-    image_crate::decode(&first_frame_unblended(riff), ImageFormat::WebP, limit)
+    image_crate::decode(&first_frame_unblended(riff), ImageFormat::WebP, limit).map(Decoded::from)
 }
 
 /// Height, width, channels and sample type, from the headers.

@@ -16,6 +16,7 @@ use image::codecs::bmp::BmpDecoder;
 use image::{ImageDecoder, ImageFormat};
 
 use super::sixteen::{self, PillowScale};
+use crate::raster::Decoded;
 use crate::raster::rows::{RowFn, RowSource, RowsInfo, StreamError, Window};
 use crate::raster::{RasterError, image_crate};
 use crate::tensor::{SampleType, Tensor};
@@ -45,21 +46,18 @@ fn normalize(bytes: &[u8]) -> Result<Cow<'_, [u8]>, RasterError> {
 }
 
 /// Decodes a whole BMP with the `image` crate, as normalized.
-pub(in crate::raster) fn decode(
-    bytes: &[u8],
-    limit: u64,
-) -> Result<(Tensor, Option<Vec<u8>>), RasterError> {
+pub(in crate::raster) fn decode(bytes: &[u8], limit: u64) -> Result<Decoded, RasterError> {
     let normal = normalize(bytes)?;
     let (tensor, icc) = image_crate::decode(&normal, ImageFormat::Bmp, limit)?;
     let Some(scale) = PillowScale::of(&normal) else {
-        return Ok((tensor, icc));
+        return Ok((tensor, icc).into());
     };
     let (h, w, c) = (tensor.height(), tensor.width(), tensor.channels());
     let mut samples = tensor.into_le_bytes();
     scale.apply(&mut samples);
     let tensor = Tensor::from_le_bytes(h, w, c, SampleType::U8, samples)
         .ok_or_else(|| damaged("the decoded 16-bit image has fewer samples than its size"))?;
-    Ok((tensor, icc))
+    Ok((tensor, icc).into())
 }
 
 /// Height, width, channels and sample type from the header alone.

@@ -17,7 +17,7 @@ const LIMIT: u64 = 1 << 30;
 /// The whole decode, as rcrop decodes a BMP file: samples and their width
 /// and pixel size.
 fn whole(bytes: &[u8]) -> Result<(Vec<u8>, usize, usize), RasterError> {
-    let (tensor, _) = crate::raster::decode(bytes, ImageFormat::Bmp, LIMIT)?;
+    let tensor = crate::raster::decode(bytes, ImageFormat::Bmp, LIMIT)?.tensor;
     let pixel = tensor.channels();
     let width = tensor.width();
     Ok((tensor.into_le_bytes(), width, pixel))

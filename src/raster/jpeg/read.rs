@@ -7,6 +7,7 @@ use turbojpeg_sys as tj;
 
 use super::lenient::open;
 use super::turbo::damaged;
+use crate::raster::Decoded;
 use crate::raster::RasterError;
 use crate::tensor::{SampleType, Tensor};
 
@@ -14,20 +15,21 @@ use crate::tensor::{SampleType, Tensor};
 /// RGB become RGB, and CMYK or YCCK become RGB as Pillow's
 /// `convert("RGB")` makes them (what Keras' `load_img` gives); refuses
 /// images over `limit` bytes decoded. Returns the ICC profile too.
-pub(in crate::raster) fn decode(
-    bytes: &[u8],
-    limit: u64,
-) -> Result<(Tensor, Option<Vec<u8>>), RasterError> {
-    decode_with_warnings(bytes, limit).map(|(tensor, icc, _)| (tensor, icc))
+pub(in crate::raster) fn decode(bytes: &[u8], limit: u64) -> Result<Decoded, RasterError> {
+    decode_with_warnings(bytes, limit).map(|(tensor, icc, skipped)| Decoded {
+        tensor,
+        icc,
+        skipped,
+    })
 }
 
 /// A JPEG decoded: its pixels, its ICC profile, and what was skipped in
 /// its headers to decode it, a sentence each.
-pub(super) type Decoded = (Tensor, Option<Vec<u8>>, Vec<String>);
+pub(super) type Parts = (Tensor, Option<Vec<u8>>, Vec<String>);
 
 /// [`decode`], with what was skipped in the headers to decode it (see
 /// [`super::lenient`]), a sentence each, for the job to show as warnings.
-pub(super) fn decode_with_warnings(bytes: &[u8], limit: u64) -> Result<Decoded, RasterError> {
+pub(super) fn decode_with_warnings(bytes: &[u8], limit: u64) -> Result<Parts, RasterError> {
     check_complete(bytes).map_err(damaged)?;
     let mut opened = open(bytes, tj::TJINIT_TJINIT_DECOMPRESS).map_err(damaged)?;
     let header = &opened.header;

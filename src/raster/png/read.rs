@@ -5,9 +5,10 @@ use std::io::{self, BufRead, Seek, SeekFrom};
 
 use image::ImageFormat;
 
+use crate::raster::Decoded;
 use crate::raster::rows::{RowFn, RowSource, RowsInfo, StreamError, Window};
 use crate::raster::{RasterError, image_crate};
-use crate::tensor::{SampleType, Tensor};
+use crate::tensor::SampleType;
 
 /// The bytes a caller must peek at for [`streams`]: the interlace method
 /// is the 29th.
@@ -23,12 +24,9 @@ pub(in crate::raster) fn streams(head: &[u8]) -> bool {
 
 /// Decodes a whole PNG with the `image` crate, after the checks its
 /// decoder leaves out.
-pub(in crate::raster) fn decode(
-    bytes: &[u8],
-    limit: u64,
-) -> Result<(Tensor, Option<Vec<u8>>), RasterError> {
+pub(in crate::raster) fn decode(bytes: &[u8], limit: u64) -> Result<Decoded, RasterError> {
     check_palette(bytes)?;
-    image_crate::decode(bytes, ImageFormat::Png, limit)
+    image_crate::decode(bytes, ImageFormat::Png, limit).map(Decoded::from)
 }
 
 /// Height, width, channels and sample type from the header alone.

@@ -3,9 +3,10 @@
 use std::io::{self, BufRead};
 use std::ops::Range;
 
+use crate::raster::Decoded;
 use crate::raster::RasterError;
 use crate::raster::rows::{RowFn, RowSource, RowsInfo, StreamError, Window, read_whole};
-use crate::tensor::{SampleType, Tensor};
+use crate::tensor::SampleType;
 
 /// The format's name in messages.
 pub(super) const NAME: &str = "PNM";
@@ -551,17 +552,14 @@ fn check_limit(info: &RowsInfo, limit: u64) -> Result<(), RasterError> {
 
 /// The whole image as a tensor, within `limit` bytes, through [`source`]:
 /// the same pixels as a crop read a row at a time.
-pub(in crate::raster) fn decode(
-    bytes: &[u8],
-    limit: u64,
-) -> Result<(Tensor, Option<Vec<u8>>), RasterError> {
+pub(in crate::raster) fn decode(bytes: &[u8], limit: u64) -> Result<Decoded, RasterError> {
     let mut source = source(Box::new(bytes), limit)?;
     let info = source.info().clone();
     check_limit(&info, limit)?;
     let size = info.height * info.row_len();
     // A raw bitmap's byte is 8 pixels; nothing grows more from the file.
     let capacity = size.min(bytes.len().saturating_mul(8));
-    Ok((read_whole(source.as_mut(), NAME, capacity)?, None))
+    Ok((read_whole(source.as_mut(), NAME, capacity)?, None).into())
 }
 
 /// Height, width, channels and sample type from the header alone.

@@ -16,9 +16,10 @@ use tiff::decoder::{ChunkType, Decoder, Limits};
 use tiff::tags::{PlanarConfiguration, SampleFormat, Tag};
 use tiff::{ColorType, TiffError};
 
+use crate::raster::Decoded;
 use crate::raster::RasterError;
 use crate::raster::rows::{RowFn, RowSource, RowsInfo, StreamError, Window, read_whole};
-use crate::tensor::{SampleType, Tensor};
+use crate::tensor::SampleType;
 
 const NAME: &str = "TIFF";
 /// PhotometricInterpretation RGB Palette.
@@ -212,14 +213,11 @@ fn check_limit(page: &Page, limit: u64) -> Result<(), RasterError> {
 
 /// Decodes the first page, with its ICC profile: every row of
 /// [`source`]'s, so the whole image and a window of it cannot differ.
-pub(in crate::raster) fn decode(
-    bytes: &[u8],
-    limit: u64,
-) -> Result<(Tensor, Option<Vec<u8>>), RasterError> {
+pub(in crate::raster) fn decode(bytes: &[u8], limit: u64) -> Result<Decoded, RasterError> {
     let mut rows = TiffRows::open(Cursor::new(bytes), limit, true)?;
     let capacity = rows.page.decoded_len() as usize;
     let tensor = read_whole(&mut rows, NAME, capacity)?;
-    Ok((tensor, rows.info.icc.take()))
+    Ok((tensor, rows.info.icc.take()).into())
 }
 
 /// The first page read a window at a time: only the strips or tiles a

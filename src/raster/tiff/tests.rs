@@ -66,7 +66,7 @@ fn every_fixture_streams_each_window_as_the_whole_decode_crops_it() {
         let bytes = std::fs::read(&path).unwrap();
         let name = path.display();
         let whole = match decode(&bytes, LIMIT) {
-            Ok((tensor, _)) => tensor,
+            Ok(decoded) => decoded.tensor,
             Err(e) => {
                 // What the whole decode refuses, the rows refuse too.
                 let all = source(Cursor::new(&bytes[..]), LIMIT).and_then(|mut rows| {
@@ -396,7 +396,7 @@ proptest! {
         (spec, values, color_map, window) in spec_and_window()
     ) {
         let file = write_tiff(&spec, &values, &color_map);
-        let (whole, _) = decode(&file, LIMIT).unwrap();
+        let whole = decode(&file, LIMIT).unwrap().tensor;
         let pixel = whole.channels() * whole.sample_type().itemsize();
         if let Some(samples) = as_decoded(&spec, &values) {
             prop_assert!(whole.as_le_bytes() == samples.as_slice(), "the whole decode differs");
@@ -454,7 +454,7 @@ proptest! {
         let (r0, c0) = (at(corner.0, h), at(corner.1, w));
         let (r1, c1) = (r0 + 1 + at(corner.2, h - r0), c0 + 1 + at(corner.3, w - c0));
         let window = window(r0..r1, c0..c1);
-        let (whole, _) = decode(&file, LIMIT).unwrap();
+        let whole = decode(&file, LIMIT).unwrap().tensor;
         let pixel = whole.channels() * whole.sample_type().itemsize();
         let want = crop(whole.as_le_bytes(), w, pixel, &window);
         prop_assert!(stream(&file, &window).unwrap() == want, "the rows differ");
@@ -493,7 +493,7 @@ fn deflated_strips() -> (Vec<u8>, Vec<(usize, usize)>) {
 #[test]
 fn strips_below_the_window_are_not_decoded_and_a_damaged_one_inside_is_refused() {
     let (good, strips) = deflated_strips();
-    let (whole, _) = decode(&good, LIMIT).unwrap();
+    let whole = decode(&good, LIMIT).unwrap().tensor;
     let mut damaged = good.clone();
     // Strips 5 to 9 (rows 20 to 39) are no longer zlib streams.
     for &(offset, count) in &strips[5..] {
@@ -527,7 +527,7 @@ fn tiles_past_the_files_end_are_refused_whatever_the_window() {
     };
     let values: Vec<u64> = (0..64 * 40 * 3).map(|i| i % 256).collect();
     let good = write_tiff(&spec, &values, &[]);
-    let (whole, _) = decode(&good, LIMIT).unwrap();
+    let whole = decode(&good, LIMIT).unwrap().tensor;
     // Every plane's tiles of the first and last columns point past the end
     // of the file: a window beside them is refused too.
     let mut damaged = good.clone();

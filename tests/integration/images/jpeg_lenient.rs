@@ -79,3 +79,33 @@ fn warnings_in_a_scan_stay_errors_after_a_lenient_header() {
     );
     assert!(!out.exists());
 }
+
+#[test]
+fn what_is_skipped_in_a_header_is_said_as_a_warning() {
+    let rcrop = Rcrop::new();
+    let dir = tempfile::tempdir().unwrap();
+    for (name, said) in [
+        (
+            "junk_jpeg_header",
+            "junk_jpeg_header.jpg: skipped 5 stray bytes before marker FFDB in the JPEG's headers",
+        ),
+        (
+            "icc-after-SOF",
+            "icc-after-SOF.jpg: left out the JPEG's ICC profile, whose APP2 segments do not fit \
+             together (Corrupt JPEG data: bad ICC marker)",
+        ),
+    ] {
+        let input = fixture(&format!("jpeglenient/{name}.jpg"));
+        let out = dir.path().join(format!("{name}.npy"));
+        let stderr = rcrop.run_ok(&["--crop", "0"], &input, &out);
+        assert!(
+            stderr
+                .lines()
+                .any(|l| l.starts_with("warning: ") && l.ends_with(said)),
+            "{name}: {stderr}"
+        );
+        // -q keeps warnings quiet.
+        let quiet = rcrop.run_ok(&["-q", "--crop", "0"], &input, &out);
+        assert!(quiet.is_empty(), "{name} with -q: {quiet}");
+    }
+}

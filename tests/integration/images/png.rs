@@ -90,7 +90,9 @@ fn color_and_depth() -> impl Strategy<Value = (png::ColorType, png::BitDepth)> {
 
 /// The window's rows of the whole decode, cut to its columns.
 fn whole_window(bytes: &[u8], window: &Window) -> Vec<u8> {
-    let (tensor, _) = raster::decode(bytes, ImageFormat::Png, 1 << 30).unwrap();
+    let tensor = raster::decode(bytes, ImageFormat::Png, 1 << 30)
+        .unwrap()
+        .tensor;
     let pixel = tensor.channels() * tensor.sample_type().itemsize();
     let line = tensor.width() * pixel;
     let all = tensor.as_le_bytes();
