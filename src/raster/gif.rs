@@ -5,7 +5,9 @@
 //! else index 0. Indices become the frame's palette colors (the global
 //! palette if it has none of its own; gray `(i, i, i)` past the palette's
 //! end or without any palette, as Pillow's palettes begin), with alpha 0 at
-//! the transparent index. Written whole by the `image` crate's encoder.
+//! the transparent index. Extensions whose label the decoder does not know
+//! are skipped, as Pillow skips them. Written whole by the `image` crate's
+//! encoder.
 
 use std::io::Cursor;
 use std::num::NonZeroU64;
@@ -81,10 +83,42 @@ pub(super) fn encode(
 fn open(bytes: &[u8], limit: u64) -> Result<Decoder<Cursor<&[u8]>>, RasterError> {
     let mut options = DecodeOptions::new();
     options.set_color_output(ColorOutput::Indexed);
+    options.allow_unknown_blocks(only_extensions_lead(bytes));
     options.set_memory_limit(
         NonZeroU64::new(limit).map_or(MemoryLimit::Unlimited, MemoryLimit::Bytes),
     );
     options.read_info(Cursor::new(bytes)).map_err(damaged)
+}
+
+/// Whether every block before the first image is an extension, so that
+/// the decoder may skip those whose label it does not know, as Pillow skips
+/// them. A byte that starts no block is left for the decoder to refuse:
+/// allowed, it would be read as an extension's length, where Pillow skips
+/// it alone.
+fn only_extensions_lead(bytes: &[u8]) -> bool {
+    let flags = bytes.get(10).copied().unwrap_or(0);
+    let global = if flags & 0x80 == 0 {
+        0
+    } else {
+        3 << ((flags & 7) + 1)
+    };
+    let mut at = 13 + global;
+    loop {
+        match bytes.get(at) {
+            Some(0x2C) => return true,
+            Some(0x21) => at += 2,
+            _ => return false,
+        }
+        // The extension's sub-blocks, up to the empty one that ends them.
+        loop {
+            match bytes.get(at) {
+                Some(0) => break,
+                Some(&len) => at += 1 + usize::from(len),
+                None => return false,
+            }
+        }
+        at += 1;
+    }
 }
 
 /// The logical screen, grown to hold the frame as Pillow grows it: its

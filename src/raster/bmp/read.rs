@@ -1,8 +1,9 @@
 //! BMP headers as other readers take them, rewritten in memory before the
 //! `image` crate's decoder sees the file: an OS/2 2.x header becomes the
 //! Windows header it extends; a pixel-data offset that points at the start
-//! of the palette is moved to its end, as Pillow moves it; and a palette
-//! cut short by the pixel-data offset is declared as short as it is.
+//! of the palette is moved to its end, as Pillow moves it; a palette cut
+//! short by the pixel-data offset is declared as short as it is; and a
+//! planes count other than 1, which Pillow ignores, is declared 1.
 //!
 //! Uncompressed BMPs are also read a row at a time ([`source`]): each kept
 //! row is read at its offset and decoded by the same decoder, as a one-row
@@ -84,6 +85,11 @@ fn normalize_head(bytes: &[u8], mut file_len: usize) -> Result<Cow<'_, [u8]>, Ra
         bytes = Cow::Owned(os2_to_windows(&bytes, header_len)?);
         header_len = INFO_HEADER;
         file_len = file_len.saturating_sub(OS2_V2 - INFO_HEADER);
+    }
+    // Pillow reads the planes field and ignores it; the decoder refuses any count but 1.
+    let planes_at = FILE_HEADER + if header_len == 12 { 8 } else { 12 };
+    if u16_at(&bytes, planes_at).is_some_and(|planes| planes != 1) {
+        bytes.to_mut()[planes_at..planes_at + 2].copy_from_slice(&1u16.to_le_bytes());
     }
     let offset = u32_at(&bytes, 10).unwrap_or(0) as usize;
     let palette_start = FILE_HEADER + header_len;

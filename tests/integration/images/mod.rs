@@ -19,6 +19,8 @@ mod gifwebp;
 mod jpeg;
 /// JPEG: what libjpeg warns of before the first scan skipped, to Pillow's pixels.
 mod jpeg_lenient;
+/// Header fields Pillow ignores: BMP planes, unknown GIF extensions.
+mod odd_headers;
 /// TGA, QOI, ICO, farbfeld, Radiance HDR and OpenEXR.
 mod others;
 /// PNG: pixels and color type kept, rows read one at a time, the PngSuite.
