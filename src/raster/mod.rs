@@ -25,6 +25,7 @@ mod pnm;
 pub mod rows;
 #[cfg(test)]
 mod testing;
+mod tga;
 mod tiff;
 mod webp;
 

@@ -19,7 +19,7 @@ mod gifwebp;
 mod jpeg;
 /// JPEG: what libjpeg warns of before the first scan skipped, to Pillow's pixels.
 mod jpeg_lenient;
-/// Header fields Pillow ignores: BMP planes, unknown GIF extensions.
+/// Header fields Pillow ignores: BMP planes, unknown GIF extensions, TGA alpha bits.
 mod odd_headers;
 /// TGA, QOI, ICO, farbfeld, Radiance HDR and OpenEXR.
 mod others;
