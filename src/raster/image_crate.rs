@@ -1,6 +1,6 @@
 //! The formats the `image` crate codes as they are — QOI, farbfeld,
 //! Radiance HDR and OpenEXR — and what every room that leans on that crate
-//! (WebP's, GIF's, ICO's, BMP's, TGA's) shares: its images to and from tensors,
+//! (WebP's, GIF's, ICO's, BMP's and the rest) shares: its images to and from tensors,
 //! its decoders held to the image limit, and its encoders keeping an ICC
 //! profile where they can.
 
@@ -14,7 +14,6 @@ use image::codecs::hdr::HdrEncoder;
 use image::codecs::ico::IcoEncoder;
 use image::codecs::openexr::OpenExrEncoder;
 use image::codecs::qoi::QoiEncoder;
-use image::codecs::tga::TgaEncoder;
 use image::codecs::webp::WebPEncoder;
 use image::error::LimitErrorKind;
 use image::{
@@ -146,15 +145,9 @@ pub(super) fn probe(
     ))
 }
 
-/// The TGA 2.0 footer: no extension area, no developer directory, and the
-/// signature that marks a TGA 2.0 file, as Pillow writes it.
-const TGA_FOOTER: &[u8; 26] = b"\0\0\0\0\0\0\0\0TRUEVISION-XFILE.\0";
-
 /// Encodes a tensor the format holds with the `image` crate's encoder for
 /// it (WebP losslessly; also BMP's and ICO's, for their rooms). GIF is
-/// checked to keep every pixel as it is. TGA is written uncompressed, top
-/// row first, with the TGA 2.0 footer: the `image` crate's run-length
-/// packets cross scanlines, which TGA 2.0 forbids and Pillow cannot read.
+/// checked to keep every pixel as it is.
 pub(super) fn encode(
     tensor: &Tensor,
     icc: Option<&[u8]>,
@@ -169,7 +162,6 @@ pub(super) fn encode(
         ImageFormat::Bmp => write_image(BmpEncoder::new(&mut out), &image, icc),
         ImageFormat::Ico => write_image(IcoEncoder::new(&mut out), &image, icc),
         ImageFormat::WebP => write_image(WebPEncoder::new_lossless(&mut out), &image, icc),
-        ImageFormat::Tga => write_image(TgaEncoder::new(&mut out).disable_rle(), &image, icc),
         ImageFormat::Qoi => write_image(QoiEncoder::new(&mut out), &image, icc),
         ImageFormat::Farbfeld => write_image(FarbfeldEncoder::new(&mut out), &image, icc),
         ImageFormat::Hdr => write_image(HdrEncoder::new(&mut out), &image, icc),
@@ -196,21 +188,18 @@ pub(super) fn encode(
     if format == ImageFormat::Gif {
         check_gif_round_trip(&image, &out).map_err(RasterError::GifChanged)?;
     }
-    if format == ImageFormat::Tga {
-        out.extend_from_slice(TGA_FOOTER);
-    }
     Ok(out)
 }
 
 /// The tensor as an image, for an encoder; the codec table has checked
 /// that the format holds it.
-fn image_of(tensor: &Tensor) -> Result<DynamicImage, RasterError> {
+pub(super) fn image_of(tensor: &Tensor) -> Result<DynamicImage, RasterError> {
     to_image(tensor)
         .ok_or_else(|| RasterError::NotAnImage(format!("{} has no image form", tensor.describe())))
 }
 
 /// Writes the image, with the ICC profile if the encoder keeps one.
-fn write_image(
+pub(super) fn write_image(
     mut encoder: impl ImageEncoder,
     image: &DynamicImage,
     icc: Option<&[u8]>,

@@ -7,6 +7,7 @@
 use std::borrow::Cow;
 
 use image::ImageFormat;
+use image::codecs::tga::TgaEncoder;
 
 use super::{EncodeOptions, RasterError, image_crate};
 use crate::raster::Decoded;
@@ -32,13 +33,28 @@ pub(super) fn probe(
     image_crate::probe(&normalize(bytes), ImageFormat::Tga, limit)
 }
 
-/// A whole image through the `image` crate's encoder.
+/// The TGA 2.0 footer: no extension area, no developer directory, and the
+/// signature that marks a TGA 2.0 file, as Pillow writes it.
+const FOOTER: &[u8; 26] = b"\0\0\0\0\0\0\0\0TRUEVISION-XFILE.\0";
+
+/// A whole image, uncompressed, top row first, with the TGA 2.0 footer:
+/// the `image` crate's run-length packets cross scanlines, which TGA 2.0
+/// forbids and Pillow cannot read.
 pub(super) fn encode(
     tensor: &Tensor,
     icc: Option<&[u8]>,
     _: EncodeOptions,
 ) -> Result<Vec<u8>, RasterError> {
-    image_crate::encode(tensor, icc, ImageFormat::Tga)
+    let image = image_crate::image_of(tensor)?;
+    let mut out = Vec::new();
+    image_crate::write_image(TgaEncoder::new(&mut out).disable_rle(), &image, icc).map_err(
+        |source| RasterError::Encode {
+            format: "TGA",
+            source,
+        },
+    )?;
+    out.extend_from_slice(FOOTER);
+    Ok(out)
 }
 
 /// The file as the decoder should see it; unchanged (and not copied)
