@@ -1,7 +1,8 @@
 //! ICO entries as Keras' `load_img` (Pillow) reads them, in
 //! fixtures/icoentries/ (goldens by fixtures/gen/generate_icoentries.py): a
-//! PNG entry of every color type mapped as a PNG file is, and a directory
-//! whose size fields disagree with the image trusting the image.
+//! PNG entry of every color type mapped as a PNG file is, a directory whose
+//! size fields disagree with the image trusting the image, and a BMP entry's
+//! AND mask where Pillow takes it (none for 32 bits per pixel).
 
 use crate::util::{Rcrop, assert_every, fixture, same_file};
 
@@ -24,6 +25,14 @@ fn an_ico_entry_is_read_as_pillow_reads_it() {
         "lenient-bpp",
         // A BMP entry of 16 by 16 pixels that the directory calls 16 by 32.
         "hopper_unexpected",
+        // A 4-bit BMP entry whose directory gives a length shorter than its
+        // pixels: Pillow reads the mask's rows that end where that length does.
+        "Bad_smile-incorrect-image-length",
+        // 32-bit BMP entries, whose alpha is their fourth byte whatever the
+        // mask says, or however much of the mask is there.
+        "bmp-32bpp-conflicting-and-mask",
+        "truncated_mask_32bpp",
+        "bmp_v5_with_icc",
     ];
     assert_every(
         &names,
