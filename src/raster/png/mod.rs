@@ -5,5 +5,5 @@
 mod read;
 mod write;
 
-pub(super) use read::{STREAMABLE_HEAD, check_palette, decode, probe, source, streams};
+pub(super) use read::{STREAMABLE_HEAD, decode, probe, source, streams};
 pub(super) use write::{encode, sink};
