@@ -308,7 +308,7 @@ proptest! {
         (spec, window) in spec_and_window()
     ) {
         let file = write_bmp(&spec);
-        prop_assert_eq!(streamable(&file[..STREAMABLE_HEAD]), Some(true));
+        prop_assert_eq!(streamable(&file[..STREAMABLE_HEAD.min(file.len())]), Some(true));
         let (whole, width, pixel) = whole(&file).unwrap();
         prop_assert!(stream(&file, &window).unwrap() == crop(&whole, width, pixel, &window));
     }
