@@ -9,7 +9,7 @@ use image::ImageFormat;
 
 use super::rows::{RowSink, RowSource, RowsInfo, WriteSeek};
 use super::{EncodeOptions, RasterError};
-use super::{bmp, gif, ico, jpeg, png, pnm, tga, tiff, webp};
+use super::{bmp, gif, hdr, ico, jpeg, png, pnm, tga, tiff, webp};
 use crate::tensor::{SampleType, Tensor};
 
 /// One image format and what rcrop does with it.
@@ -359,7 +359,11 @@ const TABLE: [Format; 13] = [
         keeps_icc: false,
         reads: Reads::Whole,
         writes: Writes::Whole,
-        codec: Codec::ImageCrate,
+        codec: Codec::Own {
+            decode: hdr::decode,
+            probe: hdr::probe,
+            encode: hdr::encode,
+        },
     },
     Format {
         format: ImageFormat::OpenExr,

@@ -4,9 +4,9 @@
 //!
 //! What each format can do is one row of the codec table ([`formats`]);
 //! each codec has a room of its own holding its reader and its writer
-//! (`png/`, `jpeg/`, `tiff/`, `bmp/`, `pnm/`, `ico.rs`, and `image_crate.rs`
-//! for the formats the `image` crate codes as they are). The functions here
-//! ask the table which room to call.
+//! (`png/`, `jpeg/`, `tiff/`, `bmp/`, `pnm/`, `ico.rs`, `hdr.rs`, and
+//! `image_crate.rs` for the formats the `image` crate codes as they are).
+//! The functions here ask the table which room to call.
 
 use image::ImageFormat;
 
@@ -17,6 +17,7 @@ mod color;
 pub mod formats;
 mod gif;
 mod guard;
+mod hdr;
 mod ico;
 mod image_crate;
 mod jpeg;

@@ -15,6 +15,8 @@ mod color;
 mod gif;
 /// GIF's first frame on Pillow's canvas; WebP as libwebp decodes it.
 mod gifwebp;
+/// Radiance HDR in each of its eight orientations, as displayed.
+mod hdr;
 /// ICO: PNG entries of every color type, sizes from the image, as Pillow reads them.
 mod ico_entries;
 /// JPEG: Pillow's pixels, and the lossless crop on the block grid.
