@@ -405,6 +405,38 @@ fn a_dry_run_shows_each_image_centred_on_its_own() {
     );
 }
 
+/// `--config DIR/FILE [--layer LAYER] --print-config`: the JSON printed;
+/// `None` where the config is to be `refused` and is (exit 1, naming the
+/// file); else what went wrong.
+fn print_config(
+    rcrop: &Rcrop,
+    dir: &str,
+    file: &str,
+    layer: &str,
+    refused: bool,
+) -> Result<Option<serde_json::Value>, String> {
+    let mut cmd = rcrop.cmd();
+    cmd.arg("--config")
+        .arg(fixture(&format!("{dir}/{file}")))
+        .arg("--print-config");
+    if layer != "-" {
+        cmd.args(["--layer", layer]);
+    }
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    match (refused, out.status.code()) {
+        (true, Some(1)) if stderr.contains(file) => Ok(None),
+        (true, _) => Err(format!(
+            "expected exit 1 naming {file}, got {:?} {stderr}",
+            out.status
+        )),
+        (false, Some(0)) => serde_json::from_slice(&out.stdout)
+            .map(Some)
+            .map_err(|e| format!("printed no JSON ({e})")),
+        (false, _) => Err(stderr.into_owned()),
+    }
+}
+
 #[test]
 fn every_keras_config_and_model_gives_the_keras_layer() {
     let rcrop = Rcrop::new();
@@ -418,29 +450,14 @@ fn every_keras_config_and_model_gives_the_keras_layer() {
         let [name, file, layer, cropping, format] = case.as_slice() else {
             panic!("bad line {case:?}")
         };
-        let mut cmd = rcrop.cmd();
-        cmd.arg("--config")
-            .arg(fixture(&format!("config/{file}")))
-            .arg("--print-config");
-        if layer != "-" {
-            cmd.args(["--layer", layer]);
-        }
-        let out = cmd.output().unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        if cropping == "error" {
-            if out.status.code() != Some(1) || !stderr.contains(file.as_str()) {
-                failures.push(format!(
-                    "{name}: expected exit 1 naming {file}, got {:?} {stderr}",
-                    out.status
-                ));
+        let config = match print_config(&rcrop, "config", file, layer, cropping == "error") {
+            Ok(Some(config)) => config,
+            Ok(None) => continue,
+            Err(why) => {
+                failures.push(format!("{name}: {why}"));
+                continue;
             }
-            continue;
-        }
-        if !out.status.success() {
-            failures.push(format!("{name}: {stderr}"));
-            continue;
-        }
-        let config: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        };
         let found: rcrop::Cropping = config["cropping"].to_string().parse().unwrap();
         let expected_format = if format == "default" {
             "channels_last"
@@ -550,29 +567,14 @@ fn print_config_of_a_config_is_what_keras_from_config_get_config_gives() {
         let [name, file, layer, expected] = case.as_slice() else {
             panic!("bad line {case:?}")
         };
-        let mut cmd = rcrop.cmd();
-        cmd.arg("--config")
-            .arg(fixture(&format!("kerasview/{file}")))
-            .arg("--print-config");
-        if layer != "-" {
-            cmd.args(["--layer", layer]);
-        }
-        let out = cmd.output().unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        if expected == "error" {
-            if out.status.code() != Some(1) || !stderr.contains(file.as_str()) {
-                failures.push(format!(
-                    "{name}: expected exit 1 naming {file}, got {:?} {stderr}",
-                    out.status
-                ));
+        let got = match print_config(&rcrop, "kerasview", file, layer, expected == "error") {
+            Ok(Some(got)) => got,
+            Ok(None) => continue,
+            Err(why) => {
+                failures.push(format!("{name}: {why}"));
+                continue;
             }
-            continue;
-        }
-        if !out.status.success() {
-            failures.push(format!("{name}: {stderr}"));
-            continue;
-        }
-        let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        };
         let golden = std::fs::read(fixture(&format!("kerasview/{expected}"))).unwrap();
         let want: serde_json::Value = serde_json::from_slice(&golden).unwrap();
         if got != want {

@@ -3,6 +3,8 @@
 //! to Pillow's pixels (fixtures/jpeglenient/, goldens by
 //! fixtures/gen/generate_jpeglenient.py); warnings in a scan stay errors.
 
+use std::path::Path;
+
 use crate::util::{Rcrop, assert_every, fixture, same_file};
 
 /// Pillow's test files, each with the crop its golden keeps.
@@ -14,6 +16,23 @@ const FILES: [(&str, &str); 5] = [
     ("truncated_app14", "0"),
 ];
 
+/// Whether `input`, cropped by `crop` into a `.npy` in `dir`, holds the
+/// pixels of Pillow's decode of the test file `name` (its golden PNG).
+fn crops_to_pillows_pixels(
+    rcrop: &Rcrop,
+    dir: &Path,
+    name: &str,
+    crop: &str,
+    input: &Path,
+) -> Result<(), String> {
+    let out = dir.join(format!("{name}.npy"));
+    rcrop.succeeds(&["--crop", crop], input, &out)?;
+    let expected = dir.join(format!("{name}_expected.npy"));
+    let golden = fixture(&format!("jpeglenient/{name}_expected.png"));
+    rcrop.succeeds(&["--crop", "0"], &golden, &expected)?;
+    same_file(&out, &expected)
+}
+
 #[test]
 fn header_warnings_are_skipped_and_the_pixels_are_pillows() {
     let rcrop = Rcrop::new();
@@ -23,12 +42,7 @@ fn header_warnings_are_skipped_and_the_pixels_are_pillows() {
         |(name, _)| name,
         |(name, crop)| {
             let input = fixture(&format!("jpeglenient/{name}.jpg"));
-            let out = dir.path().join(format!("{name}.npy"));
-            rcrop.succeeds(&["--crop", crop], &input, &out)?;
-            let expected = dir.path().join(format!("{name}_expected.npy"));
-            let golden = fixture(&format!("jpeglenient/{name}_expected.png"));
-            rcrop.succeeds(&["--crop", "0"], &golden, &expected)?;
-            same_file(&out, &expected)
+            crops_to_pillows_pixels(&rcrop, dir.path(), name, crop, &input)
         },
     );
 }
@@ -45,12 +59,7 @@ fn the_lossless_crop_reads_past_header_warnings_too() {
             let copy = dir.path().join(format!("{name}.jpg"));
             rcrop.succeeds(&["--lossless", "--crop", "0"], &input, &copy)?;
             // The DCT blocks copied unchanged: the same pixels.
-            let out = dir.path().join(format!("{name}.npy"));
-            rcrop.succeeds(&["--crop", crop], &copy, &out)?;
-            let expected = dir.path().join(format!("{name}_expected.npy"));
-            let golden = fixture(&format!("jpeglenient/{name}_expected.png"));
-            rcrop.succeeds(&["--crop", "0"], &golden, &expected)?;
-            same_file(&out, &expected)
+            crops_to_pillows_pixels(&rcrop, dir.path(), name, crop, &copy)
         },
     );
 }
