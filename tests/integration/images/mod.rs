@@ -467,36 +467,43 @@ fn check(rcrop: &Rcrop, case: &Case, dir: &Path) -> Result<(), String> {
     if case.name.starts_with("jpeg_") {
         return Ok(());
     }
-    // The cropped image in the input's own format, then back to a tensor.
     let ext = case
         .input
         .extension()
         .and_then(|e| e.to_str())
         .unwrap_or("png");
-    let image = dir.join(format!("{}.{ext}", case.name));
+    let same = |found: &Path, _: &Path| {
+        same_npy(&std::fs::read(found).map_err(|e| e.to_string())?, &expected)
+    };
+    round_trips(rcrop, case, dir, expected_path, (ext, "png"), same)
+}
+
+/// The crop of `case` written as an image of the input's format (`via.0`)
+/// reads back as `expected`, and so does `expected` written as `via.1`:
+/// `same(found, expected)` says whether a tensor read back is it.
+pub(super) fn round_trips(
+    rcrop: &Rcrop,
+    case: &Case,
+    dir: &Path,
+    expected: &Path,
+    via: (&str, &str),
+    same: impl Fn(&Path, &Path) -> Result<(), String>,
+) -> Result<(), String> {
+    let args = ["--format", &case.format];
+    let image = dir.join(format!("{}.{}", case.name, via.0));
     let back = dir.join(format!("{}_back.npy", case.name));
     rcrop.succeeds(
-        &["--crop", &case.crop, "--format", &case.format],
+        &[&["--crop", &case.crop][..], &args].concat(),
         &case.input,
         &image,
     )?;
-    rcrop.succeeds(&["--crop", "0", "--format", &case.format], &image, &back)?;
-    same_npy(&std::fs::read(&back).map_err(|e| e.to_string())?, &expected)
-        .map_err(|e| format!("image round trip: {e}"))?;
-    // The expected tensor as a PNG, then back.
-    let png = dir.join(format!("{}_from_npy.png", case.name));
+    rcrop.succeeds(&[&["--crop", "0"][..], &args].concat(), &image, &back)?;
+    same(&back, expected).map_err(|e| format!("{} round trip: {e}", via.0))?;
+    let from_npy = dir.join(format!("{}_from_npy.{}", case.name, via.1));
     let again = dir.join(format!("{}_again.npy", case.name));
-    rcrop.succeeds(
-        &["--crop", "0", "--format", &case.format],
-        expected_path,
-        &png,
-    )?;
-    rcrop.succeeds(&["--crop", "0", "--format", &case.format], &png, &again)?;
-    same_npy(
-        &std::fs::read(&again).map_err(|e| e.to_string())?,
-        &expected,
-    )
-    .map_err(|e| format!(".npy round trip: {e}"))
+    rcrop.succeeds(&[&["--crop", "0"][..], &args].concat(), expected, &from_npy)?;
+    rcrop.succeeds(&[&["--crop", "0"][..], &args].concat(), &from_npy, &again)?;
+    same(&again, expected).map_err(|e| format!(".npy -> {} -> .npy: {e}", via.1))
 }
 
 #[test]

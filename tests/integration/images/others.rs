@@ -21,28 +21,7 @@ fn check(rcrop: &Rcrop, case: &Case, dir: &Path) -> Result<(), String> {
         .extension()
         .and_then(|e| e.to_str())
         .unwrap_or("");
-    let image = dir.join(format!("{}.{ext}", case.name));
-    let back = dir.join(format!("{}_back.npy", case.name));
-    rcrop.succeeds(
-        &["--crop", &case.crop, "--format", &case.format],
-        &case.input,
-        &image,
-    )?;
-    rcrop.succeeds(&["--crop", "0", "--format", &case.format], &image, &back)?;
-    same_file(&back, expected).map_err(|e| format!("{ext} round trip: {e}"))?;
-    let from_npy = dir.join(format!("{}_from_npy.{ext}", case.name));
-    let again = dir.join(format!("{}_again.npy", case.name));
-    rcrop.succeeds(
-        &["--crop", "0", "--format", &case.format],
-        expected,
-        &from_npy,
-    )?;
-    rcrop.succeeds(
-        &["--crop", "0", "--format", &case.format],
-        &from_npy,
-        &again,
-    )?;
-    same_file(&again, expected).map_err(|e| format!(".npy -> {ext} -> .npy: {e}"))
+    super::round_trips(rcrop, case, dir, expected, (ext, ext), same_file)
 }
 
 fn check_format(ext: &str) {
