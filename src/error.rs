@@ -57,6 +57,8 @@ pub enum Problem {
     Raster(#[from] RasterError),
     #[error(transparent)]
     Npz(#[from] NpzError),
+    #[error(transparent)]
+    Cast(#[from] crate::autocast::CastError),
     #[error("the array is {array}; {why}")]
     NotAnImage {
         array: String,

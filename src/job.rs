@@ -10,6 +10,7 @@ use std::ffi::OsString;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
+use crate::autocast::{self, Cast, Compute};
 use crate::data_format::DataFormat;
 use crate::error::{Error, Problem};
 use crate::input::{Input, Source};
@@ -22,6 +23,7 @@ use crate::npy::reorder::Order;
 use crate::npy::{CropPlan, Header};
 use crate::output::{Commit, Output, Staged};
 use crate::raster::{ColorMode, EncodeOptions};
+use crate::tensor::{SampleType, Tensor};
 
 mod archive;
 mod by_rows;
@@ -92,6 +94,11 @@ pub struct Options {
     /// Where the data format came from, for the hint when an array seems
     /// laid out in the other one. Default: `None`, not said.
     pub format_origin: Option<FormatOrigin>,
+    /// Give `.npy` and `.npz` outputs the dtype Keras' layer gives: floats
+    /// (and, for `CenterCrop`, every input) cast to the layer's compute
+    /// dtype, images as `float32` arrays cast on. Default: `false`, the
+    /// input's dtype kept.
+    pub autocast: bool,
 }
 
 impl Default for Options {
@@ -106,6 +113,7 @@ impl Default for Options {
             order: Order::Keep,
             commit: Commit::Write,
             format_origin: None,
+            autocast: false,
         }
     }
 }
@@ -323,6 +331,49 @@ impl Job {
     fn crop_plan(&self, header: &Header, layer: &Layer) -> Result<(Header, CropPlan), Fault> {
         let kept = layer.kept_ranges(&header.shape)?;
         Ok(header.cropped_in(&kept, self.options.order)?)
+    }
+
+    /// The dtype the layer computes in, when outputs take Keras' dtype
+    /// (`--autocast`).
+    fn compute(&self) -> Result<Option<Compute>, Fault> {
+        autocast::compute(self.options.autocast, self.layer.keys())
+            .map_err(|e| Fault::Named(Error::Usage(format!("{}: {e}", self.input))))
+    }
+
+    /// How the data of an array's `.npy` output is cast (`--autocast`),
+    /// with its header, `out`, made to say so.
+    fn array_cast(&self, layer: &Layer, out: &mut Header) -> Result<Option<Cast>, Fault> {
+        let Some(to) = self.compute()? else {
+            return Ok(None);
+        };
+        let center_crop = matches!(layer, Layer::CenterCrop(_));
+        let cast = autocast::array_cast(out.dtype.type_str().as_deref(), to, center_crop)
+            .map_err(|e| Fault::Input(Problem::Cast(e)))?;
+        if let Some(cast) = cast {
+            out.dtype = cast.to().dtype();
+        }
+        Ok(cast)
+    }
+
+    /// How an image's samples are cast for a `.npy` output (`--autocast`).
+    fn image_cast(&self, sample: SampleType) -> Result<Option<Cast>, Fault> {
+        Ok(self
+            .compute()?
+            .and_then(|to| autocast::image_cast(sample.descr(), to)))
+    }
+
+    /// The sample type an image's output holds: cast, in a `.npy` output,
+    /// with `--autocast`.
+    fn output_sample(&self, sample: SampleType, to: FileKind) -> Result<SampleType, Fault> {
+        Ok(match (to, self.image_cast(sample)?) {
+            (FileKind::Npy, Some(cast)) => cast.to().sample(),
+            _ => sample,
+        })
+    }
+
+    /// An image as its `.npy` output holds it: cast with `--autocast`.
+    fn npy_of(&self, tensor: Tensor) -> Result<Tensor, Fault> {
+        Ok(autocast::image_for_npy(tensor, self.compute()?))
     }
 
     /// The input opened again for reads at any offset, which a change of

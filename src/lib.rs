@@ -29,6 +29,7 @@
 //! # Ok::<(), rcrop::SpecError>(())
 //! ```
 
+mod autocast;
 mod batch;
 mod config;
 mod data_format;
@@ -45,6 +46,7 @@ mod spec;
 mod stack;
 mod tensor;
 
+pub use autocast::{Cast, CastError, Compute};
 pub use batch::{
     Found, Outcome, Settings, Watch, find_inputs, parse_list, pool as thread_pool, run as run_batch,
 };

@@ -5,6 +5,7 @@ use std::io::Write;
 
 use rayon::prelude::*;
 
+use crate::autocast;
 use crate::error::{Error, Problem};
 use crate::input::Input;
 use crate::job::{self, Options, Summary};
@@ -36,7 +37,13 @@ impl Stack {
         };
         let layer = job::choose(first_input, &self.layer, &Shape::unknown(4))?;
         let format = job::image_format(&layer);
-        let first = job::load_cropped(first_input, &layer, &self.options)?;
+        let compute = autocast::compute(self.options.autocast, self.layer.keys())
+            .map_err(|e| Error::Usage(e.to_string()))?;
+        let load = |input| {
+            job::load_cropped(input, &layer, &self.options)
+                .map(|tensor| autocast::image_for_npy(tensor, compute))
+        };
+        let first = load(first_input)?;
         let header = npy_header(&first.layout(format, self.inputs.len()));
         let mut out = Staged::create(&self.output, self.options.commit)?;
         let write_error = |e| Error::file(&self.output, Problem::Write(e));
@@ -44,10 +51,7 @@ impl Stack {
         out.write_all(&first.to_bytes(format))
             .map_err(write_error)?;
         for chunk in self.inputs[1..].chunks(INPUTS_AT_ONCE) {
-            let tensors: Vec<Tensor> = chunk
-                .par_iter()
-                .map(|input| job::load_cropped(input, &layer, &self.options))
-                .collect::<Result<_, _>>()?;
+            let tensors: Vec<Tensor> = chunk.par_iter().map(load).collect::<Result<_, _>>()?;
             for (input, tensor) in chunk.iter().zip(tensors) {
                 let (dtype, first_dtype) = (tensor.sample_type(), first.sample_type());
                 if tensor.shape(format) != first.shape(format) || dtype != first_dtype {

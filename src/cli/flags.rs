@@ -193,6 +193,15 @@ pub struct Flags {
     )]
     pub order: OrderArg,
 
+    /// Give .npy and .npz outputs the dtype Keras' layer gives.
+    ///
+    /// Keras' layers cast floating inputs to the dtype they compute in
+    /// (float32, or the dtype policy of a --config layer); CenterCrop casts
+    /// every input, and images reach a layer as float32 arrays. Without it,
+    /// outputs keep the input's dtype.
+    #[arg(long, help_heading = OUTPUTS)]
+    pub autocast: bool,
+
     /// Compare each output with the file already at its path; write nothing.
     ///
     /// For golden files in CI: exit 0 when every output is byte-identical, 1

@@ -129,6 +129,7 @@ impl Flags {
                 Commit::Write
             },
             format_origin,
+            autocast: self.autocast,
         }
     }
 

@@ -119,11 +119,14 @@ impl Job {
                 let kept = layer
                     .kept_ranges(&m.header.shape)
                     .map_err(|e| self.member_error(m, e.into()))?;
-                let (header, plan) = m
+                let (mut header, plan) = m
                     .header
                     .cropped(&kept)
                     .map_err(|e| self.member_error(m, e.into()))?;
-                Ok(Action::Crop { header, plan })
+                let cast = self
+                    .array_cast(&layer, &mut header)
+                    .map_err(|f| f.name(&self.member_name(m), &self.member_name(m)))?;
+                Ok(Action::Crop { header, plan, cast })
             })
             .collect()
     }
@@ -149,14 +152,14 @@ impl Job {
         action: &Action,
         output: &Output,
     ) -> Result<(), Error> {
-        let Action::Crop { header, plan } = action else {
+        let Action::Crop { header, plan, cast } = action else {
             return Err(self.input_error(Problem::Npz(NpzError::Refused(
                 "the member is not cropped".into(),
             ))));
         };
         let mut out = self.stage(output)?;
         archive
-            .extract(index, header, plan, &mut out)
+            .extract(index, header, (plan, *cast), &mut out)
             .map_err(|e| match e {
                 NpzError::Write(e) => Error::file(output, Problem::Write(e)),
                 e => self.input_error(e),
@@ -191,15 +194,15 @@ impl Job {
 }
 
 fn member_summary(member: &Member, action: &Action) -> MemberSummary {
-    let output_shape = match action {
-        Action::Copy => member.header.shape.clone(),
-        Action::Crop { header, .. } => header.shape.clone(),
+    let (output_shape, dtype) = match action {
+        Action::Copy => (member.header.shape.clone(), &member.header.dtype),
+        Action::Crop { header, .. } => (header.shape.clone(), &header.dtype),
     };
     MemberSummary {
         name: member.name.clone(),
         input_shape: member.header.shape.clone(),
         output_shape,
-        dtype: array_dtype(&member.header.dtype),
+        dtype: array_dtype(dtype),
         cropped: matches!(action, Action::Crop { .. }),
         compression: member.compression.name(),
     }

@@ -188,7 +188,7 @@ fn crop(
     Ok(Summary::written(
         Shape::known(dims),
         Shape::known(out_dims),
-        sample_dtype(info.sample),
+        sample_dtype(job.output_sample(info.sample, to)?),
         output,
         dropped.or(warning),
     ))

@@ -10,6 +10,7 @@ use std::sync::mpsc;
 
 use super::route::not_an_archive;
 use super::{Fault, Job};
+use crate::autocast::Cast;
 use crate::data_format::DataFormat;
 use crate::error::Problem;
 use crate::kind::FileKind;
@@ -63,8 +64,9 @@ pub(super) fn encoder<'a>(
         FileKind::Npy
             if job.options.order != Order::F && (format == DataFormat::ChannelsLast || file) =>
         {
+            let cast = job.image_cast(info.sample)?;
             let layout = ArrayLayout {
-                sample: info.sample,
+                sample: cast.map_or(info.sample, |c| c.to().sample()),
                 byte_order: ByteOrder::Little,
                 shape: image_shape(info.height, info.width, info.channels, format),
                 fortran_order: false,
@@ -73,7 +75,16 @@ pub(super) fn encoder<'a>(
                 DataFormat::ChannelsLast => NpyRowWriter::plain(out, &layout),
                 DataFormat::ChannelsFirst => NpyRowWriter::planes(file_of(out)?, &layout),
             };
-            Ok((Encoder::Rows(Box::new(writer.map_err(Fault::write)?)), None))
+            let writer: Box<dyn RowSink> = Box::new(writer.map_err(Fault::write)?);
+            let sink = match cast {
+                None => writer,
+                Some(cast) => Box::new(CastRows {
+                    inner: writer,
+                    cast,
+                    row: Vec::new(),
+                }),
+            };
+            Ok((Encoder::Rows(sink), None))
         }
         FileKind::Npy => Ok((whole(job, info, to, WHOLE_NPY)?, None)),
         FileKind::Npz => Err(Fault::Output(not_an_archive(FileKind::Npy))),
@@ -87,6 +98,25 @@ impl RowSink for NpyRowWriter<'_> {
 
     fn finish(self: Box<Self>) -> io::Result<()> {
         NpyRowWriter::finish(*self)
+    }
+}
+
+/// Rows cast on their way to a `.npy` writer (`--autocast`).
+struct CastRows<'a> {
+    inner: Box<dyn RowSink + 'a>,
+    cast: Cast,
+    row: Vec<u8>,
+}
+
+impl RowSink for CastRows<'_> {
+    fn write_row(&mut self, row: &[u8]) -> io::Result<()> {
+        self.row.clear();
+        self.cast.convert(row, &mut self.row);
+        self.inner.write_row(&self.row)
+    }
+
+    fn finish(self: Box<Self>) -> io::Result<()> {
+        self.inner.finish()
     }
 }
 
@@ -167,7 +197,10 @@ impl Encoder<'_> {
             FileKind::Image(image) => raster::encode(tensor, icc, image, job.options.encode)
                 .map(|(bytes, dropped)| (Some(bytes), dropped))
                 .map_err(Fault::output),
-            _ => Ok((Some(tensor.to_npy(format, job.options.order)), None)),
+            _ => Ok((
+                Some(job.npy_of(tensor)?.to_npy(format, job.options.order)),
+                None,
+            )),
         }
     }
 }

@@ -8,6 +8,7 @@ use super::whole::read_image_file;
 use super::{Fault, Job, Route, Summary, image_format, sources};
 use crate::error::Problem;
 use crate::input::Source;
+use crate::kind::FileKind;
 use crate::layer::{Layer, Shape};
 use crate::npy::{CropPlan, Header};
 use crate::output::Output;
@@ -22,6 +23,7 @@ pub(super) fn plan(
     route: Route,
     output: &Output,
 ) -> Result<Summary, Fault> {
+    let to = route.output_kind();
     let (input_shape, dtype, layer) = match route {
         Route::Archive { to } => return Ok(job.npz(to, true)?),
         Route::Split { .. } => array(job, &mut source, true, true)?,
@@ -29,9 +31,9 @@ pub(super) fn plan(
         Route::NpyToNpy => array(job, &mut source, false, false)?,
         Route::Rows {
             codec: Some(codec), ..
-        } => image(job, &mut source, codec, true)?,
-        Route::Whole { format, .. } => image(job, &mut source, format, false)?,
-        Route::LosslessJpeg => image(job, &mut source, ImageFormat::Jpeg, false)?,
+        } => image(job, &mut source, (codec, to), true)?,
+        Route::Whole { format, .. } => image(job, &mut source, (format, to), false)?,
+        Route::LosslessJpeg => image(job, &mut source, (ImageFormat::Jpeg, to), false)?,
     };
     let output_shape = layer.compute_output_shape(&input_shape)?;
     Ok(Summary::new(input_shape, output_shape, dtype, output))
@@ -47,7 +49,8 @@ fn array(
 ) -> Result<(Shape, String, Layer), Fault> {
     let (header, header_len) = Header::read(&mut source.reader)?;
     let layer = job.layer_for(&header.shape)?;
-    if let (_, CropPlan::Reorder(_)) = job.crop_plan(&header, &layer)? {
+    let (mut out_header, plan) = job.crop_plan(&header, &layer)?;
+    if let CropPlan::Reorder(_) = plan {
         job.seekable(source, &header)?;
     }
     header.check_file_len(header_len, source.remaining)?;
@@ -55,8 +58,11 @@ fn array(
         image_layout(&header, image_format(&layer), split)
             .map_err(|why| Problem::not_an_image(&header, why))?;
     }
+    if !to_image {
+        job.array_cast(&layer, &mut out_header)?;
+    }
     let shape = Shape::known(&header.shape);
-    Ok((shape, array_dtype(&header.dtype), layer))
+    Ok((shape, array_dtype(&out_header.dtype), layer))
 }
 
 /// An image input's shape and dtype as a tensor, and the layer: from its
@@ -65,7 +71,7 @@ fn array(
 fn image(
     job: &Job,
     source: &mut Source,
-    format: ImageFormat,
+    (format, to): (ImageFormat, FileKind),
     by_rows: bool,
 ) -> Result<(Shape, String, Layer), Fault> {
     let layer = job.image_layer()?;
@@ -80,5 +86,6 @@ fn image(
     };
     let c = job.options.color_mode.map_or(c, ColorMode::channels);
     let dims = image_shape(h, w, c, image_format(&layer));
+    let sample = job.output_sample(sample, to)?;
     Ok((Shape::known(dims), sample_dtype(sample), layer))
 }

@@ -6,10 +6,11 @@ use std::io::Write;
 
 use super::summary::array_dtype;
 use super::{Fault, Job, Summary};
+use crate::autocast::CastWriter;
 use crate::input::{self, Source};
 use crate::layer::Shape;
 use crate::npy::reorder::{self, ReorderPlan};
-use crate::npy::stream::{self, StreamPlan};
+use crate::npy::stream::{self, PassError, StreamPlan};
 use crate::npy::{CropPlan, Header};
 use crate::output::{self, Output};
 
@@ -24,11 +25,28 @@ enum Pass {
     Reorder(ReorderPlan, std::fs::File),
 }
 
+impl Pass {
+    fn run(
+        self,
+        source: &mut Source,
+        header_len: u64,
+        out: &mut impl Write,
+    ) -> Result<u64, PassError> {
+        match self {
+            Pass::Stream(plan) => stream::crop(&plan, &mut source.reader, out),
+            Pass::Reorder(plan, file) => {
+                reorder::crop_reordered_file(&plan, &file, header_len, out)
+            }
+        }
+    }
+}
+
 /// Crops a `.npy` array into a `.npy` at `output`, and commits.
 pub(super) fn run(job: &Job, mut source: Source, output: &Output) -> Result<Summary, Fault> {
     let (header, header_len) = Header::read(&mut source.reader)?;
     let layer = job.layer_for(&header.shape)?;
-    let (out_header, plan) = job.crop_plan(&header, &layer)?;
+    let (mut out_header, plan) = job.crop_plan(&header, &layer)?;
+    let cast = job.array_cast(&layer, &mut out_header)?;
     header.check_file_len(header_len, source.remaining)?;
     // Checked before the output is created.
     let pass = match plan {
@@ -38,17 +56,19 @@ pub(super) fn run(job: &Job, mut source: Source, output: &Output) -> Result<Summ
     let mut out = job.stage(output)?;
     out.write_all(&out_header.to_bytes())
         .map_err(Fault::write)?;
-    match pass {
-        Pass::Stream(plan) => stream::crop(&plan, &mut source.reader, &mut out),
-        Pass::Reorder(plan, file) => {
-            reorder::crop_reordered_file(&plan, &file, header_len, &mut out)
-        }
+    match cast {
+        None => pass.run(&mut source, header_len, &mut out),
+        Some(cast) => pass.run(
+            &mut source,
+            header_len,
+            &mut CastWriter::new(&mut out, cast),
+        ),
     }?;
     job.commit(out)?;
     Ok(Summary::new(
         Shape::known(&header.shape),
         Shape::known(&out_header.shape),
-        array_dtype(&header.dtype),
+        array_dtype(&out_header.dtype),
         output,
     ))
 }

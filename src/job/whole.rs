@@ -147,9 +147,9 @@ pub(super) fn write(
     let input_shape = loaded.tensor.shape(format);
     let cropped = loaded.tensor.crop(layer)?;
     let output_shape = cropped.shape(format);
-    let dtype = sample_dtype(cropped.sample_type());
+    let dtype = sample_dtype(job.output_sample(cropped.sample_type(), to)?);
     let (bytes, warning) = match to {
-        FileKind::Npy => (cropped.to_npy(format, job.options.order), None),
+        FileKind::Npy => (job.npy_of(cropped)?.to_npy(format, job.options.order), None),
         FileKind::Npz => return Err(Fault::Output(not_an_archive(FileKind::Npy))),
         FileKind::Image(image) => {
             raster::encode(cropped, loaded.icc.as_deref(), image, job.options.encode)

@@ -15,6 +15,7 @@ use std::io::{self, Read, Seek, Write};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipArchive, ZipWriter};
 
+use crate::autocast::{Cast, CastWriter};
 use crate::npy::stream::{self, PassError, StreamPlan};
 use crate::npy::{Header, NpyError, ReadError};
 
@@ -106,8 +107,12 @@ impl Member {
 pub enum Action {
     /// Copy it as it is.
     Copy,
-    /// Write `header`, then the data `plan` keeps.
-    Crop { header: Header, plan: StreamPlan },
+    /// Write `header`, then the data `plan` keeps, cast if `cast` says.
+    Crop {
+        header: Header,
+        plan: StreamPlan,
+        cast: Option<Cast>,
+    },
 }
 
 /// An archive whose directory and member headers have been checked.
@@ -184,7 +189,10 @@ impl<R: Read + Seek> Archive<R> {
         for (index, (member, action)) in self.members.iter().zip(actions).enumerate() {
             let out_size = match action {
                 Action::Copy => member.size,
-                Action::Crop { header, plan } => header.to_bytes().len() as u64 + plan.output_len(),
+                Action::Crop { header, plan, cast } => {
+                    let (from, to) = cast.map_or((1, 1), |c| c.sizes());
+                    header.to_bytes().len() as u64 + plan.output_len() / from as u64 * to as u64
+                }
             };
             let mut options = SimpleFileOptions::default()
                 .compression_method(member.compression.method())
@@ -204,7 +212,7 @@ impl<R: Read + Seek> Archive<R> {
                 Action::Copy => {
                     copy(&mut reader, &mut writer, &member.name)?;
                 }
-                Action::Crop { header, plan } => {
+                Action::Crop { header, plan, cast } => {
                     Header::read(&mut reader).map_err(|source| NpzError::NotNpy {
                         name: member.name.clone(),
                         source,
@@ -212,7 +220,7 @@ impl<R: Read + Seek> Archive<R> {
                     writer
                         .write_all(&header.to_bytes())
                         .map_err(NpzError::Write)?;
-                    stream_crop(plan, &mut reader, &mut writer, &member.name)?;
+                    stream_crop(plan, *cast, &mut reader, &mut writer, &member.name)?;
                 }
             }
         }
@@ -222,13 +230,13 @@ impl<R: Read + Seek> Archive<R> {
         Ok(inner.into_inner())
     }
 
-    /// Writes member `index` cropped as `plan` says, under `header`, to
-    /// `out`: a `.npy` file.
+    /// Writes member `index` cropped as `plan` says (and cast as `cast`
+    /// says), under `header`, to `out`: a `.npy` file.
     pub fn extract<W: Write>(
         &mut self,
         index: usize,
         header: &Header,
-        plan: &StreamPlan,
+        (plan, cast): (&StreamPlan, Option<Cast>),
         out: &mut W,
     ) -> Result<(), NpzError> {
         let Some(member) = self.members.get(index) else {
@@ -244,7 +252,7 @@ impl<R: Read + Seek> Archive<R> {
             source,
         })?;
         out.write_all(&header.to_bytes()).map_err(NpzError::Write)?;
-        stream_crop(plan, &mut reader, out, &member.name)
+        stream_crop(plan, cast, &mut reader, out, &member.name)
     }
 }
 
@@ -285,20 +293,24 @@ fn damaged(name: &str, why: impl std::fmt::Display) -> NpzError {
 
 fn stream_crop(
     plan: &StreamPlan,
+    cast: Option<Cast>,
     reader: &mut impl Read,
     writer: &mut impl Write,
     name: &str,
 ) -> Result<(), NpzError> {
-    stream::crop(plan, reader, writer)
-        .map(|_| ())
-        .map_err(|e| match e {
-            PassError::Read(e) => damaged(name, e),
-            PassError::Write(e) => NpzError::Write(e),
-            PassError::Data(source) => NpzError::Data {
-                name: name.to_owned(),
-                source,
-            },
-        })
+    match cast {
+        None => stream::crop(plan, reader, writer),
+        Some(cast) => stream::crop(plan, reader, &mut CastWriter::new(writer, cast)),
+    }
+    .map(|_| ())
+    .map_err(|e| match e {
+        PassError::Read(e) => damaged(name, e),
+        PassError::Write(e) => NpzError::Write(e),
+        PassError::Data(source) => NpzError::Data {
+            name: name.to_owned(),
+            source,
+        },
+    })
 }
 
 /// Copies a whole member, a chunk at a time.

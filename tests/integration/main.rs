@@ -14,6 +14,8 @@ mod util;
 
 /// `.npy` in and out: Keras' goldens, NumPy's own cases, memory order.
 mod arrays;
+/// `--autocast`: Keras' output dtype, against Keras' own results.
+mod autocast;
 /// Many inputs: `--out-dir`, `-r`, `--files-from`, `--stack`, reports.
 mod batch;
 /// `--check` against golden files, and hints at the other data format.
