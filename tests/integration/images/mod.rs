@@ -11,6 +11,8 @@
 
 /// `--color-mode`, as Keras' `load_img` gives it, for every format.
 mod color;
+/// OpenEXR: a layer, the first part, gray, the data window, as OpenEXR reads them.
+mod exr;
 /// GIF: one color per transparent pixel, or a refusal.
 mod gif;
 /// GIF's first frame on Pillow's canvas; WebP as libwebp decodes it.
