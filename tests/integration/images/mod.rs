@@ -35,6 +35,8 @@ mod png;
 mod pnm;
 /// Public files other tools wrote: 16-bit BMPs, and TGA as Pillow writes it.
 mod real;
+/// gdk-pixbuf's GIF suite and jpeg-decoder's reference JPEGs, as Pillow reads them.
+mod suites;
 /// TIFF and BMP: windows read from a file, and what TIFF output holds.
 mod tiff_bmp;
 /// Inputs read front to back checked to their end, whatever the crop.
