@@ -93,6 +93,7 @@ pub(super) fn encode(
 /// stored and the tensor made of them).
 fn inspect(bytes: &[u8], limit: u64) -> Result<(Header, Picked), RasterError> {
     let meta = MetaData::read_from_buffered(Cursor::new(bytes), false).map_err(refused)?;
+    check_chunks(&meta.headers, bytes.len())?;
     let header = meta
         .headers
         .into_iter()
@@ -124,6 +125,20 @@ fn inspect(bytes: &[u8], limit: u64) -> Result<(Header, Picked), RasterError> {
         limit,
     )?;
     Ok((header, picked))
+}
+
+/// Every chunk of pixels takes at least 16 bytes (its offset in the
+/// table, its position and its size): a header claiming more chunks than
+/// the file can hold is refused before anything of its size is allocated.
+fn check_chunks(headers: &[Header], file_len: usize) -> Result<(), RasterError> {
+    let chunks: u128 = headers.iter().map(|h| h.chunk_count as u128).sum();
+    if chunks * 16 > file_len as u128 {
+        return Err(damaged(format!(
+            "its headers claim {chunks} chunks of pixels, at least {} bytes; the file has {file_len}",
+            chunks * 16
+        )));
+    }
+    Ok(())
 }
 
 /// The channels that make the tensor, in its channel order: a full name,

@@ -100,3 +100,34 @@ fn luminance_chroma_and_colorless_files_are_refused_saying_why() {
         assert!(!out.exists());
     }
 }
+
+/// A header claiming 100000 by 100000 pixels in a file of a few hundred
+/// bytes is refused at once, whatever the image limit.
+#[test]
+fn a_header_claiming_more_chunks_than_the_file_holds_allocates_nothing() {
+    let rcrop = Rcrop::new();
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = std::fs::read(fixture("exr/y.exr")).unwrap();
+    for name in [&b"dataWindow\0box2i\0"[..], b"displayWindow\0box2i\0"] {
+        let at = bytes.windows(name.len()).position(|w| w == name).unwrap() + name.len() + 4;
+        let window: Vec<u8> = [0i32, 0, 99_999, 99_999]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        bytes[at..at + 16].copy_from_slice(&window);
+    }
+    let input = dir.path().join("bomb.exr");
+    std::fs::write(&input, &bytes).unwrap();
+    let start = std::time::Instant::now();
+    let out = dir.path().join("out.npy");
+    let stderr = rcrop.run_fails(
+        &["--crop", "1", "--image-limit-mib", "1000000"],
+        &input,
+        &out,
+    );
+    assert!(start.elapsed() < std::time::Duration::from_secs(5));
+    assert!(
+        stderr.contains("bomb.exr: the OpenEXR image is damaged: its headers claim 3125 chunks"),
+        "{stderr}"
+    );
+}
