@@ -9,8 +9,10 @@ ICO and PNM; tifffile for TIFF; the OpenEXR library for OpenEXR; NumPy for
 `.npy` and `.npz`; farbfeld and Radiance HDR, which none of those reads,
 by readers written here from the formats' definitions. Lossless kinds must
 give the values exactly — at the reader's precision where Pillow narrows
-16-bit samples to 8 — and JPEG must give exactly what rcrop's own decoder
-gives of the same file (Pillow's pixels) and be near the source.
+16-bit samples to 8, while libpng (through imagecodecs) and a PNM reader
+written here check those at full depth — and JPEG must give exactly what
+rcrop's own decoder gives of the same file (Pillow's pixels) and be near
+the source.
 
     pip install -r tests/python/requirements-readers.txt
     cargo build
@@ -21,6 +23,7 @@ import os
 import subprocess
 import zipfile
 
+import imagecodecs
 import numpy as np
 import OpenEXR
 import pytest
@@ -191,7 +194,46 @@ def radiance(path):
     return (rgbe[..., :3] * scale).astype(F32)
 
 
+def png_16(path):
+    """A PNG's samples at full depth, by libpng (through imagecodecs)."""
+    return png_16_bytes(open(path, "rb").read())
+
+
+def ico_16(path):
+    """An ICO's one PNG entry at full depth: the directory (6 bytes, then
+    16 an entry) gives the entry's size and offset."""
+    data = open(path, "rb").read()
+    size, offset = np.frombuffer(data[6 + 8:6 + 16], "<u4")
+    return png_16_bytes(data[offset:offset + size])
+
+
+def png_16_bytes(data):
+    a = imagecodecs.png_decode(data)
+    return a if a.ndim == 3 else a[..., None]
+
+
+def pnm_16(path):
+    """A P5 or P6 file at full depth: magic, width, height and maximum value
+    (whitespace apart), one whitespace byte, then big-endian samples."""
+    data = open(path, "rb").read()
+    fields, at = [], 0
+    while len(fields) < 4:
+        while data[at:at + 1].isspace():
+            at += 1
+        end = at
+        while not data[end:end + 1].isspace():
+            end += 1
+        fields.append(data[at:end])
+        at = end
+    magic, w, h, maxval = fields[0], int(fields[1]), int(fields[2]), int(fields[3])
+    assert magic in (b"P5", b"P6") and maxval == 65535, fields
+    channels = 1 if magic == b"P5" else 3
+    return np.frombuffer(data[at + 1:], ">u2").reshape(h, w, channels).astype(U16)
+
+
 READERS = {"tif": tiff, "exr": exr, "ff": farbfeld, "hdr": radiance}
+# Pillow narrows 16-bit samples but gray; these read them whole as well.
+FULL_16 = {"png": png_16, "ico": ico_16, **{ext: pnm_16 for ext in ["pnm", "pbm", "pgm", "ppm"]}}
 
 
 PNM = {"pnm", "pbm", "pgm", "ppm"}
@@ -230,6 +272,8 @@ def test_every_image_kind_reads_back_as_rcrops_own_crop(tmp_path, ext, channels,
         diff = np.abs(got.astype(int) - want.astype(int))
         assert diff.mean() < 2 and diff.max() <= 16, (diff.mean(), diff.max())
         return
+    if want.dtype == U16 and ext in FULL_16:
+        assert same(FULL_16[ext](out), want)
     got, want = as_read(ext, got, want)
     assert got.dtype == want.dtype and got.shape == want.shape, (got.dtype, got.shape, want.dtype, want.shape)
     assert np.array_equal(got, want, equal_nan=True)
