@@ -9,7 +9,7 @@ use image::ImageFormat;
 
 use super::rows::{RowSink, RowSource, RowsInfo, WriteSeek};
 use super::{EncodeOptions, RasterError};
-use super::{bmp, gif, hdr, ico, jpeg, png, pnm, tga, tiff, webp};
+use super::{bmp, exr, gif, hdr, ico, jpeg, png, pnm, tga, tiff, webp};
 use crate::tensor::{SampleType, Tensor};
 
 /// One image format and what rcrop does with it.
@@ -378,7 +378,11 @@ const TABLE: [Format; 13] = [
         keeps_icc: false,
         reads: Reads::Whole,
         writes: Writes::Whole,
-        codec: Codec::ImageCrate,
+        codec: Codec::Own {
+            decode: exr::decode,
+            probe: exr::probe,
+            encode: exr::encode,
+        },
     },
     Format {
         format: ImageFormat::Pnm,

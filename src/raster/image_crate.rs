@@ -1,6 +1,6 @@
-//! The formats the `image` crate codes as they are — QOI, farbfeld and
-//! OpenEXR — and what every room that leans on that crate (WebP's, GIF's,
-//! ICO's, BMP's, Radiance HDR's and the rest) shares: its images to and from tensors,
+//! The formats the `image` crate codes as they are — QOI and farbfeld —
+//! and what every room that leans on that crate (WebP's, GIF's, ICO's,
+//! BMP's, Radiance HDR's, OpenEXR's and the rest) shares: its images to and from tensors,
 //! its decoders held to the image limit, and its encoders keeping an ICC
 //! profile where they can.
 

@@ -4,7 +4,7 @@
 //!
 //! What each format can do is one row of the codec table ([`formats`]);
 //! each codec has a room of its own holding its reader and its writer
-//! (`png/`, `jpeg/`, `tiff/`, `bmp/`, `pnm/`, `ico.rs`, `hdr.rs`, and
+//! (`png/`, `jpeg/`, `tiff/`, `bmp/`, `pnm/`, `ico.rs`, `hdr.rs`, `exr.rs`, and
 //! `image_crate.rs` for the formats the `image` crate codes as they are).
 //! The functions here ask the table which room to call.
 
@@ -14,6 +14,7 @@ use crate::tensor::{SampleType, Tensor};
 
 mod bmp;
 mod color;
+mod exr;
 pub mod formats;
 mod gif;
 mod guard;

@@ -11,6 +11,8 @@
 
 /// `--color-mode`, as Keras' `load_img` gives it, for every format.
 mod color;
+/// OpenEXR: a layer, the first part, gray, the data window, as OpenEXR reads them.
+mod exr;
 /// GIF: one color per transparent pixel, or a refusal.
 mod gif;
 /// GIF's first frame on Pillow's canvas; WebP as libwebp decodes it.
@@ -33,6 +35,8 @@ mod png;
 mod pnm;
 /// Public files other tools wrote: 16-bit BMPs, and TGA as Pillow writes it.
 mod real;
+/// gdk-pixbuf's GIF suite and jpeg-decoder's reference JPEGs, as Pillow reads them.
+mod suites;
 /// TIFF and BMP: windows read from a file, and what TIFF output holds.
 mod tiff_bmp;
 /// Inputs read front to back checked to their end, whatever the crop.
