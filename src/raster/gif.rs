@@ -3,8 +3,8 @@
 //! grown to hold a frame that reaches past it; where the frame does not
 //! cover it, the canvas holds the frame's transparent index if it has one,
 //! else index 0. Indices become the frame's palette colors (the global
-//! palette if it has none of its own; gray `(i, i, i)` past the palette's
-//! end or without any palette, as Pillow's palettes begin), with alpha 0 at
+//! palette if it has none of its own; black past the palette's end, gray
+//! `(i, i, i)` without any palette, as Pillow gives them), with alpha 0 at
 //! the transparent index. Extensions whose label the decoder does not know
 //! are skipped, as Pillow skips them. Written whole by the `image` crate's
 //! encoder.
@@ -140,25 +140,26 @@ fn canvas_size(
 
 /// The colors of a frame's indices.
 struct Colors<'a> {
-    palette: &'a [u8],
+    palette: Option<&'a [u8]>,
     transparent: Option<u8>,
 }
 
 impl<'a> Colors<'a> {
     fn new(palette: Option<&'a [u8]>, transparent: Option<u8>) -> Self {
         Colors {
-            palette: palette.unwrap_or_default(),
+            palette,
             transparent,
         }
     }
 
-    /// The palette's color for an index, gray past its end, with alpha 0
-    /// at the transparent index.
+    /// The palette's color for an index (black past its end; gray without
+    /// a palette), with alpha 0 at the transparent index.
     fn rgba(&self, index: u8) -> [u8; 4] {
         let i = usize::from(index) * 3;
-        let [r, g, b] = match self.palette.get(i..i + 3) {
-            Some(&[r, g, b]) => [r, g, b],
-            _ => [index; 3],
+        let [r, g, b] = match self.palette.map(|p| p.get(i..i + 3)) {
+            Some(Some(&[r, g, b])) => [r, g, b],
+            Some(_) => [0; 3],
+            None => [index; 3],
         };
         let alpha = if self.transparent == Some(index) {
             0
