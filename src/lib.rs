@@ -43,6 +43,7 @@ mod output;
 pub mod raster;
 mod spec;
 mod stack;
+pub mod tar;
 mod tensor;
 
 pub use batch::{

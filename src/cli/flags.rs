@@ -114,6 +114,20 @@ pub struct Flags {
     )]
     pub key: Vec<String>,
 
+    /// With a tar shard: crop only the members with these extensions.
+    ///
+    /// A comma-separated list, e.g. jpg,png (jpg for 000123.jpg); the
+    /// other members are copied byte for byte. Without it, every image,
+    /// .npy and .npz member is cropped.
+    #[arg(
+        long,
+        value_name = "EXT,...",
+        value_delimiter = ',',
+        value_hint = ValueHint::Other,
+        help_heading = CROP
+    )]
+    pub members: Vec<String>,
+
     /// INPUT OUTPUT; or, with --out-dir, --stack or -o, only inputs.
     ///
     /// A .npy or .npz file or an image; - for standard input or output.

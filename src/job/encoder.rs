@@ -76,7 +76,9 @@ pub(super) fn encoder<'a>(
             Ok((Encoder::Rows(Box::new(writer.map_err(Fault::write)?)), None))
         }
         FileKind::Npy => Ok((whole(job, info, to, WHOLE_NPY)?, None)),
-        FileKind::Npz => Err(Fault::Output(not_an_archive(FileKind::Npy))),
+        to @ (FileKind::Npz | FileKind::Tar) => {
+            Err(Fault::Output(not_an_archive(FileKind::Npy, to)))
+        }
     }
 }
 
