@@ -188,7 +188,8 @@ impl<R: Read> Reader<R> {
 
     fn cut(&self, name: &str, size: u64, got: u64) -> TarError {
         TarError::Truncated(format!(
-            "member {name:?} ends after {got} of its {size} bytes and their padding, at byte {}",
+            "member {name:?} ends after {got} of its {size} bytes (and the padding to a whole \
+             block), at byte {}",
             self.offset
         ))
     }
