@@ -130,7 +130,8 @@ pub struct Flags {
 
     /// INPUT OUTPUT; or, with --out-dir, --stack or -o, only inputs.
     ///
-    /// A .npy or .npz file or an image; - for standard input or output.
+    /// A .npy or .npz file, a tar archive or an image; - for standard input
+    /// or output.
     #[arg(value_name = "PATH", value_hint = ValueHint::AnyPath)]
     pub paths: Vec<PathBuf>,
 

@@ -372,6 +372,51 @@ mod tests {
         }
     }
 
+    /// A v7 header of `name`, type `flag` and `size`, then its data padded.
+    fn entry(name: &str, flag: u8, data: &[u8]) -> Vec<u8> {
+        let mut block = [0; BLOCK];
+        block[..name.len()].copy_from_slice(name.as_bytes());
+        block[156] = flag;
+        let mut out = header::with_size(&block, data.len() as u64).to_vec();
+        out.extend_from_slice(data);
+        out.resize(out.len().div_ceil(BLOCK) * BLOCK, 0);
+        out
+    }
+
+    fn names(archive: &[u8]) -> Result<Vec<String>, TarError> {
+        let mut reader = Reader::new(archive);
+        let mut found = Vec::new();
+        while let Some(entry) = reader.next_entry()? {
+            reader.copy_data(&entry, &mut io::sink())?;
+            found.push(entry.name);
+        }
+        Ok(found)
+    }
+
+    #[test]
+    fn gnu_long_names_name_the_next_entry_and_are_checked() {
+        let end = [0; 2 * BLOCK];
+        let long = "d/".repeat(60) + "x.jpg";
+        let archive = [
+            entry("././@LongLink", b'L', long.as_bytes()),
+            entry("x", b'0', b"1"),
+        ];
+        let good = [&archive.concat()[..], &end].concat();
+        assert_eq!(names(&good).unwrap(), [long]);
+        let escaping = [
+            entry("././@LongLink", b'L', b"d/../../x.jpg\0"),
+            entry("x", b'0', b"1"),
+            end.to_vec(),
+        ];
+        let refused = names(&escaping.concat()).unwrap_err().to_string();
+        assert!(
+            refused.contains("\"d/../../x.jpg\" is named to escape"),
+            "{refused}"
+        );
+        let folder = [entry("d/", b'5', b""), end.to_vec()].concat();
+        assert_eq!(names(&folder).unwrap(), ["d/"]);
+    }
+
     #[test]
     fn pax_records_give_path_and_size() {
         let pax = Pax::parse(b"16 path=a/b.jpg\n11 size=42\n11 uid=100\n", 0).unwrap();
