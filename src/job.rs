@@ -8,6 +8,7 @@
 
 use std::ffi::OsString;
 use std::fs::File;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::data_format::DataFormat;
@@ -300,6 +301,13 @@ impl Job {
     /// Opens an output, to be written or checked as the options say.
     fn stage(&self, output: &Output) -> Result<Staged, Error> {
         Staged::create(output, self.options.commit)
+    }
+
+    /// Writes an output's bytes in one go, and commits it.
+    fn write_whole(&self, output: &Output, bytes: &[u8]) -> Result<(), Fault> {
+        let mut out = self.stage(output)?;
+        out.write_all(bytes).map_err(Fault::write)?;
+        self.commit(out)
     }
 
     /// Commits an output, a difference `--check` finds said as what the

@@ -2,8 +2,6 @@
 //! fall on the file's block grid, the kept DCT blocks are copied as they
 //! are (`jpegtran -crop`), unless the job asks for re-encoding.
 
-use std::io::Write;
-
 use image::ImageFormat;
 
 use super::summary::{JpegWrite, sample_dtype};
@@ -22,9 +20,7 @@ pub(super) fn run(job: &Job, mut source: Source, output: &Output) -> Result<Summ
     let layer = job.image_layer()?;
     let bytes = whole::read_image_file(&mut source, job.options.image_limit)?;
     let (cropped, summary) = crop(job, &layer, &bytes, output)?;
-    let mut out = job.stage(output)?;
-    out.write_all(&cropped).map_err(Fault::write)?;
-    job.commit(out)?;
+    job.write_whole(output, &cropped)?;
     Ok(summary)
 }
 

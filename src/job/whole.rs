@@ -1,7 +1,7 @@
 //! Images decoded whole, and `.npy` arrays read whole as images: held in
 //! memory under the image limit, cropped in place, and written in one go.
 
-use std::io::{Read, Write};
+use std::io::Read;
 
 use image::ImageFormat;
 
@@ -147,9 +147,7 @@ pub(super) fn write(
     output: &Output,
 ) -> Result<Summary, Fault> {
     let (bytes, summary) = encode(job, loaded, layer, to, output)?;
-    let mut out = job.stage(output)?;
-    out.write_all(&bytes).map_err(Fault::write)?;
-    job.commit(out)?;
+    job.write_whole(output, &bytes)?;
     Ok(summary)
 }
 

@@ -44,6 +44,12 @@ fn records(bytes: &[u8]) -> (Vec<Record>, usize) {
     (found, bytes.len() - at)
 }
 
+/// Runs rcrop, which must fail with exit 1 and write nothing, saying `said`.
+fn refused(rcrop: &Rcrop, args: &[&str], input: &Path, output: &Path, said: &str) {
+    let stderr = rcrop.run_fails(args, input, output);
+    assert!(stderr.contains(said), "{}: {stderr}", input.display());
+}
+
 /// A header with its size and checksum fields blanked, for comparison.
 fn blanked(header: &[u8]) -> Vec<u8> {
     let mut header = header.to_vec();
@@ -175,8 +181,7 @@ fn hostile_archives_are_refused_and_nothing_is_written() {
         ("pax_dotdot", "/../../../x.json\" is named to escape"),
     ] {
         let input = fixture("tar").join(format!("hostile_{name}.tar"));
-        let stderr = rcrop.run_fails(&["--crop", "8"], &input, &output);
-        assert!(stderr.contains(said), "{name}: {stderr}");
+        refused(&rcrop, &["--crop", "8"], &input, &output, said);
         let piped = rcrop
             .cmd()
             .args(["--crop", "8", "-", "-"])
@@ -204,8 +209,7 @@ fn truncated_archives_and_sizes_that_lie_are_refused() {
         (data_end - 3, "truncated tar archive"),
     ] {
         std::fs::write(&input, &bytes[..cut]).unwrap();
-        let stderr = rcrop.run_fails(&["--crop", "8"], &input, &output);
-        assert!(stderr.contains(said), "cut at {cut}: {stderr}");
+        refused(&rcrop, &["--crop", "8"], &input, &output, said);
     }
     // The first member, 2 bytes, claims 1 GiB; then its checksum breaks.
     assert_eq!(records[0].name(), "000000.cls");
@@ -224,17 +228,32 @@ fn truncated_archives_and_sizes_that_lie_are_refused() {
         .sum();
     lying[CHECKSUM].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
     std::fs::write(&input, &lying).unwrap();
-    let stderr = rcrop.run_fails(&["--crop", "8"], &input, &output);
-    assert!(stderr.contains("\"000000.cls\" ends after"), "{stderr}");
+    refused(
+        &rcrop,
+        &["--crop", "8"],
+        &input,
+        &output,
+        "\"000000.cls\" ends after",
+    );
     lying[CHECKSUM.start] ^= 1;
     std::fs::write(&input, &lying).unwrap();
-    let stderr = rcrop.run_fails(&["--crop", "8"], &input, &output);
-    assert!(stderr.contains("fails its checksum"), "{stderr}");
+    refused(
+        &rcrop,
+        &["--crop", "8"],
+        &input,
+        &output,
+        "fails its checksum",
+    );
     let mut trailing = bytes;
     *trailing.last_mut().unwrap() = 1;
     std::fs::write(&input, &trailing).unwrap();
-    let stderr = rcrop.run_fails(&["--crop", "8"], &input, &output);
-    assert!(stderr.contains("data after its end"), "{stderr}");
+    refused(
+        &rcrop,
+        &["--crop", "8"],
+        &input,
+        &output,
+        "data after its end",
+    );
 }
 
 #[test]
@@ -243,10 +262,12 @@ fn a_member_that_cannot_be_cropped_fails_the_shard_naming_both() {
     let dir = tempfile::tempdir().unwrap();
     let input = fixture("tar/shard_pax.tar");
     let output = dir.path().join("out.tar");
-    let stderr = rcrop.run_fails(&["--crop", "20"], &input, &output);
-    assert!(
-        stderr.contains("shard_pax.tar (member 000000.jpg): "),
-        "{stderr}"
+    refused(
+        &rcrop,
+        &["--crop", "20"],
+        &input,
+        &output,
+        "shard_pax.tar (member 000000.jpg): ",
     );
     let mut bytes = std::fs::read(&input).unwrap();
     let (records, _) = records(&bytes);
@@ -262,10 +283,12 @@ fn a_member_that_cannot_be_cropped_fails_the_shard_naming_both() {
     bytes[at + 40..at + 80].fill(0xAB);
     let damaged = dir.path().join("damaged.tar");
     std::fs::write(&damaged, &bytes).unwrap();
-    let stderr = rcrop.run_fails(&["--crop", "8"], &damaged, &output);
-    assert!(
-        stderr.contains("damaged.tar (member 000000.png): "),
-        "{stderr}"
+    refused(
+        &rcrop,
+        &["--crop", "8"],
+        &damaged,
+        &output,
+        "damaged.tar (member 000000.png): ",
     );
 }
 
@@ -332,16 +355,20 @@ fn a_shard_becomes_a_shard_and_nothing_else_does() {
     let rcrop = Rcrop::new();
     let dir = tempfile::tempdir().unwrap();
     let shard = fixture("tar/shard_pax.tar");
-    let stderr = rcrop.run_fails(&["--crop", "8"], &shard, &dir.path().join("out.npy"));
-    assert!(
-        stderr.contains("only a tar archive becomes a tar archive"),
-        "{stderr}"
+    refused(
+        &rcrop,
+        &["--crop", "8"],
+        &shard,
+        &dir.path().join("out.npy"),
+        "only a tar archive becomes a tar archive",
     );
     let image = dir.path().join("a.png");
     crate::util::save_image(&crate::util::gradient_rgb8(8, 8), &image);
-    let stderr = rcrop.run_fails(&["--crop", "1"], &image, &dir.path().join("out.tar"));
-    assert!(
-        stderr.contains("only a tar archive becomes a tar archive"),
-        "{stderr}"
+    refused(
+        &rcrop,
+        &["--crop", "1"],
+        &image,
+        &dir.path().join("out.tar"),
+        "only a tar archive becomes a tar archive",
     );
 }
