@@ -3,7 +3,7 @@
 cropped as a folder of files. Not part of CI.
 
     python3 -m venv /tmp/benchenv && /tmp/benchenv/bin/pip install pillow numpy
-    cargo build --release
+    cargo build --release                   # and GNU time at /usr/bin/time
     /tmp/benchenv/bin/python bench/tar.py [--samples 200] [--runs 5] [--rcrop PATH]
 
 Makes, once, in bench/work/tar/ (git-ignored): a WebDataset shard of
@@ -22,7 +22,6 @@ import argparse
 import io
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -70,14 +69,15 @@ def make(samples):
 
 
 def timed(cmd, runs):
-    """Median wall seconds and the largest peak RSS (MiB) over `runs` runs."""
+    """Median wall seconds and the largest peak RSS (MiB, GNU time's %M)
+    over `runs` runs."""
     walls, peak = [], 0
     for _ in range(runs):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         start = time.perf_counter()
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        done = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], check=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         walls.append(time.perf_counter() - start)
-        peak = max(peak, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before)
+        peak = max(peak, int(done.stderr.split()[-1]))
     return statistics.median(walls), peak / 1024
 
 

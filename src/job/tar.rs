@@ -93,6 +93,11 @@ impl Job {
                 members.push(copied(&entry.name, Vec::new(), String::new()));
                 continue;
             };
+            let limit = self.options.image_limit;
+            if matches!(kind, FileKind::Image(_)) && entry.size > limit {
+                let problem = Problem::TooBig(limit >> 20);
+                return Err(Error::file(self.in_member(&entry.name), problem));
+            }
             let data = reader.read_data(&entry).map_err(tar_error)?;
             let (bytes, member) = match self.crop_member(&entry.name, kind, &data, output)? {
                 Some((bytes, summary)) => {
@@ -149,7 +154,7 @@ impl Job {
         data: &[u8],
         output: &Output,
     ) -> Result<Option<(Vec<u8>, Summary)>, Error> {
-        let input = format!("{} (member {name})", self.input);
+        let input = self.in_member(name);
         let shown = Output::Path(PathBuf::from(format!("{output} (member {name})")));
         let cropped = match kind {
             FileKind::Npy => self.npy_member(data, &shown),
@@ -158,6 +163,11 @@ impl Job {
             FileKind::Tar => Ok(None),
         };
         cropped.map_err(|f| f.name(&input, &shown))
+    }
+
+    /// How a message names a member of the input.
+    fn in_member(&self, name: &str) -> String {
+        format!("{} (member {name})", self.input)
     }
 
     fn npy_member(&self, data: &[u8], shown: &Output) -> Result<Option<(Vec<u8>, Summary)>, Fault> {
@@ -205,10 +215,6 @@ impl Job {
         format: ImageFormat,
         shown: &Output,
     ) -> Result<(Vec<u8>, Summary), Fault> {
-        let limit = self.options.image_limit;
-        if data.len() as u64 > limit {
-            return Err(Fault::Input(Problem::TooBig(limit >> 20)));
-        }
         let layer = self.image_layer()?;
         if format == ImageFormat::Jpeg {
             return lossless_jpeg::crop(self, &layer, data, shown);

@@ -50,6 +50,16 @@ fn refused(rcrop: &Rcrop, args: &[&str], input: &Path, output: &Path, said: &str
     assert!(stderr.contains(said), "{}: {stderr}", input.display());
 }
 
+/// A header claiming `size` bytes of data, its checksum made again.
+fn resized(header: &[u8], size: u64) -> Vec<u8> {
+    let mut header = header.to_vec();
+    header[SIZE].copy_from_slice(format!("{size:011o}\0").as_bytes());
+    header[CHECKSUM].fill(b' ');
+    let sum: u32 = header.iter().map(|&b| u32::from(b)).sum();
+    header[CHECKSUM].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+    header
+}
+
 /// A header with its size and checksum fields blanked, for comparison.
 fn blanked(header: &[u8]) -> Vec<u8> {
     let mut header = header.to_vec();
@@ -214,19 +224,7 @@ fn truncated_archives_and_sizes_that_lie_are_refused() {
     // The first member, 2 bytes, claims 1 GiB; then its checksum breaks.
     assert_eq!(records[0].name(), "000000.cls");
     let mut lying = bytes.clone();
-    lying[SIZE].copy_from_slice(b"10000000000\0");
-    let sum: u32 = lying[..512]
-        .iter()
-        .enumerate()
-        .map(|(i, &b)| {
-            if CHECKSUM.contains(&i) {
-                32
-            } else {
-                u32::from(b)
-            }
-        })
-        .sum();
-    lying[CHECKSUM].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+    lying[..512].copy_from_slice(&resized(&bytes[..512], 1 << 30));
     std::fs::write(&input, &lying).unwrap();
     refused(
         &rcrop,
@@ -262,6 +260,19 @@ fn a_member_that_cannot_be_cropped_fails_the_shard_naming_both() {
     let dir = tempfile::tempdir().unwrap();
     let input = fixture("tar/shard_pax.tar");
     let output = dir.path().join("out.tar");
+    // An image member over the limit is refused before it is read.
+    let mut header = std::fs::read(fixture("tar/shard_v7.tar")).unwrap()[..512].to_vec();
+    header[..100].fill(0);
+    header[..7].copy_from_slice(b"big.png");
+    let big = dir.path().join("big.tar");
+    std::fs::write(&big, [resized(&header, 3 << 20), vec![0; 1024]].concat()).unwrap();
+    refused(
+        &rcrop,
+        &["--crop", "8", "--image-limit-mib", "2"],
+        &big,
+        &output,
+        "big.tar (member big.png): the file is over the image limit of 2 MiB",
+    );
     refused(
         &rcrop,
         &["--crop", "20"],
