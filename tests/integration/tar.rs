@@ -68,21 +68,22 @@ fn blanked(header: &[u8]) -> Vec<u8> {
     header
 }
 
-/// Crops `member` (written to a file of its name) into a `.npy` with
-/// `--crop 0`, as rcrop decodes it, and compares it with the expected array.
+/// Compares a cropped member (written to a file of its name) with the
+/// expected array: a `.npy` byte for byte, a `.npz` archive's `x` and an
+/// image as rcrop's `--crop 0` gives them as a `.npy`.
 fn check_member(rcrop: &Rcrop, dir: &Path, record: &Record) -> Result<(), String> {
     let name = record.name();
     let file = dir.join(&name);
     std::fs::write(&file, &record.data).unwrap();
-    let expected = fixture("tar/expected").join(if name.ends_with(".npy") {
-        name.clone()
-    } else {
-        format!("{name}.npy")
-    });
     if name.ends_with(".npy") {
-        return same_file(&file, &expected);
+        return same_file(&file, &fixture("tar/expected").join(&name));
     }
     let npy = dir.join(format!("{name}.npy"));
+    if name.ends_with(".npz") {
+        rcrop.succeeds(&["--crop", "0", "--key", "x"], &file, &npy)?;
+        return same_file(&npy, &fixture("tar/expected").join(format!("{name}.x.npy")));
+    }
+    let expected = fixture("tar/expected").join(format!("{name}.npy"));
     rcrop.succeeds(&["--crop", "0"], &file, &npy)?;
     let ((found_header, found), (expected_header, wanted)) = (read_npy(&npy), read_npy(&expected));
     if found_header.shape != expected_header.shape || found != wanted {
@@ -109,7 +110,7 @@ fn shard_members_are_cropped_as_pillow_and_numpy_crop_them_and_the_rest_copied_u
         let mut cropped = 0;
         for (old, new) in before.iter().zip(&after) {
             let name = old.name();
-            let croppable = [".jpg", ".png", "0.npy", "1.npy"]
+            let croppable = [".jpg", ".png", "0.npy", "1.npy", ".npz"]
                 .iter()
                 .any(|ext| name.ends_with(ext));
             if !croppable {
@@ -125,7 +126,7 @@ fn shard_members_are_cropped_as_pillow_and_numpy_crop_them_and_the_rest_copied_u
             );
             check_member(&rcrop, dir.path(), new).unwrap_or_else(|e| panic!("{shard}: {e}"));
         }
-        assert_eq!(cropped, 6, "{shard}");
+        assert_eq!(cropped, 8, "{shard}");
     }
 }
 
@@ -155,7 +156,7 @@ fn members_of_extensions_not_listed_are_copied_byte_for_byte() {
     for shard in SHARDS {
         let input = fixture("tar").join(shard);
         let copy = dir.path().join("copy.tar");
-        rcrop.run_ok(&["--crop", "8", "--members", "npz"], &input, &copy);
+        rcrop.run_ok(&["--crop", "8", "--members", "tif"], &input, &copy);
         same_file(&copy, &input).unwrap();
         let jpegs = dir.path().join("jpegs.tar");
         rcrop.run_ok(&["--crop", "8", "--members", "JPG"], &input, &jpegs);
@@ -334,7 +335,7 @@ fn dry_runs_and_reports_list_the_members() {
     let first = out.stdout.split(|&b| b == b'\n').next().unwrap();
     let record: serde_json::Value = serde_json::from_slice(first).unwrap();
     let members = record["members"].as_array().unwrap();
-    assert_eq!(members.len(), 14);
+    assert_eq!(members.len(), 16);
     assert_eq!(members[0]["name"], "000000.cls");
     assert_eq!(members[0]["action"], "copied");
     assert_eq!(members[0]["dtype"], serde_json::Value::Null);
