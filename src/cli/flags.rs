@@ -312,7 +312,7 @@ pub struct Flags {
     /// JSON Lines, schema 1: a record an input, in input order, each flushed
     /// as it is written (a killed batch leaves one for every output on disk),
     /// then a summary record. Fields: input, output, status, error,
-    /// input_shape, output_shape, dtype, jpeg, members (.npz), data_format,
+    /// input_shape, output_shape, dtype, jpeg, members (.npz, tar), data_format,
     /// data_format_from.
     #[arg(long, value_name = "FORMAT", value_enum, help_heading = BATCH)]
     pub report: Option<ReportFormat>,
