@@ -10,6 +10,7 @@ use crate::layer::{ChoiceError, CropError, Shape};
 use crate::npy::{Header, NpyError, ReadError};
 use crate::npz::NpzError;
 use crate::raster::RasterError;
+use crate::tar::TarError;
 use crate::tensor::TensorError;
 
 /// Everything that can stop a run. Messages name the file, what was found
@@ -59,6 +60,8 @@ pub enum Problem {
     Npz(#[from] NpzError),
     #[error(transparent)]
     Cast(#[from] crate::autocast::CastError),
+    #[error(transparent)]
+    Tar(#[from] TarError),
     #[error("the array is {array}; {why}")]
     NotAnImage {
         array: String,
@@ -71,7 +74,7 @@ pub enum Problem {
     Hinted { problem: Box<Problem>, hint: String },
     #[error(
         "not a .npy file, .npz archive or image rcrop reads: it starts with {0}; expected the \
-         .npy magic string, a zip signature or an image signature ({signatures})",
+         .npy magic string, a zip signature, a tar header or an image signature ({signatures})",
         signatures = crate::raster::formats::signature_list()
     )]
     UnknownKind(String),

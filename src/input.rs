@@ -11,8 +11,9 @@ use crate::error::{Error, Problem};
 /// by, so a small buffer saves a copy and page faults on every input.
 pub const BUFFER_SIZE: usize = 16 << 10;
 
-/// How many leading bytes are kept aside to tell what a file holds.
-pub const PREFIX_LEN: u64 = 16;
+/// How many leading bytes are kept aside to tell what a file holds: a tar
+/// archive's first header block.
+pub const PREFIX_LEN: u64 = 512;
 
 /// Where an input is read from.
 #[derive(Clone, Debug, PartialEq, Eq)]

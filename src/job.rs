@@ -8,6 +8,7 @@
 
 use std::ffi::OsString;
 use std::fs::File;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::autocast::{self, Cast, Compute};
@@ -37,6 +38,7 @@ mod route;
 mod sources;
 mod split;
 mod summary;
+mod tar;
 mod whole;
 
 pub use archive::MemberSummary;
@@ -86,6 +88,10 @@ pub struct Options {
     /// The `.npz` members to crop, by key (`x` for `x.npy`); empty for every
     /// 4D member. Default: empty.
     pub keys: Vec<String>,
+    /// The members of a tar shard to crop, by extension (`jpg` for
+    /// `000123.jpg`); the others are copied. Empty for every member rcrop
+    /// reads. Default: empty.
+    pub members: Vec<String>,
     /// The memory order of `.npy` outputs. Default: [`Order::Keep`].
     pub order: Order,
     /// Write outputs, or compare them with the files already there.
@@ -110,6 +116,7 @@ impl Default for Options {
             no_clobber: false,
             color_mode: None,
             keys: Vec::new(),
+            members: Vec::new(),
             order: Order::Keep,
             commit: Commit::Write,
             format_origin: None,
@@ -195,6 +202,7 @@ impl Job {
         let route = self.route(&mut source)?;
         let result = match route {
             Route::Archive { to } => self.npz(to, false),
+            Route::Tar => self.tar(source, false),
             Route::Split { to } => split::run(self, source, to),
             Route::NpyToNpy => self.to_output(|output| npy_to_npy::run(self, source, output)),
             Route::LosslessJpeg => {
@@ -303,6 +311,13 @@ impl Job {
         Staged::create(output, self.options.commit)
     }
 
+    /// Writes an output's bytes in one go, and commits it.
+    fn write_whole(&self, output: &Output, bytes: &[u8]) -> Result<(), Fault> {
+        let mut out = self.stage(output)?;
+        out.write_all(bytes).map_err(Fault::write)?;
+        self.commit(out)
+    }
+
     /// Commits an output, a difference `--check` finds said as what the
     /// files hold.
     fn commit(&self, out: Staged) -> Result<(), Fault> {
@@ -398,7 +413,8 @@ pub(crate) fn sniff(input: &Input, source: &Source) -> Result<FileKind, Error> {
         Input::Stdin => None,
     };
     FileKind::sniff_named(&source.prefix, named).ok_or_else(|| {
-        let shown = format!("{:?}", source.prefix.escape_ascii().to_string());
+        let head = &source.prefix[..source.prefix.len().min(16)];
+        let shown = format!("{:?}", head.escape_ascii().to_string());
         Error::file(input, Problem::UnknownKind(shown))
     })
 }

@@ -13,6 +13,7 @@ use crate::npy::MAGIC;
 use crate::npz;
 use crate::raster::format_name;
 use crate::raster::formats::{self, Signature};
+use crate::tar;
 
 /// What a file holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -20,11 +21,14 @@ pub enum FileKind {
     Npy,
     /// A NumPy `.npz` archive of `.npy` members.
     Npz,
+    /// A tar archive, such as a WebDataset shard.
+    Tar,
     Image(ImageFormat),
 }
 
 impl FileKind {
-    /// The kind of a file from its first bytes (16 are enough), if rcrop reads it.
+    /// The kind of a file from its first bytes (16 are enough, 512 for a
+    /// tar archive), if rcrop reads it.
     pub fn sniff(prefix: &[u8]) -> Option<Self> {
         if prefix.starts_with(MAGIC) {
             return Some(FileKind::Npy);
@@ -32,6 +36,10 @@ impl FileKind {
         // A zip archive; an empty one is only its end record.
         if prefix.starts_with(npz::MAGIC) || prefix.starts_with(b"PK\x05\x06") {
             return Some(FileKind::Npz);
+        }
+        // Before the images: a tar header starts with a member's name.
+        if tar::looks_like_tar(prefix) {
+            return Some(FileKind::Tar);
         }
         formats::sniff(prefix).map(FileKind::Image)
     }
@@ -61,6 +69,7 @@ impl FileKind {
         match self {
             FileKind::Npy => "npy",
             FileKind::Npz => "npz",
+            FileKind::Tar => "tar",
             FileKind::Image(f) => formats::row(f).extensions.first().copied().unwrap_or("img"),
         }
     }
@@ -69,7 +78,7 @@ impl FileKind {
 /// A `--to` value or extension that names no kind rcrop writes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown output format {0:?}; expected one of npy, npz, {formats}",
+    "unknown output format {0:?}; expected one of npy, npz, tar, {formats}",
     formats = formats::extension_list()
 )]
 pub struct UnknownKind(pub String);
@@ -81,6 +90,7 @@ impl FromStr for FileKind {
         match s {
             "npy" => return Ok(FileKind::Npy),
             "npz" => return Ok(FileKind::Npz),
+            "tar" => return Ok(FileKind::Tar),
             _ => {}
         }
         formats::by_extension(s)
@@ -94,6 +104,7 @@ impl fmt::Display for FileKind {
         match self {
             FileKind::Npy => f.write_str(".npy"),
             FileKind::Npz => f.write_str(".npz"),
+            FileKind::Tar => f.write_str(".tar"),
             FileKind::Image(format) => f.write_str(format_name(*format)),
         }
     }

@@ -44,6 +44,7 @@ mod output;
 pub mod raster;
 mod spec;
 mod stack;
+pub mod tar;
 mod tensor;
 
 pub use autocast::{Cast, CastError, Compute};

@@ -114,9 +114,24 @@ pub struct Flags {
     )]
     pub key: Vec<String>,
 
+    /// With a tar shard: crop only the members with these extensions.
+    ///
+    /// A comma-separated list, e.g. jpg,png (jpg for 000123.jpg); the
+    /// other members are copied byte for byte. Without it, every image,
+    /// .npy and .npz member is cropped.
+    #[arg(
+        long,
+        value_name = "EXT,...",
+        value_delimiter = ',',
+        value_hint = ValueHint::Other,
+        help_heading = CROP
+    )]
+    pub members: Vec<String>,
+
     /// INPUT OUTPUT; or, with --out-dir, --stack or -o, only inputs.
     ///
-    /// A .npy or .npz file or an image; - for standard input or output.
+    /// A .npy or .npz file, a tar archive or an image; - for standard input
+    /// or output.
     #[arg(value_name = "PATH", value_hint = ValueHint::AnyPath)]
     pub paths: Vec<PathBuf>,
 
@@ -306,7 +321,7 @@ pub struct Flags {
     /// JSON Lines, schema 1: a record an input, in input order, each flushed
     /// as it is written (a killed batch leaves one for every output on disk),
     /// then a summary record. Fields: input, output, status, error,
-    /// input_shape, output_shape, dtype, jpeg, members (.npz), data_format,
+    /// input_shape, output_shape, dtype, jpeg, members (.npz, tar), data_format,
     /// data_format_from.
     #[arg(long, value_name = "FORMAT", value_enum, help_heading = BATCH)]
     pub report: Option<ReportFormat>,

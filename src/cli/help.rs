@@ -16,8 +16,8 @@ pub fn long_about() -> String {
     format!(
         "{ABOUT}.\n\n\
          The input is a .npy array, a .npz archive (its members of a rank the layer crops are \
-         cropped, the others copied), or an image ({}) seen as a 4D tensor of \
-         batch 1. The layer follows the array's rank: 3D (batch, steps, features) takes \
+         cropped, the others copied), a tar archive (its image, .npy and .npz members cropped, \
+         the others copied), or an image ({}) seen as a 4D tensor of batch 1. The layer follows the array's rank: 3D (batch, steps, features) takes \
          Cropping1D, 4D Cropping2D, 5D Cropping3D; --layer forces one, --center-crop applies \
          CenterCrop. A .npy output has the input's dtype, byte order and memory order; an image \
          output keeps the color type, bit depth and ICC profile. Outputs are written under a \

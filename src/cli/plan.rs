@@ -122,6 +122,7 @@ impl Flags {
             no_clobber: self.no_clobber,
             color_mode: self.color_mode.map(Into::into),
             keys: self.key.clone(),
+            members: self.members.clone(),
             order: self.order.into(),
             commit: if self.check {
                 Commit::Check
@@ -304,7 +305,7 @@ fn refuse_collisions(jobs: &[Job]) -> Result<(), Error> {
 /// The output extensions rcrop knows, as a refused one is answered:
 /// ".npy, .npz, .png, …, .pgm or .ppm".
 fn output_extensions() -> String {
-    let all: Vec<String> = ["npy", "npz"]
+    let all: Vec<String> = ["npy", "npz", "tar"]
         .into_iter()
         .chain(formats::extensions())
         .map(|extension| format!(".{extension}"))

@@ -201,8 +201,12 @@ fn outputs(job: &Job, summary: &Summary) -> Box<dyn Iterator<Item = String>> {
     }))
 }
 
-/// The line of a member of a `.npz` archive, under its archive's.
+/// The line of a member of a `.npz` or tar archive, under its archive's;
+/// a member not read as an array or image has no shapes to show.
 fn member_line(m: &MemberSummary) -> String {
+    if m.dtype.is_empty() {
+        return format!("  {}: {}", m.name, action(m));
+    }
     let dims = |d: &[usize]| {
         let parts: Vec<String> = d.iter().map(usize::to_string).collect();
         let comma = if d.len() == 1 { "," } else { "" };

@@ -60,7 +60,7 @@ impl Job {
                 }
                 return Ok(self.summary(members, &output));
             }
-            FileKind::Image(_) => {
+            FileKind::Image(_) | FileKind::Tar => {
                 return Err(self.input_error(Problem::Npz(NpzError::Refused(format!(
                     "an archive cannot become {to}; extract one member with --key NAME \
                          and a .npy output"
@@ -96,20 +96,14 @@ impl Job {
 
     /// Crop each member whose rank the layer takes (only those named by
     /// `--key`, when given); copy the rest.
-    fn actions(&self, members: &[Member]) -> Result<Vec<Action>, Error> {
+    pub(super) fn actions(&self, members: &[Member]) -> Result<Vec<Action>, Error> {
         members
             .iter()
             .map(|m| {
                 let named = self.options.keys.iter().any(|k| k == m.key());
                 let wanted = self.options.keys.is_empty() || named;
                 let shape = Shape::known(&m.header.shape);
-                let fits = match &self.layer {
-                    LayerChoice::Fixed(layer) | LayerChoice::Configured { layer, .. } => {
-                        layer.class().rank() == shape.rank()
-                    }
-                    choice => choice.for_shape(&shape).is_ok(),
-                };
-                if !wanted || !(fits || named) {
+                if !wanted || !(self.takes_rank(&shape) || named) {
                     return Ok(Action::Copy);
                 }
                 let layer = self.layer.for_shape(&shape).map_err(|e| match e {
@@ -129,6 +123,17 @@ impl Job {
                 Ok(Action::Crop { header, plan, cast })
             })
             .collect()
+    }
+
+    /// Whether the layer (or the choice of one by rank) crops an array
+    /// member of this shape; members it does not are copied.
+    pub(super) fn takes_rank(&self, shape: &Shape) -> bool {
+        match &self.layer {
+            LayerChoice::Fixed(layer) | LayerChoice::Configured { layer, .. } => {
+                layer.class().rank() == shape.rank()
+            }
+            choice => choice.for_shape(shape).is_ok(),
+        }
     }
 
     /// The member a `.npy` output takes: the one `--key` names.

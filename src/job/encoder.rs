@@ -87,7 +87,9 @@ pub(super) fn encoder<'a>(
             Ok((Encoder::Rows(sink), None))
         }
         FileKind::Npy => Ok((whole(job, info, to, WHOLE_NPY)?, None)),
-        FileKind::Npz => Err(Fault::Output(not_an_archive(FileKind::Npy))),
+        to @ (FileKind::Npz | FileKind::Tar) => {
+            Err(Fault::Output(not_an_archive(FileKind::Npy, to)))
+        }
     }
 }
 

@@ -26,6 +26,7 @@ pub(super) fn plan(
     let to = route.output_kind();
     let (input_shape, dtype, layer) = match route {
         Route::Archive { to } => return Ok(job.npz(to, true)?),
+        Route::Tar => return Ok(job.tar(source, true)?),
         Route::Split { .. } => array(job, &mut source, true, true)?,
         Route::Rows { codec: None, .. } => array(job, &mut source, true, false)?,
         Route::NpyToNpy => array(job, &mut source, false, false)?,

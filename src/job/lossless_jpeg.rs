@@ -2,8 +2,6 @@
 //! fall on the file's block grid, the kept DCT blocks are copied as they
 //! are (`jpegtran -crop`), unless the job asks for re-encoding.
 
-use std::io::Write;
-
 use image::ImageFormat;
 
 use super::summary::{JpegWrite, sample_dtype};
@@ -21,19 +19,37 @@ use crate::tensor::image_shape;
 pub(super) fn run(job: &Job, mut source: Source, output: &Output) -> Result<Summary, Fault> {
     let layer = job.image_layer()?;
     let bytes = whole::read_image_file(&mut source, job.options.image_limit)?;
-    if let Some(summary) = crop(job, &layer, &bytes, output)? {
-        return Ok(summary);
-    }
-    let decoded = whole::decode_image(&bytes, ImageFormat::Jpeg, &job.options)?;
-    let jpeg = FileKind::Image(ImageFormat::Jpeg);
-    whole::write(job, Loaded::from(decoded), &layer, jpeg, output)
+    let (cropped, summary) = crop(job, &layer, &bytes, output)?;
+    job.write_whole(output, &cropped)?;
+    Ok(summary)
 }
 
-/// Crops the JPEG `bytes` into a JPEG at `output` without decoding it, if
-/// the job allows it and the crop keeps the block grid. `Ok(None)` means
-/// the caller re-encodes (as it does for a color mode); with `--lossless`,
-/// a crop off the grid is an error.
-fn crop(job: &Job, layer: &Layer, bytes: &[u8], output: &Output) -> Result<Option<Summary>, Fault> {
+/// Crops the JPEG `bytes` into the bytes of a JPEG at `output`, with its
+/// summary: losslessly where it can, else decoded and encoded again.
+pub(super) fn crop(
+    job: &Job,
+    layer: &Layer,
+    bytes: &[u8],
+    output: &Output,
+) -> Result<(Vec<u8>, Summary), Fault> {
+    if let Some(done) = lossless(job, layer, bytes, output)? {
+        return Ok(done);
+    }
+    let decoded = whole::decode_image(bytes, ImageFormat::Jpeg, &job.options)?;
+    let jpeg = FileKind::Image(ImageFormat::Jpeg);
+    whole::encode(job, Loaded::from(decoded), layer, jpeg, output)
+}
+
+/// Crops the JPEG `bytes` without decoding them, if the job allows it and
+/// the crop keeps the block grid. `Ok(None)` means the caller re-encodes
+/// (as it does for a color mode); with `--lossless`, a crop off the grid
+/// is an error.
+fn lossless(
+    job: &Job,
+    layer: &Layer,
+    bytes: &[u8],
+    output: &Output,
+) -> Result<Option<(Vec<u8>, Summary)>, Fault> {
     let mode = job.options.encode.jpeg_crop;
     if mode == JpegCrop::Reencode || job.options.color_mode.is_some() {
         return Ok(None);
@@ -78,11 +94,8 @@ fn crop(job: &Job, layer: &Layer, bytes: &[u8], output: &Output) -> Result<Optio
         }
     }
     let cropped = raster::crop_jpeg_lossless(bytes, region)?;
-    let mut out = job.stage(output)?;
-    out.write_all(&cropped).map_err(Fault::write)?;
-    job.commit(out)?;
     let output_shape = layer.compute_output_shape(&Shape::known(dims))?;
-    Ok(Some(Summary {
+    let summary = Summary {
         jpeg: Some(JpegWrite::Lossless),
         ..Summary::new(
             Shape::known(dims),
@@ -90,7 +103,8 @@ fn crop(job: &Job, layer: &Layer, bytes: &[u8], output: &Output) -> Result<Optio
             sample_dtype(sample),
             output,
         )
-    }))
+    };
+    Ok(Some((cropped, summary)))
 }
 
 /// A region of an `h`×`w` image as the crop spec that keeps it.

@@ -34,6 +34,9 @@ pub(super) enum Route {
     },
     /// An image decoded whole, then cropped and written.
     Whole { format: ImageFormat, to: FileKind },
+    /// A tar archive: its members cropped or copied, one at a time, into
+    /// a new archive.
+    Tar,
 }
 
 impl Route {
@@ -55,6 +58,7 @@ impl Route {
             Route::Archive { to } | Route::Split { to } | Route::Rows { to, .. } => to,
             Route::Whole { to, .. } => to,
             Route::NpyToNpy => FileKind::Npy,
+            Route::Tar => FileKind::Tar,
             Route::LosslessJpeg => JPEG,
         }
     }
@@ -81,6 +85,7 @@ impl Job {
         let folder = matches!(self.destination, Destination::Folder { .. });
         Ok(match (kind, to) {
             (FileKind::Npz, to) => Route::Archive { to },
+            (FileKind::Tar, _) => Route::Tar,
             (FileKind::Npy, FileKind::Image(_)) if folder => Route::Split { to },
             (FileKind::Npy, FileKind::Npy) => Route::NpyToNpy,
             (FileKind::Npy, to) => Route::Rows { codec: None, to },
@@ -95,8 +100,29 @@ impl Job {
         })
     }
 
-    /// `--key` and a `.npz` output are for `.npz` inputs only.
+    /// `--key` and a `.npz` output are for `.npz` inputs only, `--members`
+    /// for tar archives, which become tar archives.
     fn check_archive(&self, kind: FileKind, to: FileKind) -> Result<(), Error> {
+        if (kind == FileKind::Tar) != (to == FileKind::Tar) {
+            return Err(self.input_error(NpzError::Refused(format!(
+                "only a tar archive becomes a tar archive, its members cropped; this input is \
+                 {kind}, the output {to}"
+            ))));
+        }
+        for ext in &self.options.members {
+            if matches!(ext.to_ascii_lowercase().parse(), Err(_) | Ok(FileKind::Tar)) {
+                return Err(Error::Usage(format!(
+                    "--members {ext}: rcrop crops no member of that extension; expected npy, \
+                     npz or an image's ({})",
+                    crate::raster::formats::extension_list()
+                )));
+            }
+        }
+        if kind != FileKind::Tar && !self.options.members.is_empty() {
+            return Err(self.input_error(NpzError::Refused(format!(
+                "--members names the members of a tar archive; this input is {kind}"
+            ))));
+        }
         if kind == FileKind::Npz {
             return Ok(());
         }
@@ -106,15 +132,15 @@ impl Job {
             ))));
         }
         if to == FileKind::Npz {
-            return Err(self.input_error(not_an_archive(kind)));
+            return Err(self.input_error(not_an_archive(kind, to)));
         }
         Ok(())
     }
 }
 
 /// The refusal to make an archive of something else.
-pub(super) fn not_an_archive(kind: FileKind) -> Problem {
+pub(super) fn not_an_archive(kind: FileKind, to: FileKind) -> Problem {
     Problem::Npz(NpzError::Refused(format!(
-        "only a .npz archive can become a .npz; this input is {kind}"
+        "only a {to} archive can become a {to}; this input is {kind}"
     )))
 }

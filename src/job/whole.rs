@@ -1,7 +1,7 @@
 //! Images decoded whole, and `.npy` arrays read whole as images: held in
 //! memory under the image limit, cropped in place, and written in one go.
 
-use std::io::{Read, Write};
+use std::io::Read;
 
 use image::ImageFormat;
 
@@ -102,6 +102,9 @@ fn read_tensor(
             )
             .into(),
         )),
+        FileKind::Tar => Err(Fault::Input(
+            NpzError::Refused("a tar archive is not one array".into()).into(),
+        )),
         FileKind::Image(codec) => {
             let bytes = read_image_file(source, limit)?;
             Ok(decode_image(&bytes, codec, options)?.into())
@@ -143,6 +146,20 @@ pub(super) fn write(
     to: FileKind,
     output: &Output,
 ) -> Result<Summary, Fault> {
+    let (bytes, summary) = encode(job, loaded, layer, to, output)?;
+    job.write_whole(output, &bytes)?;
+    Ok(summary)
+}
+
+/// Crops a tensor and encodes it as `.npy` or as an image: the bytes of
+/// `output`, and its summary.
+pub(super) fn encode(
+    job: &Job,
+    loaded: Loaded,
+    layer: &Layer,
+    to: FileKind,
+    output: &Output,
+) -> Result<(Vec<u8>, Summary), Fault> {
     let format = image_format(layer);
     let input_shape = loaded.tensor.shape(format);
     let cropped = loaded.tensor.crop(layer)?;
@@ -150,19 +167,18 @@ pub(super) fn write(
     let dtype = sample_dtype(job.output_sample(cropped.sample_type(), to)?);
     let (bytes, warning) = match to {
         FileKind::Npy => (job.npy_of(cropped)?.to_npy(format, job.options.order), None),
-        FileKind::Npz => return Err(Fault::Output(not_an_archive(FileKind::Npy))),
+        to @ (FileKind::Npz | FileKind::Tar) => {
+            return Err(Fault::Output(not_an_archive(FileKind::Npy, to)));
+        }
         FileKind::Image(image) => {
             raster::encode(cropped, loaded.icc.as_deref(), image, job.options.encode)
                 .map_err(Fault::output)?
         }
     };
-    let mut out = job.stage(output)?;
-    out.write_all(&bytes).map_err(Fault::write)?;
-    job.commit(out)?;
     let mut summary = Summary::written(input_shape, output_shape, dtype, output, warning);
     let skipped = loaded.skipped.iter();
     summary
         .warnings
         .extend(skipped.map(|what| format!("{}: {what}", job.input)));
-    Ok(summary)
+    Ok((bytes, summary))
 }

@@ -150,3 +150,40 @@ fn a_stack_of_images_is_cast_as_each_image_is() {
     assert_eq!(header.shape[0], 2);
     assert_eq!(data, [one.clone(), one].concat());
 }
+
+#[test]
+fn a_shard_casts_its_array_members() {
+    let rcrop = Rcrop::new();
+    let tmp = tempfile::tempdir().unwrap();
+    let shard = tmp.path().join("shard.tar");
+    let member = std::fs::read(fixture("autocast/f64_cropping2d_in.npy")).unwrap();
+    std::fs::write(&shard, one_member_tar("000000.npy", &member)).unwrap();
+    let out = tmp.path().join("out.tar");
+    rcrop.run_ok(&["--crop", "1,2:2,1", "--autocast"], &shard, &out);
+    let written = std::fs::read(&out).unwrap();
+    let size = std::str::from_utf8(&written[124..135]).unwrap();
+    let size = usize::from_str_radix(size.trim_matches(['\0', ' ']), 8).unwrap();
+    let expected = std::fs::read(fixture("autocast/f64_cropping2d_expected.npy")).unwrap();
+    assert_eq!(&written[512..512 + size], expected.as_slice());
+}
+
+/// A ustar archive of one regular file.
+fn one_member_tar(name: &str, data: &[u8]) -> Vec<u8> {
+    let mut header = [0u8; 512];
+    header[..name.len()].copy_from_slice(name.as_bytes());
+    header[100..107].copy_from_slice(b"0000644");
+    header[108..115].copy_from_slice(b"0000000");
+    header[116..123].copy_from_slice(b"0000000");
+    header[124..135].copy_from_slice(format!("{:011o}", data.len()).as_bytes());
+    header[136..147].copy_from_slice(b"00000000000");
+    header[156] = b'0';
+    header[257..263].copy_from_slice(b"ustar\0");
+    header[263..265].copy_from_slice(b"00");
+    header[148..156].copy_from_slice(b"        ");
+    let sum: u32 = header.iter().map(|&b| u32::from(b)).sum();
+    header[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
+    let mut tar = header.to_vec();
+    tar.extend_from_slice(data);
+    tar.resize(tar.len().div_ceil(512) * 512 + 1024, 0);
+    tar
+}

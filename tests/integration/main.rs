@@ -36,6 +36,8 @@ mod properties;
 /// `--report json` and what a batch says: records as inputs end, their
 /// fields, and the same messages on every run.
 mod report;
+/// Tar shards: members cropped or copied, hostile archives refused.
+mod tar;
 /// rcrop in scripts and pipelines: closed pipes, signals, terminals, help,
 /// completions and the man page.
 #[cfg(unix)]

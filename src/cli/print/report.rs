@@ -199,13 +199,15 @@ fn status(outcome: &Outcome) -> &'static str {
     }
 }
 
-/// One member of a `.npz` archive in a record.
+/// One member of a `.npz` or tar archive in a record; shapes and dtype
+/// are `null` for a member not read as an array or image.
 fn member(m: &MemberSummary) -> Value {
+    let read = !m.dtype.is_empty();
     json!({
         "name": m.name,
-        "input_shape": m.input_shape,
-        "output_shape": m.output_shape,
-        "dtype": m.dtype,
+        "input_shape": read.then_some(&m.input_shape),
+        "output_shape": read.then_some(&m.output_shape),
+        "dtype": read.then_some(&m.dtype),
         "action": action(m),
         "compression": m.compression,
     })
