@@ -29,7 +29,13 @@
 //! # Ok::<(), rcrop::SpecError>(())
 //! ```
 
+// The command line's modules name the crate as the binary did.
+extern crate self as rcrop;
+
 mod batch;
+#[doc(hidden)]
+#[cfg(feature = "cli")]
+pub mod cli;
 mod config;
 mod data_format;
 mod error;
