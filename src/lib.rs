@@ -46,6 +46,8 @@ mod layer;
 pub mod npy;
 pub mod npz;
 mod output;
+#[cfg(feature = "python")]
+mod python;
 pub mod raster;
 mod spec;
 mod stack;
