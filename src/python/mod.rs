@@ -5,8 +5,8 @@
 //! thing; the package's Python code turns keywords into those flags and
 //! documents the API. The GIL is released while rcrop works.
 
+mod array;
 mod errors;
-mod window;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -25,7 +25,7 @@ use crate::cli::print::report::Report;
 use crate::cli::run::prepare;
 use crate::input::Input;
 use crate::job::{Job, choose, image_format, load_cropped};
-use crate::layer::Shape;
+use crate::layer::{Shape, Window};
 use crate::{DataFormat, Error};
 use errors::{FileError, to_py};
 
@@ -94,15 +94,17 @@ fn crop<'py>(
         .call((out_dims.clone(),), Some(&kwargs))?;
     let out_array = out.cast::<PyUntypedArray>()?;
     let itemsize = x.dtype().itemsize();
-    let (src, dst) = (
-        window::bytes(x, &dims, itemsize),
-        window::bytes(out_array, &out_dims, itemsize),
-    );
+    let size = |dims: &[usize]| dims.iter().product::<usize>() * itemsize;
     // SAFETY: both arrays are contiguous (checked above; `out` is new) and
     // hold the product of their dimensions times `itemsize` bytes; `out` is
-    // referenced nowhere else yet, so nothing else writes to it.
-    let (src, dst) = unsafe { (src.as_slice(), dst.as_mut_slice()) };
-    let window = window::Window {
+    // referenced nowhere else yet, so nothing else reads or writes it.
+    let (src, dst) = unsafe {
+        (
+            array::bytes(x, size(&dims)),
+            array::bytes_mut(out_array, size(&out_dims)),
+        )
+    };
+    let window = Window {
         dims: &dims,
         kept: &kept,
         itemsize,
@@ -119,11 +121,7 @@ type Image<'py> = (Bound<'py, PyArray1<u8>>, Vec<usize>, &'static str);
 /// with the color mode of the flags `args`, cropped by their layer:
 /// its bytes, its shape (3D, in the layer's data format) and its NumPy type string.
 #[pyfunction]
-fn load<'py>(
-    py: Python<'py>,
-    path: PathBuf,
-    args: Vec<String>,
-) -> PyResult<Image<'py>> {
+fn load<'py>(py: Python<'py>, path: PathBuf, args: Vec<String>) -> PyResult<Image<'py>> {
     let flags = flags(args)?;
     let (choice, format) = flags.layer_choice().map_err(to_py)?;
     let input = Input::Path(path);

@@ -1,25 +1,23 @@
-//! The crop of an in-memory array: the window a layer keeps, copied out of
-//! a contiguous array a run at a time, where a run is the longest stretch
-//! of bytes the window keeps whole.
+//! The crop of an array held in memory, whatever its element type: the
+//! window a layer keeps ([`Layer::kept_ranges`](super::Layer::kept_ranges)),
+//! copied out of the array's bytes a run at a time, where a run is the
+//! longest stretch of bytes the window keeps whole.
 
 use std::ops::Range;
 
-use numpy::{PyUntypedArray, PyUntypedArrayMethods};
-use pyo3::Bound;
-
 /// The window `kept` of a contiguous array of `dims`, whose elements take
 /// `itemsize` bytes each, in C order or, with `fortran`, Fortran order.
-pub struct Window<'a> {
-    pub dims: &'a [usize],
-    pub kept: &'a [Range<usize>],
-    pub itemsize: usize,
-    pub fortran: bool,
+pub(crate) struct Window<'a> {
+    pub(crate) dims: &'a [usize],
+    pub(crate) kept: &'a [Range<usize>],
+    pub(crate) itemsize: usize,
+    pub(crate) fortran: bool,
 }
 
 impl Window<'_> {
     /// Copies the window out of `src`, the array's bytes, into `dst`, the
     /// bytes of an array of the window's shape in the same order.
-    pub fn copy(&self, src: &[u8], dst: &mut [u8]) {
+    pub(crate) fn copy(&self, src: &[u8], dst: &mut [u8]) {
         // Fortran order is C order of the axes reversed.
         let (dims, kept): (Vec<usize>, Vec<Range<usize>>) = if self.fortran {
             (
@@ -63,50 +61,6 @@ impl Window<'_> {
                 index[axis] = kept[axis].start;
             }
         }
-    }
-}
-
-/// Where the data of a contiguous array is and how many bytes it holds.
-pub struct Bytes {
-    ptr: *mut u8,
-    len: usize,
-}
-
-/// The data of `array`, contiguous, of shape `dims` and `itemsize` bytes
-/// an element.
-pub fn bytes(array: &Bound<'_, PyUntypedArray>, dims: &[usize], itemsize: usize) -> Bytes {
-    // SAFETY: `as_array_ptr` points at the live array object `array` holds.
-    let ptr = unsafe { (*array.as_array_ptr()).data }.cast::<u8>();
-    Bytes {
-        ptr,
-        len: dims.iter().product::<usize>() * itemsize,
-    }
-}
-
-impl Bytes {
-    /// The bytes to read.
-    ///
-    /// # Safety
-    /// The array is contiguous and alive while the slice is.
-    pub unsafe fn as_slice<'a>(&self) -> &'a [u8] {
-        if self.len == 0 {
-            return &[];
-        }
-        // SAFETY: as the caller promises.
-        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
-    }
-
-    /// The bytes to write.
-    ///
-    /// # Safety
-    /// The array is contiguous and alive while the slice is, and nothing
-    /// else reads or writes it meanwhile.
-    pub unsafe fn as_mut_slice<'a>(&self) -> &'a mut [u8] {
-        if self.len == 0 {
-            return &mut [];
-        }
-        // SAFETY: as the caller promises.
-        unsafe { std::slice::from_raw_parts_mut(self.ptr, self.len) }
     }
 }
 
