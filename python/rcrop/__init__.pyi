@@ -3,20 +3,20 @@ files and bytes."""
 
 import os
 from collections.abc import Iterable
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 import numpy
 from numpy.typing import ArrayLike, DTypeLike
 
 __version__: str
 
-PathLike = Union[str, os.PathLike[str]]
+PathLike = str | os.PathLike[str]
 LayerName = Literal["Cropping1D", "Cropping2D", "Cropping3D", "CenterCrop"]
 DataFormat = Literal["channels_last", "channels_first"]
 ColorMode = Literal["grayscale", "rgb", "rgba"]
 # An int, a tuple of ints or of pairs (Keras' `cropping=`), or the
 # command line's spec string.
-Cropping = Union[int, tuple[Any, ...], list[Any], str]
+Cropping = int | tuple[Any, ...] | list[Any] | str
 
 class FileError(OSError):
     """A file rcrop cannot read as what it claims to be, or an output it
