@@ -10,9 +10,9 @@ rcrop applies ``Cropping1D``, ``Cropping2D``, ``Cropping3D`` and
   ``rcrop`` command line's job on files or bytes, with its options as
   keywords, and return what ``rcrop --report json`` prints.
 
-A crop the layer refuses (a bad spec, a crop larger than the input) raises
-``ValueError`` in Keras' words; a file that cannot be opened, read, decoded
-or written raises an ``OSError``: ``FileNotFoundError``,
+A crop the layer refuses (a bad spec, a crop larger than the input) or a
+wrong option raises ``ValueError``; a file that cannot be opened, read,
+decoded or written raises an ``OSError``: ``FileNotFoundError``,
 ``PermissionError`` or ``IsADirectoryError`` where the system says so, else
 :class:`FileError`. Each carries the message the command line prints.
 """
