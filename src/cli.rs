@@ -1,14 +1,16 @@
-//! The command line, split by role as the data flows: [`flags`] (the clap
-//! definitions, with their help) and the [`values`] they take, the [`plan`]
-//! made of them, [`run`] following it, and [`print`] saying what happened;
-//! [`help`] holds the prose around the flags;
-//! [`generate`] prints completions and the man page; [`signals`] ends the
+//! The command line, split by role as the data flows: `flags` (the clap
+//! definitions, with their help) and the `values` they take, the `plan`
+//! made of them, `run` following it, and `print` saying what happened;
+//! `help` holds the prose around the flags;
+//! `generate` prints completions and the man page; `signals` ends the
 //! program as a signal asks.
 //!
 //! It lives in the library, behind the `cli` feature, so that the `rcrop`
 //! binary and the `rcrop` command the Python package installs run the same
 //! [`main`]; it is no part of the library's API.
 
+// Its doc comments are the --help text, where <stem> is no HTML tag.
+#[allow(rustdoc::invalid_html_tags)]
 mod flags;
 mod generate;
 mod help;
