@@ -7,10 +7,11 @@ from __future__ import annotations
 import json
 import subprocess
 
+import numpy
 import pytest
 
 import rcrop
-from conftest import FIXTURES
+from conftest import FIXTURES, assert_same, cases
 
 DEMO = FIXTURES / "npy" / "demo_f4_c.npy"
 JPEG = FIXTURES / "images" / "rgb.jpg"
@@ -108,3 +109,22 @@ def test_crop_bytes_gives_the_bytes_crop_file_writes(tmp_path):
     assert npy == (FIXTURES / "npy" / "demo_f4_c_crop2_expected.npy").read_bytes()
     with pytest.raises(rcrop.FileError, match="<bytes>"):
         rcrop.crop_bytes(b"\x89PNG\r\n\x1a\n truncated", cropping=1)
+
+
+@pytest.mark.parametrize("case", cases("npz/cases.tsv"))
+def test_crop_file_crops_npz_members_as_keras_with_key_lists(tmp_path, case):
+    keys = [] if case["keys"] == "-" else case["keys"].split(",")
+    out = tmp_path / "out.npz"
+    record = rcrop.crop_file(
+        FIXTURES / "npz" / case["input"],
+        out,
+        cropping=case["crop"],
+        data_format=case["format"],
+        key=keys,
+    )
+    members = dict(pair.split("=") for pair in case["members"].split())
+    assert [m["name"] for m in record["members"]] == list(members)
+    with numpy.load(out) as archive:
+        for member, golden in members.items():
+            expected = numpy.load(FIXTURES / "npz" / golden)
+            assert_same(archive[member.removesuffix(".npy")], expected)
