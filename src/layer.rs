@@ -14,9 +14,13 @@ use crate::data_format::DataFormat;
 use crate::spec::{CropSpec, Cropping, Sides, SpecError, canonical_sides, keras_sides};
 
 mod hint;
+#[cfg(any(feature = "python", test))]
+mod window;
 
 pub use hint::FormatOrigin;
 pub(crate) use hint::{format_hint, looks_like_other, refused_in_format};
+#[cfg(feature = "python")]
+pub(crate) use window::Window;
 
 /// A shape whose dimensions may be unknown (`None`), printed as Keras
 /// prints shapes: `(None, 24, 20, 3)`.

@@ -29,8 +29,14 @@
 //! # Ok::<(), rcrop::SpecError>(())
 //! ```
 
+// The command line's modules name the crate as the binary did.
+extern crate self as rcrop;
+
 mod autocast;
 mod batch;
+#[doc(hidden)]
+#[cfg(feature = "cli")]
+pub mod cli;
 mod config;
 mod data_format;
 mod error;
@@ -41,6 +47,8 @@ mod layer;
 pub mod npy;
 pub mod npz;
 mod output;
+#[cfg(feature = "python")]
+mod python;
 pub mod raster;
 mod spec;
 mod stack;

@@ -68,7 +68,7 @@ fn man(command: clap::Command, out: &mut Vec<u8>) -> io::Result<()> {
         }
     }
     roff.control("SH", ["EXIT STATUS"]);
-    for (status, meaning) in crate::EXIT_STATUSES {
+    for (status, meaning) in super::EXIT_STATUSES {
         roff.control("TP", [])
             .text([bold(status)])
             .text([roman(meaning)]);

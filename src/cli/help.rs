@@ -90,7 +90,7 @@ pub fn after_long_help() -> String {
         text.push('\n');
     }
     text.push_str("\nExit status:\n");
-    for (status, meaning) in crate::EXIT_STATUSES {
+    for (status, meaning) in super::EXIT_STATUSES {
         text.push_str(&format!("  {status}: {meaning}\n"));
     }
     text

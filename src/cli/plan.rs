@@ -104,7 +104,11 @@ impl Flags {
 
     /// The options the flags give every job, writing the kind `to`, with
     /// where the data format in force came from.
-    fn options(&self, to: Option<FileKind>, format_origin: Option<FormatOrigin>) -> Options {
+    pub(crate) fn options(
+        &self,
+        to: Option<FileKind>,
+        format_origin: Option<FormatOrigin>,
+    ) -> Options {
         Options {
             to,
             encode: EncodeOptions {

@@ -89,15 +89,7 @@ fn run_stack(plan: &Plan, stack: &Stack) -> Result<(), Error> {
 /// each says shown in input order as it is settled, and the batch
 /// accounted for.
 fn run_jobs(plan: &Plan, jobs: &[Job], dry_run: bool) -> Result<(), Failure> {
-    // A check writes nothing, output folders included.
-    let checks = jobs.iter().any(|job| job.options.commit == Commit::Check);
-    if !dry_run && !checks {
-        create_folders(jobs)?;
-    }
-    let settings = Settings {
-        threads: plan.threads,
-        keep_going: plan.keep_going,
-    };
+    let settings = prepare(plan, jobs, dry_run)?;
     let batch = Batch {
         plan,
         jobs,
@@ -132,6 +124,20 @@ fn run_jobs(plan: &Plan, jobs: &[Job], dry_run: bool) -> Result<(), Failure> {
         .iter()
         .any(|o| matches!(o, Outcome::Failed(Error::Usage(_))));
     Err(Failure::Inputs { usage })
+}
+
+/// Makes the output folders a batch of `jobs` writes into, and returns
+/// how the batch runs.
+pub(crate) fn prepare(plan: &Plan, jobs: &[Job], dry_run: bool) -> Result<Settings, Error> {
+    // A check writes nothing, output folders included.
+    let checks = jobs.iter().any(|job| job.options.commit == Commit::Check);
+    if !dry_run && !checks {
+        create_folders(jobs)?;
+    }
+    Ok(Settings {
+        threads: plan.threads,
+        keep_going: plan.keep_going,
+    })
 }
 
 /// A batch under way: the progress bar moves as each job ends; what a job

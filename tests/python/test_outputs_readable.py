@@ -66,8 +66,26 @@ HOLDS = {
 }
 
 # Arrays: every kind of dtype `.npy` holds, in both byte orders.
-ARRAY_DTYPES = ["|b1", "|u1", "|i1", "<u2", ">i2", "<u4", ">i4", "<u8", "<i8",
-                "<f2", ">f4", "<f8", "<c8", ">c16", "<M8[s]", "<m8[ms]", "|S3", "<U2"]
+ARRAY_DTYPES = [
+    "|b1",
+    "|u1",
+    "|i1",
+    "<u2",
+    ">i2",
+    "<u4",
+    ">i4",
+    "<u8",
+    "<i8",
+    "<f2",
+    ">f4",
+    "<f8",
+    "<c8",
+    ">c16",
+    "<M8[s]",
+    "<m8[ms]",
+    "|S3",
+    "<U2",
+]
 
 CASES = [(ext, c, np.dtype(d).name) for ext, layouts_ in HOLDS.items() for c, d in layouts_]
 
@@ -113,8 +131,9 @@ def rgbe_source(rng):
 
 
 def rcrop(src, out):
-    done = subprocess.run([RCROP, "--crop", "1", "-f", "channels_last", src, out],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [RCROP, "--crop", "1", "-f", "channels_last", src, out], capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr
 
 
@@ -168,7 +187,7 @@ def radiance(path):
     at = line_end + 1
     rows = []
     for _ in range(h):
-        if data[at:at + 2] == b"\x02\x02" and not data[at + 2] & 0x80:
+        if data[at : at + 2] == b"\x02\x02" and not data[at + 2] & 0x80:
             assert (data[at + 2] << 8 | data[at + 3]) == w
             at += 4
             planes = []
@@ -180,13 +199,13 @@ def radiance(path):
                         plane += bytes([data[at + 1]]) * (n - 128)
                         at += 2
                     else:
-                        plane += data[at + 1:at + 1 + n]
+                        plane += data[at + 1 : at + 1 + n]
                         at += 1 + n
                 assert len(plane) == w
                 planes.append(np.frombuffer(bytes(plane), U8))
             rows.append(np.stack(planes, axis=-1))
         else:
-            rows.append(np.frombuffer(data[at:at + 4 * w], U8).reshape(w, 4))
+            rows.append(np.frombuffer(data[at : at + 4 * w], U8).reshape(w, 4))
             at += 4 * w
     assert at == len(data), (at, len(data))
     rgbe = np.stack(rows).astype(F64)
@@ -203,8 +222,8 @@ def ico_16(path):
     """An ICO's one PNG entry at full depth: the directory (6 bytes, then
     16 an entry) gives the entry's size and offset."""
     data = open(path, "rb").read()
-    size, offset = np.frombuffer(data[6 + 8:6 + 16], "<u4")
-    return png_16_bytes(data[offset:offset + size])
+    size, offset = np.frombuffer(data[6 + 8 : 6 + 16], "<u4")
+    return png_16_bytes(data[offset : offset + size])
 
 
 def png_16_bytes(data):
@@ -218,17 +237,17 @@ def pnm_16(path):
     data = open(path, "rb").read()
     fields, at = [], 0
     while len(fields) < 4:
-        while data[at:at + 1].isspace():
+        while data[at : at + 1].isspace():
             at += 1
         end = at
-        while not data[end:end + 1].isspace():
+        while not data[end : end + 1].isspace():
             end += 1
         fields.append(data[at:end])
         at = end
     magic, w, h, maxval = fields[0], int(fields[1]), int(fields[2]), int(fields[3])
     assert magic in (b"P5", b"P6") and maxval == 65535, fields
     channels = 1 if magic == b"P5" else 3
-    return np.frombuffer(data[at + 1:], ">u2").reshape(h, w, channels).astype(U16)
+    return np.frombuffer(data[at + 1 :], ">u2").reshape(h, w, channels).astype(U16)
 
 
 READERS = {"tif": tiff, "exr": exr, "ff": farbfeld, "hdr": radiance}
@@ -254,8 +273,7 @@ def as_read(ext, got, want):
     return got, want
 
 
-@pytest.mark.parametrize("ext,channels,dtype", CASES,
-                         ids=[f"{e}-{c}-{d}" for e, c, d in CASES])
+@pytest.mark.parametrize("ext,channels,dtype", CASES, ids=[f"{e}-{c}-{d}" for e, c, d in CASES])
 def test_every_image_kind_reads_back_as_rcrops_own_crop(tmp_path, ext, channels, dtype):
     rng = np.random.default_rng([channels, len(dtype), len(ext)])
     src = tmp_path / "in.npy"
@@ -275,7 +293,8 @@ def test_every_image_kind_reads_back_as_rcrops_own_crop(tmp_path, ext, channels,
     if want.dtype == U16 and ext in FULL_16:
         assert same(FULL_16[ext](out), want)
     got, want = as_read(ext, got, want)
-    assert got.dtype == want.dtype and got.shape == want.shape, (got.dtype, got.shape, want.dtype, want.shape)
+    found, wanted = (got.dtype, got.shape), (want.dtype, want.shape)
+    assert found == wanted, (found, wanted)
     assert np.array_equal(got, want, equal_nan=True)
 
 
@@ -289,7 +308,7 @@ def same(a, b):
 @pytest.mark.parametrize("order", ["C", "F"])
 def test_npy_and_npz_outputs_load_in_numpy_as_the_crop(tmp_path, descr, order):
     rng = np.random.default_rng(len(descr))
-    raw = rng.integers(0, 256, size=(1, H, W, 3) + ((np.dtype(descr).itemsize,)), dtype=U8)
+    raw = rng.integers(0, 256, size=(1, H, W, 3, np.dtype(descr).itemsize), dtype=U8)
     x = np.asarray(raw.view(descr)[..., 0], order=order)
     if x.dtype.kind in "fc":
         x = (rng.standard_normal(x.shape) * 100).astype(descr)

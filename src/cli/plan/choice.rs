@@ -26,7 +26,7 @@ type Chosen = (LayerChoice, Option<FormatInForce>);
 impl Flags {
     /// The layer, or how to choose it: from the flags, or from `--config`
     /// checked against them; and the data format it follows.
-    pub(super) fn layer_choice(&self) -> Result<Chosen, Error> {
+    pub(crate) fn layer_choice(&self) -> Result<Chosen, Error> {
         if let Some(path) = &self.config {
             return self.configured(path);
         }

@@ -107,7 +107,7 @@ impl Report {
     }
 
     /// The record of a job and its outcome.
-    fn record(&self, job: &Job, outcome: &Outcome) -> Value {
+    pub(crate) fn record(&self, job: &Job, outcome: &Outcome) -> Value {
         let (summary, error) = match outcome {
             Outcome::Done(s) => (Some(s), None),
             Outcome::Failed(e) => (None, Some(e.to_string())),
