@@ -3,6 +3,10 @@
 //! format; written a strip at a time by the `tiff` crate's encoder, whole
 //! or into a file, the same bytes either way.
 
+mod jpeg_frame;
+mod page;
+mod patch;
+mod place;
 mod read;
 mod write;
 
