@@ -3,7 +3,7 @@
 //! format; written a strip at a time by the `tiff` crate's encoder, whole
 //! or into a file, the same bytes either way.
 
-mod jpeg_frame;
+mod jpeg_chunks;
 mod page;
 mod patch;
 mod place;

@@ -19,7 +19,7 @@ pub(super) const BLACK_IS_ZERO: u16 = 1;
 const RGB: u16 = 2;
 pub(super) const PALETTE: u16 = 3;
 const SEPARATED: u16 = 5;
-const YCBCR: u16 = 6;
+pub(super) const YCBCR: u16 = 6;
 /// Compression "new-style" JPEG.
 pub(super) const JPEG: u16 = 7;
 
@@ -51,9 +51,6 @@ pub(super) enum Convert {
     ScaleGray,
     /// Palette indices looked up in the color map.
     Palette,
-    /// JPEG-compressed YCbCr, which the `tiff` crate leaves unconverted,
-    /// to RGB with libjpeg's integer arithmetic.
-    YCbCr,
     /// 8-bit CMYK to RGB, as Keras' `load_img` gives it.
     Cmyk,
 }
@@ -104,9 +101,8 @@ impl Page {
                 (3, SampleType::U8, Convert::Cmyk)
             }
             SEPARATED => return refused(format!("CMYK of {samples} {bits}-bit samples")),
-            YCBCR if compression == JPEG && samples == 3 && bits == 8 => {
-                (3, SampleType::U8, Convert::YCbCr)
-            }
+            // libjpeg-turbo converts it to RGB as it decodes.
+            YCBCR if compression == JPEG && samples == 3 => (3, SampleType::U8, Convert::None),
             YCBCR => {
                 return refused(format!(
                     "YCbCr of {bits}-bit samples with compression {compression}"
@@ -118,6 +114,9 @@ impl Page {
             WHITE_IS_ZERO | BLACK_IS_ZERO | RGB => (samples, stored, Convert::None),
             other => return refused(format!("PhotometricInterpretation {other}")),
         };
+        if compression == JPEG && (bits != 8 || format != SampleFormat::Uint) {
+            return refused(format!("JPEG compression of {bits}-bit {format:?} samples"));
+        }
         if format != SampleFormat::Uint && convert != Convert::None {
             return refused(format!(
                 "{format:?} samples with PhotometricInterpretation {photometric}"

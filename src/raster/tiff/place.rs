@@ -124,11 +124,6 @@ pub(super) fn convert(
             }
         }
         Convert::Palette => look_up(page, color_map, stored, dest)?,
-        Convert::YCbCr => {
-            for (ycc, rgb) in stored.chunks_exact(3).zip(dest.chunks_exact_mut(3)) {
-                rgb.copy_from_slice(&ycc_to_rgb(ycc[0], ycc[1], ycc[2]));
-            }
-        }
         Convert::Cmyk => cmyk_to_rgb(stored, dest),
     }
     Ok(())
@@ -163,20 +158,6 @@ fn look_up(
         }
     }
     Ok(())
-}
-
-/// JFIF YCbCr to RGB exactly as libjpeg's `ycc_rgb_convert` computes it:
-/// 16-bit fixed-point coefficients, rounded, clamped to 0–255.
-fn ycc_to_rgb(y: u8, cb: u8, cr: u8) -> [u8; 3] {
-    const fn fix(x: f64) -> i32 {
-        (x * 65536.0 + 0.5) as i32
-    }
-    const HALF: i32 = 1 << 15;
-    let (y, cb, cr) = (i32::from(y), i32::from(cb) - 128, i32::from(cr) - 128);
-    let r = y + ((fix(1.402) * cr + HALF) >> 16);
-    let g = y + ((-fix(0.34414) * cb - fix(0.71414) * cr + HALF) >> 16);
-    let b = y + ((fix(1.772) * cb + HALF) >> 16);
-    [r, g, b].map(|v| v.clamp(0, 255) as u8)
 }
 
 /// 8-bit CMYK to RGB exactly as Pillow's `convert("RGB")`, and so Keras'

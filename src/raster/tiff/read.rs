@@ -15,7 +15,7 @@ use tiff::TiffError;
 use tiff::decoder::{ChunkType, Decoder};
 use tiff::tags::Tag;
 
-use super::jpeg_frame::JpegChunks;
+use super::jpeg_chunks::JpegChunks;
 use super::page::{Convert, JPEG, Page, limits};
 use super::patch::{Patched, decodable};
 use super::place::{Placement, convert};
@@ -143,7 +143,7 @@ impl<R: Read + Seek> TiffRows<R> {
             .map_err(decode_error)?
             .with_limits(limits(limit));
         let jpeg_chunks = match page.compression {
-            JPEG => Some(JpegChunks::read(&mut decoder, kind)?),
+            JPEG => Some(JpegChunks::read(&mut decoder, kind, &page)?),
             _ => None,
         };
         let info = RowsInfo {
@@ -285,33 +285,8 @@ impl<R: Read + Seek> TiffRows<R> {
     /// `self.chunk`: its samples as little-endian bytes.
     fn decode_chunk(&mut self, number: usize, origin: (usize, usize)) -> Result<(), RasterError> {
         if let Some(chunks) = &self.jpeg_chunks {
-            // What libtiff's JPEGPreDecode checks: a chunk's JPEG frame is
-            // the size of the chunk, or the decoder would be asked for more
-            // pixels than the chunk holds (or fewer).
-            let (width, heights) = match self.kind {
-                ChunkType::Tile => (self.chunk_width, [self.chunk_height; 2]),
-                ChunkType::Strip => (
-                    self.page.width,
-                    [
-                        self.chunk_height,
-                        self.chunk_height.min(self.page.height - origin.0),
-                    ],
-                ),
-            };
-            let frame = chunks.frame_size(self.decoder.inner(), number);
-            if !frame.is_some_and(|(h, w)| w == width && heights.contains(&h)) {
-                let found = frame.map_or("no readable frame header".into(), |(h, w)| {
-                    format!("a {w}x{h} JPEG image")
-                });
-                let kind = match self.kind {
-                    ChunkType::Tile => "tile",
-                    ChunkType::Strip => "strip",
-                };
-                return Err(refuse(format!(
-                    "{kind} {number} holds {found} where the {kind} is {width}x{}",
-                    heights[1]
-                )));
-            }
+            let (w, h, samples) = chunks.decode(self.decoder.inner(), number, self.limit)?;
+            return self.place_jpeg(number, origin, (w, h), samples);
         }
         let number =
             u32::try_from(number).map_err(|_| refuse("more strips or tiles than TIFF holds"))?;
@@ -332,6 +307,47 @@ impl<R: Read + Seek> TiffRows<R> {
                 .chunks_exact_mut(size)
                 .for_each(|sample| sample.reverse());
         }
+        Ok(())
+    }
+
+    /// Keeps a decoded JPEG chunk as [`Placement`] reads chunks: rows of
+    /// the chunk's columns inside the image. What libtiff's JPEGPreDecode
+    /// checks first: the frame is the size of the chunk (a strip's may stop
+    /// at the image's last row), or libjpeg would be asked for more pixels
+    /// than the chunk holds, or fewer.
+    fn place_jpeg(
+        &mut self,
+        number: usize,
+        origin: (usize, usize),
+        (w, h): (usize, usize),
+        mut samples: Vec<u8>,
+    ) -> Result<(), RasterError> {
+        let (kind, width, heights) = match self.kind {
+            ChunkType::Tile => ("tile", self.chunk_width, [self.chunk_height; 2]),
+            ChunkType::Strip => (
+                "strip",
+                self.page.width,
+                [
+                    self.chunk_height,
+                    self.chunk_height.min(self.page.height - origin.0),
+                ],
+            ),
+        };
+        if w != width || !heights.contains(&h) {
+            return Err(refuse(format!(
+                "{kind} {number} holds a {w}x{h} JPEG image where the {kind} is {width}x{}",
+                heights[1]
+            )));
+        }
+        let pixel = self.page.in_chunk();
+        let kept = width.min(self.page.width - origin.1) * pixel;
+        if kept < width * pixel {
+            for row in 1..h {
+                samples.copy_within(row * width * pixel..row * width * pixel + kept, row * kept);
+            }
+            samples.truncate(h * kept);
+        }
+        self.chunk = samples;
         Ok(())
     }
 }
