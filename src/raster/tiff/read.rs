@@ -25,6 +25,8 @@ use crate::raster::rows::{RowFn, RowSource, RowsInfo, StreamError, Window, read_
 use crate::tensor::SampleType;
 
 const NAME: &str = "TIFF";
+/// Compression CCITT Group 4.
+const GROUP_4: u16 = 4;
 
 pub(super) fn decode_error(e: TiffError) -> RasterError {
     RasterError::Tiff { why: e.to_string() }
@@ -124,6 +126,14 @@ impl<R: Read + Seek> TiffRows<R> {
         let (chunk_width, chunk_height) = (chunk_width as usize, chunk_height as usize);
         if chunk_width == 0 || chunk_height == 0 {
             return Err(refuse("a strip or tile of size 0"));
+        }
+        // The Group 4 decoder counts a strip's columns and rows in 16 bits.
+        let fax_side = chunk_width.max(chunk_height.min(page.height));
+        if page.compression == GROUP_4 && fax_side > usize::from(u16::MAX) {
+            return Err(refuse(format!(
+                "CCITT Group 4 strips or tiles of {fax_side} pixels a side are not read; the \
+                 Group 4 decoder rcrop uses reads at most 65535"
+            )));
         }
         let kind = original.get_chunk_type();
         check_chunks_inside(&mut original, kind, file_len)?;
