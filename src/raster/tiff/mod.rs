@@ -9,6 +9,7 @@ mod patch;
 mod place;
 mod read;
 mod write;
+mod ycbcr;
 
 pub(super) use read::{decode, probe, source};
 pub(super) use write::{encode, sink};

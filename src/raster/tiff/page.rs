@@ -53,6 +53,9 @@ pub(super) enum Convert {
     Palette,
     /// 8-bit CMYK to RGB, as Keras' `load_img` gives it.
     Cmyk,
+    /// 8-bit YCbCr without JPEG, in blocks of luma sharing their chroma,
+    /// to RGB as libtiff's RGBA interface converts it.
+    YCbCr,
 }
 
 impl Page {
@@ -103,9 +106,11 @@ impl Page {
             SEPARATED => return refused(format!("CMYK of {samples} {bits}-bit samples")),
             // libjpeg-turbo converts it to RGB as it decodes.
             YCBCR if compression == JPEG && samples == 3 => (3, SampleType::U8, Convert::None),
+            YCBCR if samples == 3 && bits == 8 && !planar => (3, SampleType::U8, Convert::YCbCr),
             YCBCR => {
                 return refused(format!(
-                    "YCbCr of {bits}-bit samples with compression {compression}"
+                    "YCbCr of {samples} {bits}-bit samples{}",
+                    if planar { " in separate planes" } else { "" }
                 ));
             }
             WHITE_IS_ZERO | BLACK_IS_ZERO if samples == 1 && matches!(bits, 1 | 2 | 4) => {

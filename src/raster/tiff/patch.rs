@@ -9,6 +9,7 @@ use tiff::tags::Tag;
 
 use super::page::{BLACK_IS_ZERO, Convert, PALETTE, Page};
 use super::read::{chunk_tags, decode_error, refuse};
+use super::ycbcr::YCbCr;
 use crate::raster::RasterError;
 
 /// What the `tiff` crate must see differently to decode the page: the bits
@@ -60,6 +61,9 @@ pub(super) fn decodable<R: Read + Seek>(
     if page.photometric == PALETTE || (page.samples > 1 && matches!(page.convert, Convert::None)) {
         gray(&mut edits);
     }
+    if page.convert == Convert::YCbCr {
+        ycbcr_blocks(decoder, page, &mut edits)?;
+    }
     let crate_unpacks = page.whole_bytes() || page.convert == Convert::ScaleGray;
     if !crate_unpacks {
         if predictor != 1 {
@@ -98,6 +102,35 @@ pub(super) fn decodable<R: Read + Seek>(
     }
     edits.tags.dedup();
     Ok(edits)
+}
+
+/// YCbCr in blocks of `h × v` luma samples and their Cb and Cr, shown to
+/// the crate as gray rows of bytes, one row of blocks a row.
+fn ycbcr_blocks<R: Read + Seek>(
+    decoder: &mut Decoder<R>,
+    page: &Page,
+    edits: &mut Edits,
+) -> Result<(), RasterError> {
+    let sub = YCbCr::read(decoder)?;
+    let too_big = || refuse("rows of more than 2^32 bytes");
+    let across = |width: usize| u32::try_from(sub.block_row(width)).map_err(|_| too_big());
+    let down = |height: u32| height.div_ceil(sub.v as u32);
+    edits.tags.extend([
+        (Tag::PhotometricInterpretation, BLACK_IS_ZERO.into()),
+        (Tag::SamplesPerPixel, 1),
+        (Tag::BitsPerSample, 8),
+        (Tag::ImageWidth, across(page.width)?),
+        (Tag::ImageLength, down(page.height as u32)),
+    ]);
+    let (chunk_width, chunk_height) = decoder.chunk_dimensions();
+    match decoder.get_chunk_type() {
+        ChunkType::Strip => edits.tags.push((Tag::RowsPerStrip, down(chunk_height))),
+        ChunkType::Tile => edits.tags.extend([
+            (Tag::TileWidth, across(chunk_width as usize)?),
+            (Tag::TileLength, down(chunk_height)),
+        ]),
+    }
+    Ok(())
 }
 
 impl Edits {

@@ -6,6 +6,7 @@ use std::ops::Range;
 
 use super::page::{Convert, Page};
 use super::read::refuse;
+use super::ycbcr::YCbCr;
 use crate::raster::RasterError;
 use crate::tensor::SampleType;
 
@@ -19,6 +20,7 @@ pub(super) struct Placement<'a> {
     /// holds: the `tiff` crate clips tiles at the right edge.
     pub chunk_width: usize,
     pub color_map: &'a [u16],
+    pub ycbcr: Option<&'a YCbCr>,
 }
 
 impl Placement<'_> {
@@ -36,6 +38,9 @@ impl Placement<'_> {
         scratch: &mut Vec<u8>,
     ) -> Result<(), RasterError> {
         let page = self.page;
+        if let Some(ycbcr) = self.ycbcr {
+            return self.put_ycbcr_row(ycbcr, chunk, y, cols, dest);
+        }
         let row_bytes = page.row_bytes(self.chunk_width);
         if row_bytes == 0 {
             return Err(refuse("a chunk with empty rows"));
@@ -70,6 +75,33 @@ impl Placement<'_> {
         let pixel = page.channels * page.sample.itemsize();
         let dest = &mut dest[(first - cols.start) * pixel..(end - cols.start) * pixel];
         convert(page, self.color_map, stored, dest)
+    }
+}
+
+impl Placement<'_> {
+    /// [`Placement::put_row`] for YCbCr in blocks: row `y` of the image is
+    /// one of the `v` rows of luma of a row of blocks.
+    fn put_ycbcr_row(
+        &self,
+        ycbcr: &YCbCr,
+        chunk: &[u8],
+        y: usize,
+        cols: &Range<usize>,
+        dest: &mut [u8],
+    ) -> Result<(), RasterError> {
+        let row_bytes = ycbcr.block_row(self.chunk_width);
+        let r = y - self.origin.0;
+        let blocks = chunk
+            .get(r / ycbcr.v * row_bytes..(r / ycbcr.v + 1) * row_bytes)
+            .ok_or_else(|| refuse("a strip or tile with fewer rows than its size"))?;
+        let first = cols.start.max(self.origin.1);
+        let end = cols.end.min(self.origin.1 + self.chunk_width);
+        if first < end {
+            let dest = &mut dest[(first - cols.start) * 3..(end - cols.start) * 3];
+            let xs = first - self.origin.1..end - self.origin.1;
+            ycbcr.to_rgb(blocks, r % ycbcr.v, xs, dest);
+        }
+        Ok(())
     }
 }
 
@@ -125,6 +157,7 @@ pub(super) fn convert(
         }
         Convert::Palette => look_up(page, color_map, stored, dest)?,
         Convert::Cmyk => cmyk_to_rgb(stored, dest),
+        Convert::YCbCr => return Err(refuse("YCbCr in separate planes is not read")),
     }
     Ok(())
 }

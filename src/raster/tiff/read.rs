@@ -19,6 +19,7 @@ use super::jpeg_chunks::JpegChunks;
 use super::page::{Convert, JPEG, Page, limits};
 use super::patch::{Patched, decodable};
 use super::place::{Placement, convert};
+use super::ycbcr::YCbCr;
 use crate::raster::Decoded;
 use crate::raster::RasterError;
 use crate::raster::rows::{RowFn, RowSource, RowsInfo, StreamError, Window, read_whole};
@@ -96,6 +97,7 @@ struct TiffRows<R: Read + Seek> {
     across: usize,
     per_plane: usize,
     jpeg_chunks: Option<JpegChunks>,
+    ycbcr: Option<YCbCr>,
     /// One decoded chunk, reused.
     chunk: Vec<u8>,
 }
@@ -120,6 +122,10 @@ impl<R: Read + Seek> TiffRows<R> {
                 .get_tag_u16_vec(Tag::ColorMap)
                 .map_err(decode_error)?,
             _ => Vec::new(),
+        };
+        let ycbcr = match page.convert {
+            Convert::YCbCr => Some(YCbCr::read(&mut original)?),
+            _ => None,
         };
         let icc = original.get_tag_u8_vec(Tag::IccProfile).ok();
         let (chunk_width, chunk_height) = original.chunk_dimensions();
@@ -175,6 +181,7 @@ impl<R: Read + Seek> TiffRows<R> {
             across,
             per_plane,
             jpeg_chunks,
+            ycbcr,
             chunk: Vec::new(),
         };
         rows.check_chunk_size()?;
@@ -262,6 +269,7 @@ impl<R: Read + Seek> TiffRows<R> {
                         origin,
                         chunk_width: chunk_width.min(width - origin.1),
                         color_map: &self.color_map,
+                        ycbcr: self.ycbcr.as_ref(),
                     };
                     for y in kept.clone() {
                         let at = if direct {
