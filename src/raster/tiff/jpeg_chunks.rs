@@ -1,21 +1,20 @@
 //! JPEG strips and tiles, decoded by libjpeg-turbo as libtiff has libjpeg
 //! decode them, so their pixels are libtiff's.
 
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{Read, Seek};
 
 use tiff::decoder::{ChunkType, Decoder};
 use tiff::tags::Tag;
 
 use super::page::{Page, YCBCR};
-use super::read::{chunk_tags, decode_error, refuse};
+use super::raw::RawChunks;
 use crate::raster::RasterError;
 use crate::raster::jpeg::{ChunkColor, decode_chunk};
 
 /// Where each chunk's JPEG stream is, the tables they share, and how their
 /// components are taken.
 pub(super) struct JpegChunks {
-    offsets: Vec<u64>,
-    counts: Vec<u64>,
+    raw: RawChunks,
     tables: Option<Vec<u8>>,
     components: usize,
     color: ChunkColor,
@@ -27,7 +26,6 @@ impl JpegChunks {
         kind: ChunkType,
         page: &Page,
     ) -> Result<Self, RasterError> {
-        let (offsets, counts) = chunk_tags(kind);
         // As libtiff: YCbCr is converted to RGB when its components are
         // together; separate planes are each read as stored.
         let color = match page.photometric == YCBCR && !page.planar {
@@ -35,8 +33,7 @@ impl JpegChunks {
             false => ChunkColor::AsStored,
         };
         Ok(Self {
-            offsets: decoder.get_tag_u64_vec(offsets).map_err(decode_error)?,
-            counts: decoder.get_tag_u64_vec(counts).map_err(decode_error)?,
+            raw: RawChunks::read(decoder, kind)?,
             tables: decoder.get_tag_u8_vec(Tag::JPEGTables).ok(),
             components: page.in_chunk(),
             color,
@@ -51,18 +48,7 @@ impl JpegChunks {
         number: usize,
         limit: u64,
     ) -> Result<(usize, usize, Vec<u8>), RasterError> {
-        let (Some(&start), Some(&len)) = (self.offsets.get(number), self.counts.get(number)) else {
-            return Err(refuse(format!("no strip or tile {number}")));
-        };
-        if len > limit {
-            return Err(refuse(format!(
-                "a JPEG strip or tile of {len} bytes, over the image limit"
-            )));
-        }
-        let io = |e: std::io::Error| refuse(e.to_string());
-        let mut data = Vec::with_capacity(len as usize);
-        file.seek(SeekFrom::Start(start)).map_err(io)?;
-        file.by_ref().take(len).read_to_end(&mut data).map_err(io)?;
+        let data = self.raw.bytes(file, number, u64::MAX, limit)?;
         let chunk = decode_chunk(
             self.tables.as_deref(),
             &data,

@@ -4,9 +4,11 @@
 //! or into a file, the same bytes either way.
 
 mod jpeg_chunks;
+mod old_lzw;
 mod page;
 mod patch;
 mod place;
+mod raw;
 mod read;
 mod write;
 mod ycbcr;

@@ -16,9 +16,11 @@ use tiff::decoder::{ChunkType, Decoder};
 use tiff::tags::Tag;
 
 use super::jpeg_chunks::JpegChunks;
-use super::page::{Convert, JPEG, Page, limits};
+use super::old_lzw;
+use super::page::{Convert, JPEG, Page, WHITE_IS_ZERO, limits};
 use super::patch::{Patched, decodable};
 use super::place::{Placement, convert};
+use super::raw::RawChunks;
 use super::ycbcr::YCbCr;
 use crate::raster::Decoded;
 use crate::raster::RasterError;
@@ -26,8 +28,9 @@ use crate::raster::rows::{RowFn, RowSource, RowsInfo, StreamError, Window, read_
 use crate::tensor::SampleType;
 
 const NAME: &str = "TIFF";
-/// Compression CCITT Group 4.
+/// Compression CCITT Group 4 and LZW.
 const GROUP_4: u16 = 4;
+const LZW: u16 = 5;
 
 pub(super) fn decode_error(e: TiffError) -> RasterError {
     RasterError::Tiff { why: e.to_string() }
@@ -97,6 +100,9 @@ struct TiffRows<R: Read + Seek> {
     across: usize,
     per_plane: usize,
     jpeg_chunks: Option<JpegChunks>,
+    /// Where LZW strips are, to tell old-style ones.
+    lzw: Option<RawChunks>,
+    predictor: u16,
     ycbcr: Option<YCbCr>,
     /// One decoded chunk, reused.
     chunk: Vec<u8>,
@@ -162,6 +168,10 @@ impl<R: Read + Seek> TiffRows<R> {
             JPEG => Some(JpegChunks::read(&mut decoder, kind, &page)?),
             _ => None,
         };
+        let lzw = match page.compression {
+            LZW => Some(RawChunks::read(&mut decoder, kind)?),
+            _ => None,
+        };
         let info = RowsInfo {
             width: page.width,
             height: page.height,
@@ -181,6 +191,8 @@ impl<R: Read + Seek> TiffRows<R> {
             across,
             per_plane,
             jpeg_chunks,
+            lzw,
+            predictor,
             ycbcr,
             chunk: Vec::new(),
         };
@@ -306,6 +318,7 @@ impl<R: Read + Seek> TiffRows<R> {
             let (w, h, samples) = chunks.decode(self.decoder.inner(), number, self.limit)?;
             return self.place_jpeg(number, origin, (w, h), samples);
         }
+        let index = number;
         let number =
             u32::try_from(number).map_err(|_| refuse("more strips or tiles than TIFF holds"))?;
         let layout = self
@@ -316,6 +329,12 @@ impl<R: Read + Seek> TiffRows<R> {
             return Err(self.over_limit());
         }
         self.chunk.resize(layout.len, 0);
+        if let Some(raw) = &self.lzw {
+            let file = self.decoder.inner();
+            if old_lzw::is_old_style(&raw.bytes(file, index, 2, self.limit)?) {
+                return self.old_lzw(index);
+            }
+        }
         self.decoder
             .read_chunk_bytes(number, &mut self.chunk)
             .map_err(decode_error)?;
@@ -324,6 +343,34 @@ impl<R: Read + Seek> TiffRows<R> {
             self.chunk
                 .chunks_exact_mut(size)
                 .for_each(|sample| sample.reverse());
+        }
+        Ok(())
+    }
+
+    /// Decodes strip `number`, old-style LZW, into `self.chunk`, sized
+    /// for its rows: strips only (tiles came with TIFF 6), no predictor,
+    /// samples of at most 8 bits, as the files that use it hold.
+    fn old_lzw(&mut self, number: usize) -> Result<(), RasterError> {
+        let page = &self.page;
+        if self.kind == ChunkType::Tile || self.predictor != 1 || page.bits > 8 {
+            return Err(refuse(format!(
+                "old-style LZW in {} with Predictor {} and {}-bit samples is not read",
+                if self.kind == ChunkType::Tile {
+                    "tiles"
+                } else {
+                    "strips"
+                },
+                self.predictor,
+                page.bits
+            )));
+        }
+        let data = self.lzw.as_ref().map_or(Ok(Vec::new()), |raw| {
+            raw.bytes(self.decoder.inner(), number, u64::MAX, self.limit)
+        })?;
+        old_lzw::decode(&data, &mut self.chunk)?;
+        // What the crate does for a gray page of WhiteIsZero.
+        if page.photometric == WHITE_IS_ZERO && page.samples == 1 {
+            self.chunk.iter_mut().for_each(|b| *b = !*b);
         }
         Ok(())
     }
