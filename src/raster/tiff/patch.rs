@@ -124,6 +124,12 @@ fn ycbcr_blocks<R: Read + Seek>(
     ]);
     let (chunk_width, chunk_height) = decoder.chunk_dimensions();
     match decoder.get_chunk_type() {
+        // Without the tag, one strip holds every row, of blocks too.
+        ChunkType::Strip
+            if decoder
+                .find_tag(Tag::RowsPerStrip)
+                .map_err(decode_error)?
+                .is_none() => {}
         ChunkType::Strip => edits.tags.push((Tag::RowsPerStrip, down(chunk_height))),
         ChunkType::Tile => edits.tags.extend([
             (Tag::TileWidth, across(chunk_width as usize)?),
