@@ -297,7 +297,8 @@ impl Tensor {
             1 => "gray",
             2 => "gray+alpha",
             3 => "RGB",
-            _ => "RGBA",
+            4 => "RGBA",
+            n => return format!("{} samples in {n} channels", self.sample.name()),
         };
         format!("{} {layout}", self.sample.name())
     }

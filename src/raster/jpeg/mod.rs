@@ -9,12 +9,14 @@
 //! but for the few in the headers that Pillow decodes past, which are
 //! skipped as Pillow skips them (see `lenient`).
 
+mod chunk;
 mod lenient;
 mod lossless;
 mod read;
 mod turbo;
 mod write;
 
+pub(super) use chunk::{ChunkColor, decode_chunk};
 pub use lossless::{Grid, JpegCrop, Region, crop_lossless, grid};
 pub(super) use read::{decode, probe};
 pub(super) use write::encode;

@@ -3,8 +3,15 @@
 //! format; written a strip at a time by the `tiff` crate's encoder, whole
 //! or into a file, the same bytes either way.
 
+mod jpeg_chunks;
+mod old_lzw;
+mod page;
+mod patch;
+mod place;
+mod raw;
 mod read;
 mod write;
+mod ycbcr;
 
 pub(super) use read::{decode, probe, source};
 pub(super) use write::{encode, sink};

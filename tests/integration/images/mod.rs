@@ -39,6 +39,8 @@ mod real;
 mod suites;
 /// TIFF and BMP: windows read from a file, and what TIFF output holds.
 mod tiff_bmp;
+/// TIFF as scientists write it: any depth, any number of bands, tifffile's tensors.
+mod tiff_sci;
 /// Inputs read front to back checked to their end, whatever the crop.
 mod to_the_end;
 /// Real-world files from other tools, decoded as their references decode them.

@@ -1,18 +1,13 @@
 //! Real-world images (`fixtures/wild/`, made by `fixtures/gen/generate_wild.py`
 //! with libtiff's tools, ImageMagick and Pillow): every valid file decodes to
 //! the reference decode (libtiff, Pillow) exactly, JPEG too (libjpeg-turbo,
-//! as Pillow), the JPEG data inside TIFFs within a measured tolerance;
+//! as Pillow), the JPEG data inside TIFFs too (libjpeg-turbo, as libtiff);
 //! every damaged file is exit 1 naming it, with nothing written; every kind
 //! still refused is exit 1 saying so.
 
 use std::path::Path;
 
 use crate::util::{Rcrop, assert_no_failures, fixture, listing, read_npy, table};
-
-/// JPEG-compressed TIFFs (decoded by the `tiff` crate's JPEG decoder)
-/// against libtiff with libjpeg-turbo: the largest difference measured on
-/// these fixtures. Every other kind, JPEG files included, is compared exactly.
-const TIFF_JPEG_TOLERANCE: u8 = 3;
 
 /// One line of fixtures/wild/cases.tsv.
 struct WildCase {
@@ -39,13 +34,8 @@ fn compare(case: &WildCase, got: &Path) -> Option<String> {
     if got_header != want_header {
         return Some(format!("header {got_header:?}, expected {want_header:?}"));
     }
-    let tolerance = if case.name.starts_with("tiff_jpeg_") {
-        TIFF_JPEG_TOLERANCE
-    } else {
-        0
-    };
     let worst = got.iter().zip(&want).map(|(a, b)| a.abs_diff(*b)).max();
-    (worst > Some(tolerance)).then(|| format!("samples differ by up to {worst:?}"))
+    (worst > Some(0)).then(|| format!("samples differ by up to {worst:?}"))
 }
 
 #[test]
