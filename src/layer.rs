@@ -523,14 +523,23 @@ impl Layer {
         }
     }
 
-    /// What a crop must leave, for messages.
+    /// What a crop must leave, for messages, in rcrop's words and Keras'.
     fn rule(&self) -> &'static str {
         match self {
-            Layer::Cropping1D(_) => "a crop must leave at least one step",
-            Layer::Cropping3D(_) => {
-                "a crop must leave at least one entry along dim1, dim2 and dim3"
+            Layer::Cropping1D(_) => {
+                "a crop must leave at least one step (Keras: \"`cropping` parameter of \
+                 `Cropping1D` layer must be smaller than the input length\")"
             }
-            _ => "a crop must leave at least one row and one column",
+            Layer::Cropping3D(_) => {
+                "a crop must leave at least one entry along dim1, dim2 and dim3 (Keras: \
+                 \"Values in `cropping` argument should be smaller than the corresponding \
+                 spatial dimension of the input\")"
+            }
+            _ => {
+                "a crop must leave at least one row and one column (Keras: \"Values in \
+                 `cropping` argument should be smaller than the corresponding spatial \
+                 dimension of the input\")"
+            }
         }
     }
 
@@ -794,7 +803,9 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "cropping ((3, 3), (0, 0)) removes 6 of the 6 rows of shape (1, 6, 9, 1) \
-             (Cropping2D, channels_last); a crop must leave at least one row and one column"
+             (Cropping2D, channels_last); a crop must leave at least one row and one column \
+             (Keras: \"Values in `cropping` argument should be smaller than the corresponding \
+             spatial dimension of the input\")"
         );
         let l = layer(LayerClass::Cropping1D, "2", LAST);
         let err = l.compute_output_shape(&shape(&[1, 4, 2])).unwrap_err();
