@@ -7,7 +7,7 @@ use std::io::Write;
 use image::ImageFormat;
 
 use super::summary::{JpegWrite, sample_dtype};
-use super::whole::{self, Loaded};
+use super::whole;
 use super::{Fault, Job, Summary, image_format};
 use crate::input::Source;
 use crate::kind::FileKind;
@@ -24,9 +24,17 @@ pub(super) fn run(job: &Job, mut source: Source, output: &Output) -> Result<Summ
     if let Some(summary) = crop(job, &layer, &bytes, output)? {
         return Ok(summary);
     }
-    let decoded = whole::decode_image(&bytes, ImageFormat::Jpeg, &job.options)?;
+    let (cropped, input_shape) =
+        whole::decode_cropped(&bytes, ImageFormat::Jpeg, &layer, &job.options)?;
     let jpeg = FileKind::Image(ImageFormat::Jpeg);
-    whole::write(job, Loaded::from(decoded), &layer, jpeg, output)
+    whole::write_cropped(
+        job,
+        cropped,
+        input_shape,
+        image_format(&layer),
+        jpeg,
+        output,
+    )
 }
 
 /// Crops the JPEG `bytes` into a JPEG at `output` without decoding it, if

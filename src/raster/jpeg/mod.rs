@@ -16,5 +16,5 @@ mod turbo;
 mod write;
 
 pub use lossless::{Grid, JpegCrop, Region, crop_lossless, grid};
-pub(super) use read::{decode, probe};
+pub(super) use read::{decode, decode_window, probe};
 pub(super) use write::encode;
