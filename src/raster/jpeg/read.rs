@@ -283,13 +283,38 @@ pub(super) fn next_marker(bytes: &[u8], at: &mut usize) -> Option<(u8, usize)> {
 /// Moves `at` to the first marker after a scan's entropy-coded data that
 /// is neither a stuffed byte nor a restart marker.
 fn skip_entropy_data(bytes: &[u8], at: &mut usize) {
-    while *at + 1 < bytes.len() {
-        if bytes[*at] == 0xFF && !matches!(bytes[*at + 1], 0x00 | 0xD0..=0xD7 | 0xFF) {
-            return;
+    while let Some(ff) = next_ff(bytes, *at) {
+        match bytes.get(ff + 1) {
+            Some(0x00 | 0xD0..=0xD7 | 0xFF) => *at = ff + 1,
+            Some(_) => {
+                *at = ff;
+                return;
+            }
+            None => break,
         }
-        *at += 1;
     }
     *at = bytes.len();
+}
+
+/// The offset of the first `0xFF` byte at or after `from`, looked for
+/// eight bytes at a time: a scan is mostly other bytes.
+fn next_ff(bytes: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let rest = bytes.get(from..)?;
+    let mut words = rest.chunks_exact(8);
+    let mut at = from;
+    for word in words.by_ref() {
+        // A byte of 0xFF is a zero byte of the word inverted.
+        let inverted = !u64::from_ne_bytes([
+            word[0], word[1], word[2], word[3], word[4], word[5], word[6], word[7],
+        ]);
+        if inverted.wrapping_sub(ONES) & !inverted & HIGHS != 0 {
+            break;
+        }
+        at += 8;
+    }
+    bytes[at..].iter().position(|&b| b == 0xFF).map(|i| at + i)
 }
 
 #[cfg(test)]
@@ -401,6 +426,21 @@ mod tests {
                 .contains("claims 16384 bytes")
         );
         assert!(check_complete(&[0xFF, 0xD8]).is_err());
+    }
+
+    #[test]
+    fn the_next_ff_byte_is_found_at_any_offset() {
+        for len in 0..20 {
+            for ff in 0..len {
+                let mut bytes = vec![0x7Fu8; len];
+                bytes[ff] = 0xFF;
+                for from in 0..=len {
+                    let expected = (from <= ff).then_some(ff);
+                    assert_eq!(next_ff(&bytes, from), expected, "{len} {ff} {from}");
+                }
+            }
+        }
+        assert_eq!(next_ff(&[1, 2], 3), None);
     }
 
     #[test]
