@@ -93,7 +93,7 @@ const MAX_BUFFERS: usize = 1024;
 /// longer ones cost less read into a buffer (see [`super::stream`]), whose
 /// vectored reads leave the kernel little to do per run. Measured on 1 GiB
 /// of float32 cropped by 16: 1,920-byte runs (channels first) took 0.6× the
-/// CPU time mapped, 7,680-byte runs (channels last) 1.6×.
+/// CPU time mapped, 7,680-byte runs (channels last) 1.6× or more.
 const RUNS_BELOW: u64 = 4 << 10;
 
 /// Whether [`crop_file`] crops by `plan` faster than the streaming crop.

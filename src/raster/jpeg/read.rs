@@ -343,6 +343,12 @@ mod tests {
         out
     }
 
+    /// The bytes of the JPEG at `path` under `fixtures/`.
+    fn fixture(path: &str) -> Vec<u8> {
+        let found = fixtures(&["jpg"]).into_iter().find(|p| p.ends_with(path));
+        std::fs::read(found.unwrap()).unwrap()
+    }
+
     #[test]
     fn a_window_decodes_to_the_pixels_of_a_whole_decode() {
         let mut partial = 0;
@@ -368,11 +374,7 @@ mod tests {
 
     #[test]
     fn only_the_window_counts_against_the_limit() {
-        let path = fixtures(&["jpg"])
-            .into_iter()
-            .find(|p| p.ends_with("jpeg/pillow_420_q90.jpg"))
-            .unwrap();
-        let bytes = std::fs::read(path).unwrap();
+        let bytes = fixture("jpeg/pillow_420_q90.jpg");
         let whole = decode(&bytes, 1 << 30).unwrap().tensor;
         let (w, h) = (whole.width(), whole.height());
         let limit = (w * h * 3 / 4) as u64;
@@ -390,11 +392,7 @@ mod tests {
 
     #[test]
     fn damage_below_the_window_fails_its_decode() {
-        let path = fixtures(&["jpg"])
-            .into_iter()
-            .find(|p| p.ends_with("wild/jpeg_baseline_corrupt_scan.jpg"))
-            .unwrap();
-        let bytes = std::fs::read(path).unwrap();
+        let bytes = fixture("wild/jpeg_baseline_corrupt_scan.jpg");
         // The damage is half way down the scan: the top rows decode alone,
         // and the rest of the file is still read.
         let err = decode_window(&bytes, &window(0..8, 0..8), 1 << 30).unwrap_err();
