@@ -5,7 +5,7 @@ Not part of CI. Run from the repository root:
 
     python3 bench/images.py --setup      # once: Debian's imagemagick, libvips-tools
                                          # and time; numpy and Pillow in bench/work/venv
-    python3 bench/images.py [--runs N] [--workloads png,jpeg,large]
+    python3 bench/images.py [--runs N] [--workloads png,jpeg,center,large]
 
 The script re-runs itself with the venv's Python.
 
@@ -14,6 +14,9 @@ Workloads (16 px off each side):
   jpeg   200 JPEG 1024x768 (quality 90) into an out dir, written at quality 90;
          and the same crop done losslessly (rcrop's default for a crop on the
          block grid) against jpegtran -crop
+  center 200 JPEG 1024x768 (quality 90), --center-crop 224,224 into .npy files,
+         against Pillow's crop of the same box saved by numpy.save, in two
+         processes; the pixels are compared
   large  one 8000x6000 RGB PNG
   huge   one 30000x30000 RGB PNG and the same as a tiled TIFF, made at run time
          (not in the default list; see bench/huge.py)
@@ -181,6 +184,36 @@ def lossless_tools(width, height):
     }
 
 
+CENTER = 224
+
+
+def center_tools(width, height):
+    """--center-crop into .npy, and Pillow's Image.open(p).crop(box) with numpy.save."""
+    top, left = (height - CENTER) // 2, (width - CENTER) // 2
+    box = f"({left}, {top}, {left + CENTER}, {top + CENTER})"
+    pillow = (
+        "import sys, numpy; from PIL import Image; "
+        f"[numpy.save(sys.argv[1] + '/' + f.split('/')[-1][:-4] + '.npy', numpy.asarray(Image.open(f).crop({box}))) "
+        "for f in sys.argv[2:]]"
+    )
+    return {
+        "rcrop": f"{RCROP} -q --center-crop {CENTER},{CENTER} --to npy --out-dir OUT in_jpg/*.jpg",
+        "pillow -P2": f"ls in_jpg/*.jpg | xargs -P2 -n100 {PY} -c \"{pillow}\" OUT",
+    }
+
+
+def same_pixels(batches, images):
+    """Whether two folders hold the same pixels under the same names: in
+    `batches`, arrays of a batch of one image (Keras' layout); in `images`,
+    the images alone."""
+    import numpy as np
+
+    names = sorted(p.name for p in (WORK / batches).glob("*.npy"))
+    if not names or names != sorted(p.name for p in (WORK / images).glob("*.npy")):
+        return False
+    return all(np.array_equal(np.load(WORK / batches / n)[0], np.load(WORK / images / n)) for n in names)
+
+
 def large_tools():
     w, h = 8000 - 2 * C, 6000 - 2 * C
     return {
@@ -253,8 +286,8 @@ def main():
     parser = argparse.ArgumentParser(description="rcrop against ImageMagick, vips and Pillow")
     parser.add_argument("--setup", action="store_true", help="install the peers and the venv, then run")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--workloads", default="png,jpeg,large",
-                        help="comma-separated, of png, jpeg, large, huge, sizes")
+    parser.add_argument("--workloads", default="png,jpeg,center,large",
+                        help="comma-separated, of png, jpeg, center, large, huge, sizes")
     parser.add_argument("--rcrop", type=Path, help="benchmark this rcrop binary instead of building one")
     parser.add_argument("--max-mp", type=int, default=1000, help="sizes: largest size, in megapixels (1, 10, 100, 1000)")
     parser.add_argument("--tmp", type=Path, default=WORK, help="huge, sizes: where the inputs are made (default %(default)s)")
@@ -262,7 +295,7 @@ def main():
     parser.add_argument("--huge-limit-mib", type=int,
                         help="huge: also run rcrop with --image-limit-mib N")
     args = parser.parse_args()
-    unknown = set(args.workloads.split(",")) - {"png", "jpeg", "large", "huge", "sizes"}
+    unknown = set(args.workloads.split(",")) - {"png", "jpeg", "center", "large", "huge", "sizes"}
     if unknown:
         sys.exit(f"bench: unknown workload {', '.join(sorted(unknown))}")
     if args.runs < 1:
@@ -314,6 +347,13 @@ def main():
         ratio = median["rcrop"][0] / median["jpegtran -P2"][0]
         verdicts.append(verdict("rcrop's lossless crop at most 1.0x jpegtran's time", ratio <= 1.0,
                                 f"{ratio:.2f}x its time"))
+    if "center" in workloads:
+        make_images(WORK / "in_jpg", 200, 1024, 768, "jpg", quality=90)
+        median = run(f"200 JPEG 1024x768, --center-crop {CENTER},{CENTER} to .npy", center_tools(1024, 768), args.runs)
+        ratio = median["rcrop"][0] / median["pillow -P2"][0]
+        same = same_pixels(out_name("rcrop"), out_name("pillow -P2"))
+        verdicts.append(verdict("rcrop at most 0.4x the time of Pillow in two processes, the same pixels",
+                                ratio <= 0.4 and same, f"{ratio:.2f}x its time; pixels {'equal' if same else 'DIFFER'}"))
     if "large" in workloads:
         make_images(WORK / "large_tmp", 1, 8000, 6000, "png")
         (WORK / "large").mkdir(exist_ok=True)

@@ -307,6 +307,18 @@ impl Write for Staged {
         }
     }
 
+    /// Many buffers in one write: into a file, one `writev` past the
+    /// buffer (emptied first), as the mapped crop writes its kept runs.
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        match &mut self.0 {
+            Inner::Stdout(out) => out.write_vectored(bufs),
+            Inner::File { temp, .. } => {
+                temp.flush()?;
+                temp.get_mut().as_file_mut().write_vectored(bufs)
+            }
+        }
+    }
+
     fn flush(&mut self) -> io::Result<()> {
         match &mut self.0 {
             Inner::Stdout(out) => out.flush(),

@@ -5,7 +5,7 @@
 use image::ImageFormat;
 
 use super::summary::{JpegWrite, sample_dtype};
-use super::whole::{self, Loaded};
+use super::whole;
 use super::{Fault, Job, Summary, image_format};
 use crate::input::Source;
 use crate::kind::FileKind;
@@ -35,9 +35,8 @@ pub(super) fn crop(
     if let Some(done) = lossless(job, layer, bytes, output)? {
         return Ok(done);
     }
-    let decoded = whole::decode_image(bytes, ImageFormat::Jpeg, &job.options)?;
     let jpeg = FileKind::Image(ImageFormat::Jpeg);
-    whole::encode(job, Loaded::from(decoded), layer, jpeg, output)
+    whole::crop_image(job, bytes, ImageFormat::Jpeg, layer, jpeg, output)
 }
 
 /// Crops the JPEG `bytes` without decoding them, if the job allows it and

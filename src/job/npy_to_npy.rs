@@ -9,6 +9,7 @@ use super::{Fault, Job, Summary};
 use crate::autocast::CastWriter;
 use crate::input::{self, Source};
 use crate::layer::Shape;
+use crate::npy::mapped;
 use crate::npy::reorder::{self, ReorderPlan};
 use crate::npy::stream::{self, PassError, StreamPlan};
 use crate::npy::{CropPlan, Header};
@@ -18,10 +19,12 @@ use crate::output::{self, Output};
 const _: () =
     assert!(stream::IO_SIZE >= input::BUFFER_SIZE && stream::IO_SIZE >= output::BUFFER_SIZE);
 
-/// How the data of the output is produced: from the input's reader, or
-/// from the input file read at any offset.
+/// How the data of the output is produced: from the input's reader (a
+/// pipe), from the input file mapped, or from the input file read at any
+/// offset into the other order.
 enum Pass {
     Stream(StreamPlan),
+    Mapped(StreamPlan, std::fs::File),
     Reorder(ReorderPlan, std::fs::File),
 }
 
@@ -34,6 +37,7 @@ impl Pass {
     ) -> Result<u64, PassError> {
         match self {
             Pass::Stream(plan) => stream::crop(&plan, &mut source.reader, out),
+            Pass::Mapped(plan, file) => mapped::crop_file(&plan, &file, header_len, out),
             Pass::Reorder(plan, file) => {
                 reorder::crop_reordered_file(&plan, &file, header_len, out)
             }
@@ -50,6 +54,12 @@ pub(super) fn run(job: &Job, mut source: Source, output: &Output) -> Result<Summ
     header.check_file_len(header_len, source.remaining)?;
     // Checked before the output is created.
     let pass = match plan {
+        // A file is mapped where its runs are short; anything else (or a
+        // file that cannot be opened again) is read front to back.
+        CropPlan::Stream(plan) if mapped::suits(&plan) => match job.seekable(&source, &header) {
+            Ok(file) => Pass::Mapped(plan, file),
+            Err(_) => Pass::Stream(plan),
+        },
         CropPlan::Stream(plan) => Pass::Stream(plan),
         CropPlan::Reorder(plan) => Pass::Reorder(plan, job.seekable(&source, &header)?),
     };

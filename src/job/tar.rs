@@ -224,8 +224,7 @@ impl Job {
         if format == ImageFormat::Jpeg {
             return lossless_jpeg::crop(self, &layer, data, shown);
         }
-        let decoded = whole::decode_image(data, format, &self.options)?;
-        whole::encode(self, decoded.into(), &layer, FileKind::Image(format), shown)
+        whole::crop_image(self, data, format, &layer, FileKind::Image(format), shown)
     }
 }
 

@@ -12,13 +12,13 @@ use crate::data_format::DataFormat;
 use crate::error::{Error, Problem};
 use crate::input::{Input, Source};
 use crate::kind::FileKind;
-use crate::layer::Layer;
+use crate::layer::{CropError, Layer, Shape};
 use crate::npy::Header;
 use crate::npz::NpzError;
 use crate::output::Output;
-use crate::raster::{self, Decoded};
-use crate::tensor::Tensor;
+use crate::raster::{self, ColorMode, Decoded, Window};
 use crate::tensor::npy::image_layout;
+use crate::tensor::{Tensor, image_shape};
 
 /// A tensor read from a file, with the ICC profile an image carried.
 pub(super) struct Loaded {
@@ -58,9 +58,25 @@ pub(super) fn run(
     output: &Output,
 ) -> Result<Summary, Fault> {
     let layer = job.image_layer()?;
-    let kind = FileKind::Image(format);
-    let loaded = read_tensor(&mut source, kind, image_format(&layer), &job.options)?;
-    write(job, loaded, &layer, to, output)
+    let bytes = read_image_file(&mut source, job.options.image_limit)?;
+    let (cropped, summary) = crop_image(job, &bytes, format, &layer, to, output)?;
+    job.write_whole(output, &cropped)?;
+    Ok(summary)
+}
+
+/// The image file `bytes` decoded (only the crop's window, where the
+/// format can), cropped and encoded as `to`: the bytes of `output`, and
+/// its summary.
+pub(super) fn crop_image(
+    job: &Job,
+    bytes: &[u8],
+    format: ImageFormat,
+    layer: &Layer,
+    to: FileKind,
+    output: &Output,
+) -> Result<(Vec<u8>, Summary), Fault> {
+    let (cropped, input_shape) = decode_cropped(bytes, format, layer, &job.options)?;
+    encode_cropped(job, cropped, input_shape, image_format(layer), to, output)
 }
 
 /// One input read whole as an image and cropped, for a stack of many.
@@ -71,8 +87,13 @@ pub(crate) fn load_cropped(
 ) -> Result<Tensor, Error> {
     let mut source = input.open()?;
     let kind = sniff(input, &source)?;
-    let loaded = read_tensor(&mut source, kind, image_format(layer), options)
-        .map_err(|e| e.name(input, input))?;
+    let named = |e: Fault| e.name(input, input);
+    if let FileKind::Image(format) = kind {
+        let bytes = read_image_file(&mut source, options.image_limit).map_err(named)?;
+        let (cropped, _) = decode_cropped(&bytes, format, layer, options).map_err(named)?;
+        return Ok(cropped.tensor);
+    }
+    let loaded = read_tensor(&mut source, kind, image_format(layer), options).map_err(named)?;
     loaded.tensor.crop(layer).map_err(|e| Error::file(input, e))
 }
 
@@ -112,6 +133,50 @@ fn read_tensor(
     }
 }
 
+/// An image file decoded and cropped by `layer`, converted to the color
+/// mode asked for, with the shape of the whole image: a format that decodes
+/// a window (JPEG) decodes only the crop's.
+pub(super) fn decode_cropped(
+    bytes: &[u8],
+    format: ImageFormat,
+    layer: &Layer,
+    options: &super::Options,
+) -> Result<(Loaded, Shape), Fault> {
+    let data_format = image_format(layer);
+    // The limit bounds what is decoded, the window; a file whose headers
+    // do not read is decoded whole, to fail as it fails whole.
+    let probed = match raster::decodes_windows(format) {
+        true => raster::probe(bytes, format, u64::MAX).ok(),
+        false => None,
+    };
+    let Some((h, w, c, _)) = probed else {
+        let mut loaded = Loaded::from(decode_image(bytes, format, options)?);
+        let shape = loaded.tensor.shape(data_format);
+        loaded.tensor = loaded.tensor.crop(layer)?;
+        return Ok((loaded, shape));
+    };
+    // Such formats hold 8-bit samples, which a color mode gives its channels.
+    let c = options.color_mode.map_or(c, ColorMode::channels);
+    let dims = image_shape(h, w, c, data_format);
+    let window = image_window(layer, &dims)?;
+    let mut decoded = raster::decode_window(bytes, format, &window, options.image_limit)?;
+    if let Some(mode) = options.color_mode {
+        decoded.tensor = raster::convert_color(decoded.tensor, mode)?;
+    }
+    Ok((decoded.into(), Shape::known(dims)))
+}
+
+/// The rows and columns `layer` keeps of an image of `dims`, laid out as
+/// the layer says.
+pub(super) fn image_window(layer: &Layer, dims: &[usize]) -> Result<Window, CropError> {
+    let kept = layer.kept_ranges(dims)?;
+    let (rows, cols) = image_format(layer).spatial_axes();
+    Ok(Window {
+        rows: kept[rows].clone(),
+        cols: kept[cols].clone(),
+    })
+}
+
 /// Decodes an image file, converted to the color mode asked for.
 pub(super) fn decode_image(
     bytes: &[u8],
@@ -146,23 +211,33 @@ pub(super) fn write(
     to: FileKind,
     output: &Output,
 ) -> Result<Summary, Fault> {
-    let (bytes, summary) = encode(job, loaded, layer, to, output)?;
+    let input_shape = loaded.tensor.shape(image_format(layer));
+    let cropped = Loaded {
+        tensor: loaded.tensor.crop(layer)?,
+        ..loaded
+    };
+    let format = image_format(layer);
+    let (bytes, summary) = encode_cropped(job, cropped, input_shape, format, to, output)?;
     job.write_whole(output, &bytes)?;
     Ok(summary)
 }
 
-/// Crops a tensor and encodes it as `.npy` or as an image: the bytes of
-/// `output`, and its summary.
-pub(super) fn encode(
+/// Encodes a cropped tensor, cut from an image of `input_shape`, laid out
+/// in `format`, as `.npy` or as an image: the bytes of `output`, and its
+/// summary.
+fn encode_cropped(
     job: &Job,
-    loaded: Loaded,
-    layer: &Layer,
+    cropped: Loaded,
+    input_shape: Shape,
+    format: DataFormat,
     to: FileKind,
     output: &Output,
 ) -> Result<(Vec<u8>, Summary), Fault> {
-    let format = image_format(layer);
-    let input_shape = loaded.tensor.shape(format);
-    let cropped = loaded.tensor.crop(layer)?;
+    let Loaded {
+        tensor: cropped,
+        icc,
+        skipped,
+    } = cropped;
     let output_shape = cropped.shape(format);
     let dtype = sample_dtype(job.output_sample(cropped.sample_type(), to)?);
     let (bytes, warning) = match to {
@@ -171,12 +246,12 @@ pub(super) fn encode(
             return Err(Fault::Output(not_an_archive(FileKind::Npy, to)));
         }
         FileKind::Image(image) => {
-            raster::encode(cropped, loaded.icc.as_deref(), image, job.options.encode)
+            raster::encode(cropped, icc.as_deref(), image, job.options.encode)
                 .map_err(Fault::output)?
         }
     };
     let mut summary = Summary::written(input_shape, output_shape, dtype, output, warning);
-    let skipped = loaded.skipped.iter();
+    let skipped = skipped.iter();
     summary
         .warnings
         .extend(skipped.map(|what| format!("{}: {what}", job.input)));

@@ -5,6 +5,7 @@
 mod data;
 mod dtype;
 mod literal;
+pub mod mapped;
 pub mod reorder;
 pub mod stream;
 

@@ -13,8 +13,7 @@ use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::ops::Range;
 
-use memmap2::{Mmap, MmapOptions};
-
+use super::mapped::MapWindow;
 use super::stream::PassError;
 use super::{NpyError, Stored};
 
@@ -242,57 +241,13 @@ impl<R: Read + Seek> Fetch for ReadWindow<'_, R> {
     }
 }
 
-/// Maps the input file a window at a time: the kernel fills the pages a
-/// block touches, and the rest of a window is never copied. Each window is
-/// unmapped before the next is mapped, so memory stays bounded.
-struct MapWindow<'a> {
-    file: &'a File,
-    map: Option<Mmap>,
-    /// Data offset of the map's first byte.
-    start: u64,
-    data_start: u64,
-    data_len: u64,
-    size: usize,
-}
-
 impl Fetch for MapWindow<'_> {
     fn size(&self) -> usize {
-        self.size
+        self.size()
     }
 
     fn get(&mut self, offset: u64, len: usize, until: u64) -> Result<&[u8], PassError> {
-        let mapped = self.map.as_ref().map_or(0, |m| m.len());
-        if offset < self.start || offset + len as u64 > self.start + mapped as u64 {
-            self.map = None;
-            let want = (until.max(offset + len as u64) - offset).min(self.size.max(len) as u64);
-            let end = self.data_start + offset + want;
-            // A file cut short since its length was checked is an error, not
-            // a fault on a page past its end.
-            let file_len = self.file.metadata().map_err(PassError::Read)?.len();
-            if file_len < end {
-                return Err(PassError::Data(NpyError::ShortData {
-                    expected: self.data_len,
-                    found: file_len.saturating_sub(self.data_start),
-                }));
-            }
-            // SAFETY: the map is read-only and private to this reader, and
-            // the file was checked to hold every byte mapped. Like any
-            // reader of a file, rcrop assumes nobody truncates its input
-            // while it runs; were that to happen between the check above and
-            // a read of the map, the system would stop the process.
-            let map = unsafe {
-                MmapOptions::new()
-                    .offset(self.data_start + offset)
-                    .len(want as usize)
-                    .populate()
-                    .map(self.file)
-            }
-            .map_err(PassError::Read)?;
-            self.map = Some(map);
-            self.start = offset;
-        }
-        let from = (offset - self.start) as usize;
-        Ok(&self.map.as_ref().map_or(&[][..], |m| &m[..])[from..from + len])
+        self.get(offset, len, until)
     }
 }
 
@@ -341,14 +296,7 @@ pub fn crop_reordered_file(
     data_start: u64,
     writer: &mut impl Write,
 ) -> Result<u64, PassError> {
-    let mut window = MapWindow {
-        file,
-        map: None,
-        start: 0,
-        data_start,
-        data_len: plan.input_len(),
-        size: plan.window,
-    };
+    let mut window = MapWindow::new(file, data_start, plan.input_len(), plan.window);
     reorder_with(plan, &mut window, writer)
 }
 

@@ -42,7 +42,7 @@ impl StreamPlan {
 
     /// Bytes in each kept run: the kept part of the innermost cropped axis,
     /// with the axes inside it whole (the whole data when nothing is cropped).
-    fn kept_run_len(&self) -> u64 {
+    pub(super) fn kept_run_len(&self) -> u64 {
         match self.last_cropped() {
             None => self.input_len(),
             Some(axis) => self.stored.dims[axis + 1..].iter().fold(
@@ -62,7 +62,7 @@ impl StreamPlan {
     /// Calls `ops` with the runs to skip and keep, in storage order, adjacent
     /// skips merged. The innermost cropped axis sets the length of a kept run;
     /// the axes inside it are copied whole.
-    fn walk(&self, ops: &mut impl Ops) -> Result<(), PassError> {
+    pub(super) fn walk(&self, ops: &mut impl Ops) -> Result<(), PassError> {
         let Some(last_cropped) = self.last_cropped() else {
             return ops.keep(self.input_len());
         };
@@ -102,7 +102,7 @@ impl StreamPlan {
 }
 
 /// The two things a crop does with the bytes of its input, in order.
-trait Ops {
+pub(super) trait Ops {
     fn skip(&mut self, len: u64) -> Result<(), PassError>;
     fn keep(&mut self, len: u64) -> Result<(), PassError>;
 }

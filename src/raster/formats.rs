@@ -7,7 +7,7 @@
 
 use image::ImageFormat;
 
-use super::rows::{RowSink, RowSource, RowsInfo, WriteSeek};
+use super::rows::{RowSink, RowSource, RowsInfo, Window, WriteSeek};
 use super::{EncodeOptions, RasterError};
 use super::{bmp, exr, gif, hdr, ico, jpeg, png, pnm, tga, tiff, webp};
 use crate::tensor::{SampleType, Tensor};
@@ -58,6 +58,9 @@ pub struct Holds {
 pub enum Reads {
     /// Decoded whole, within the image limit.
     Whole,
+    /// Only the crop's window decoded, held whole within the image limit;
+    /// the rest of the file is still read and checked.
+    Window(DecodeWindow),
     /// A row at a time, front to back, when `streams` says the file's
     /// first bytes allow it; else whole.
     Rows {
@@ -117,6 +120,10 @@ pub(super) enum Codec {
         encode: Encode,
     },
 }
+
+/// The window of a file decoded, within a limit in bytes, with its ICC
+/// profile.
+pub type DecodeWindow = fn(&[u8], &Window, u64) -> Result<Decoded, RasterError>;
 
 /// A whole file decoded, within a limit in bytes, with its ICC profile.
 pub(super) type Decode = fn(&[u8], u64) -> Result<Decoded, RasterError>;
@@ -182,7 +189,7 @@ const TABLE: [Format; 13] = [
             text: "8-bit gray or RGB",
         },
         keeps_icc: true,
-        reads: Reads::Whole,
+        reads: Reads::Window(jpeg::decode_window),
         writes: Writes::Whole,
         codec: Codec::Own {
             decode: jpeg::decode,
@@ -537,7 +544,7 @@ impl Format {
     /// be read at any offset.
     pub fn streams(&self, head: &[u8], file: bool) -> bool {
         match self.reads {
-            Reads::Whole => false,
+            Reads::Whole | Reads::Window(_) => false,
             Reads::Rows { streams, .. } => streams(head),
             Reads::RowsFromFile { streams, .. } => file && streams(head),
         }
@@ -692,6 +699,7 @@ mod tests {
                 };
                 let read = match f.reads {
                     Reads::Whole => "whole",
+                    Reads::Window(_) => "the crop",
                     Reads::Rows { .. } => "by rows",
                     Reads::RowsFromFile { .. } => "by rows from a file",
                 };

@@ -121,6 +121,33 @@ pub fn decode(bytes: &[u8], format: ImageFormat, limit: u64) -> Result<Decoded, 
     })
 }
 
+/// Decodes the `window` of an image file held in memory, the pixels
+/// [`decode`] gives there: a format that can decode a part of an image
+/// (JPEG) decodes only what the window needs, and `limit` bounds that
+/// part; the others are decoded whole, then cropped.
+pub fn decode_window(
+    bytes: &[u8],
+    format: ImageFormat,
+    window: &Window,
+    limit: u64,
+) -> Result<Decoded, RasterError> {
+    let row = formats::row(format);
+    if let Reads::Window(decode_window) = row.reads {
+        return guard::guarded(row.name, || decode_window(bytes, window, limit));
+    }
+    let mut decoded = decode(bytes, format, limit)?;
+    let tensor = decoded.tensor;
+    window.check_inside(tensor.width(), tensor.height())?;
+    decoded.tensor = tensor.cut(window.rows.clone(), window.cols.clone());
+    Ok(decoded)
+}
+
+/// Whether [`decode_window`] decodes only the window of an image of
+/// `format`, rather than all of it.
+pub fn decodes_windows(format: ImageFormat) -> bool {
+    matches!(formats::row(format).reads, Reads::Window(_))
+}
+
 /// An image file decoded whole.
 #[derive(Debug)]
 pub struct Decoded {

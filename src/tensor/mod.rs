@@ -7,6 +7,8 @@
 pub mod npy;
 pub mod npy_rows;
 
+use std::ops::Range;
+
 use crate::data_format::DataFormat;
 use crate::layer::{CropError, Layer, Shape};
 
@@ -306,11 +308,16 @@ impl Tensor {
     /// The crop the layer asks for, done in place: each kept run of a row
     /// moves down to its place in the cropped image, no new buffer. A layer
     /// that takes no 4D tensor (`Cropping1D`, `Cropping3D`) refuses it.
-    pub fn crop(mut self, layer: &Layer) -> Result<Tensor, CropError> {
+    pub fn crop(self, layer: &Layer) -> Result<Tensor, CropError> {
         let format = layer.data_format().unwrap_or_default();
         let kept = layer.kept_ranges(&self.dims(format))?;
         let (row_axis, col_axis) = format.spatial_axes();
-        let (rows, cols) = (kept[row_axis].clone(), kept[col_axis].clone());
+        Ok(self.cut(kept[row_axis].clone(), kept[col_axis].clone()))
+    }
+
+    /// The `rows` and `cols` of the image (which lie inside it), cut in
+    /// place as [`Tensor::crop`] cuts them.
+    pub fn cut(mut self, rows: Range<usize>, cols: Range<usize>) -> Tensor {
         let pixel = self.channels * self.sample.itemsize();
         let run = cols.len() * pixel;
         let count = rows.len();
@@ -321,7 +328,7 @@ impl Tensor {
         self.data.truncate(count * run);
         self.height = count;
         self.width = cols.len();
-        Ok(self)
+        self
     }
 
     /// The samples in C order of the tensor's shape in `format`, little-endian.

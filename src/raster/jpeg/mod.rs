@@ -18,5 +18,5 @@ mod write;
 
 pub(super) use chunk::{ChunkColor, decode_chunk};
 pub use lossless::{Grid, JpegCrop, Region, crop_lossless, grid};
-pub(super) use read::{decode, probe};
+pub(super) use read::{decode, decode_window, probe};
 pub(super) use write::encode;

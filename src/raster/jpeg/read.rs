@@ -5,10 +5,9 @@ use std::os::raw::c_int;
 
 use turbojpeg_sys as tj;
 
-use super::lenient::open;
-use super::turbo::damaged;
-use crate::raster::Decoded;
-use crate::raster::RasterError;
+use super::lenient::{Opened, open};
+use super::turbo::{JpegHeader, damaged};
+use crate::raster::{Decoded, RasterError, Window};
 use crate::tensor::{SampleType, Tensor};
 
 /// Decodes a whole JPEG file as Pillow does: gray stays gray, YCbCr and
@@ -16,32 +15,114 @@ use crate::tensor::{SampleType, Tensor};
 /// `convert("RGB")` makes them (what Keras' `load_img` gives); refuses
 /// images over `limit` bytes decoded. Returns the ICC profile too.
 pub(in crate::raster) fn decode(bytes: &[u8], limit: u64) -> Result<Decoded, RasterError> {
-    decode_with_warnings(bytes, limit).map(|(tensor, icc, skipped)| Decoded {
-        tensor,
-        icc,
-        skipped,
-    })
+    decode_with_warnings(bytes, limit).map(Decoded::from)
+}
+
+/// The `window` of a JPEG file, the pixels [`decode`] gives there, decoded
+/// alone: the rows above it are skipped and the columns outside it are
+/// not transformed (libjpeg-turbo's `jpeg_skip_scanlines` and
+/// `jpeg_crop_scanline`), while every block is still entropy-decoded up to
+/// the end-of-image marker, so the whole file is checked. `limit` bounds
+/// the part decoded.
+pub(in crate::raster) fn decode_window(
+    bytes: &[u8],
+    window: &Window,
+    limit: u64,
+) -> Result<Decoded, RasterError> {
+    decode_part(bytes, Some(window), limit).map(Decoded::from)
 }
 
 /// A JPEG decoded: its pixels, its ICC profile, and what was skipped in
 /// its headers to decode it, a sentence each.
 pub(super) type Parts = (Tensor, Option<Vec<u8>>, Vec<String>);
 
+impl From<Parts> for Decoded {
+    fn from((tensor, icc, skipped): Parts) -> Self {
+        Decoded {
+            tensor,
+            icc,
+            skipped,
+        }
+    }
+}
+
 /// [`decode`], with what was skipped in the headers to decode it (see
 /// [`super::lenient`]), a sentence each, for the job to show as warnings.
 pub(super) fn decode_with_warnings(bytes: &[u8], limit: u64) -> Result<Parts, RasterError> {
+    decode_part(bytes, None, limit)
+}
+
+/// The `window` of a JPEG file (all of it for `None`), decoded. A partial
+/// decode that libjpeg-turbo refuses (a lossless JPEG, a sampling it has
+/// no block grid for) or that fails is done again whole, so that a file
+/// decodes, or fails, as it does whole.
+fn decode_part(bytes: &[u8], window: Option<&Window>, limit: u64) -> Result<Parts, RasterError> {
     check_complete(bytes).map_err(damaged)?;
     let mut opened = open(bytes, tj::TJINIT_TJINIT_DECOMPRESS).map_err(damaged)?;
     let header = &opened.header;
-    let (pixel_format, channels) = header.pixel_format();
     let (w, h) = (header.width, header.height);
-    let decoded_len = (w as u64) * (h as u64) * channels as u64;
+    let whole = Window {
+        rows: 0..h,
+        cols: 0..w,
+    };
+    let window = window.unwrap_or(&whole);
+    window.check_inside(w, h)?;
+    let region = decoded_region(header, window).filter(|region| {
+        let set = opened.handle.set_cropping_region(Some(region));
+        set.is_ok()
+    });
+    let decoded = region.as_ref().unwrap_or(&whole);
+    let channels = header.pixel_format().1;
+    let decoded_len = (decoded.rows.len() * decoded.cols.len()) as u64 * channels as u64;
     RasterError::check_limit("JPEG", decoded_len.into(), limit)?;
     let icc = opened.icc_profile().map_err(damaged)?;
+    let pixels = match decompress(&opened, decoded) {
+        Err(_) if region.is_some() => {
+            opened.handle.set_cropping_region(None).map_err(damaged)?;
+            cut(decompress(&opened, &whole)?, &whole, window, channels)
+        }
+        pixels => cut(pixels?, decoded, window, channels),
+    };
+    let (channels, pixels) = match channels {
+        1 | 3 => (channels, pixels),
+        _ => (3, cmyk_to_rgb(&pixels, has_adobe_marker(&opened.bytes))),
+    };
+    let (height, width) = (window.rows.len(), window.cols.len());
+    let tensor = Tensor::from_le_bytes(height, width, channels, SampleType::U8, pixels)
+        .ok_or_else(|| damaged("fewer pixels than its size".into()))?;
+    Ok((tensor, icc, opened.skipped))
+}
+
+/// The part of a JPEG libjpeg-turbo decodes for `window`, if it is less
+/// than the whole image: the window's columns widened to the block grid
+/// (the MCU) and by one more MCU on each side where there is one, since
+/// the smooth upsampling of 4:2:0 and 4:2:2 chroma treats the edges of a
+/// partial row as the image's edges; and the rows from the window's first
+/// to the last of the image. Rows above are skipped, their blocks
+/// entropy-decoded and checked but not transformed; rows below are decoded
+/// (in those columns only), since libjpeg-turbo would skip them to the
+/// end-of-image marker unread.
+fn decoded_region(header: &JpegHeader, window: &Window) -> Option<Window> {
+    let (mcu, _) = header.mcu()?;
+    let left = (window.cols.start / mcu).saturating_sub(1) * mcu;
+    let right = (window.cols.end.div_ceil(mcu) + 1) * mcu;
+    let region = Window {
+        rows: window.rows.start..header.height,
+        cols: left..right.min(header.width),
+    };
+    let whole = region.cols.len() == header.width && region.rows.len() == header.height;
+    (!whole && !window.rows.is_empty() && !window.cols.is_empty()).then_some(region)
+}
+
+/// Decodes `region` of the image `opened` holds (its cropping region, or
+/// the whole image), rows packed.
+fn decompress(opened: &Opened<'_>, region: &Window) -> Result<Vec<u8>, RasterError> {
+    let (pixel_format, channels) = opened.header.pixel_format();
     let bytes = &opened.bytes;
-    let mut pixels = vec![0u8; w * h * channels];
-    // SAFETY: `pixels` holds width × height pixels of `pixel_format`, rows
-    // packed (pitch 0), as the headers just read describe the image.
+    let mut pixels = vec![0u8; region.rows.len() * region.cols.len() * channels];
+    // SAFETY: `pixels` holds the region's rows of `pixel_format` pixels,
+    // packed (pitch 0), as the headers read and the cropping region set
+    // describe what the library writes.
     let status = unsafe {
         tj::tj3Decompress8(
             opened.handle.0,
@@ -53,13 +134,25 @@ pub(super) fn decode_with_warnings(bytes: &[u8], limit: u64) -> Result<Parts, Ra
         )
     };
     opened.handle.check(status).map_err(damaged)?;
-    let (channels, pixels) = match channels {
-        1 | 3 => (channels, pixels),
-        _ => (3, cmyk_to_rgb(&pixels, has_adobe_marker(bytes))),
-    };
-    let tensor = Tensor::from_le_bytes(h, w, channels, SampleType::U8, pixels)
-        .ok_or_else(|| damaged("fewer pixels than its size".into()))?;
-    Ok((tensor, icc, opened.skipped))
+    Ok(pixels)
+}
+
+/// `pixels`, the rows of `decoded` packed, cut in place to `window`
+/// (whose rows are the decoded ones or some of them, and so its columns).
+fn cut(mut pixels: Vec<u8>, decoded: &Window, window: &Window, channels: usize) -> Vec<u8> {
+    if decoded == window {
+        return pixels;
+    }
+    let line = decoded.cols.len() * channels;
+    let from = (window.cols.start - decoded.cols.start) * channels;
+    let run = window.cols.len() * channels;
+    let top = window.rows.start - decoded.rows.start;
+    for y in 0..window.rows.len() {
+        let at = (top + y) * line + from;
+        pixels.copy_within(at..at + run, y * run);
+    }
+    pixels.truncate(window.rows.len() * run);
+    pixels
 }
 
 /// The tensor a JPEG decodes to — height, width, channels, 8-bit samples —
@@ -190,18 +283,121 @@ pub(super) fn next_marker(bytes: &[u8], at: &mut usize) -> Option<(u8, usize)> {
 /// Moves `at` to the first marker after a scan's entropy-coded data that
 /// is neither a stuffed byte nor a restart marker.
 fn skip_entropy_data(bytes: &[u8], at: &mut usize) {
-    while *at + 1 < bytes.len() {
-        if bytes[*at] == 0xFF && !matches!(bytes[*at + 1], 0x00 | 0xD0..=0xD7 | 0xFF) {
-            return;
+    while let Some(ff) = next_ff(bytes, *at) {
+        match bytes.get(ff + 1) {
+            Some(0x00 | 0xD0..=0xD7 | 0xFF) => *at = ff + 1,
+            Some(_) => {
+                *at = ff;
+                return;
+            }
+            None => break,
         }
-        *at += 1;
     }
     *at = bytes.len();
+}
+
+/// The offset of the first `0xFF` byte at or after `from`, looked for
+/// eight bytes at a time: a scan is mostly other bytes.
+fn next_ff(bytes: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let rest = bytes.get(from..)?;
+    let mut words = rest.chunks_exact(8);
+    let mut at = from;
+    for word in words.by_ref() {
+        // A byte of 0xFF is a zero byte of the word inverted.
+        let inverted = !u64::from_ne_bytes([
+            word[0], word[1], word[2], word[3], word[4], word[5], word[6], word[7],
+        ]);
+        if inverted.wrapping_sub(ONES) & !inverted & HIGHS != 0 {
+            break;
+        }
+        at += 8;
+    }
+    bytes[at..].iter().position(|&b| b == 0xFF).map(|i| at + i)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::raster::testing::{crop, fixtures, window};
+
+    /// Windows of a `w` × `h` image: on and off the block grid, at each
+    /// edge, one pixel, and the whole.
+    fn windows(w: usize, h: usize) -> Vec<Window> {
+        let mut out = vec![
+            window(0..h, 0..w),
+            window(1..h - 1, 1..w - 1),
+            window(h / 3..h / 2 + 1, w / 3..w / 2 + 1),
+            window(0..1, 0..1),
+            window(h - 1..h, w - 1..w),
+            window(h / 2..h, 0..w / 2 + 1),
+            window(0..h / 2 + 1, w / 2..w),
+        ];
+        for (y, x) in [(7, 9), (8, 16), (15, 17), (16, 31), (33, 47)] {
+            if y < h && x < w {
+                out.push(window(y..h - (h - y) / 3, x..w - (w - x) / 4));
+            }
+        }
+        out.retain(|win| !win.rows.is_empty() && !win.cols.is_empty());
+        out
+    }
+
+    /// The bytes of the JPEG at `path` under `fixtures/`.
+    fn fixture(path: &str) -> Vec<u8> {
+        let found = fixtures(&["jpg"]).into_iter().find(|p| p.ends_with(path));
+        std::fs::read(found.unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_window_decodes_to_the_pixels_of_a_whole_decode() {
+        let mut partial = 0;
+        for path in fixtures(&["jpg", "jpeg"]) {
+            let bytes = std::fs::read(&path).unwrap();
+            let Ok((whole, icc, skipped)) = decode_with_warnings(&bytes, 1 << 30) else {
+                continue;
+            };
+            let (w, h, c) = (whole.width(), whole.height(), whole.channels());
+            let header = open(&bytes, tj::TJINIT_TJINIT_DECOMPRESS).unwrap().header;
+            for win in windows(w, h) {
+                partial += usize::from(decoded_region(&header, &win).is_some());
+                let part = decode_window(&bytes, &win, 1 << 30).unwrap();
+                let expected = crop(whole.as_le_bytes(), w, c, &win);
+                let at = format!("{} {win:?}", path.display());
+                assert_eq!(part.tensor.as_le_bytes(), &expected[..], "{at}");
+                assert_eq!(part.tensor.width(), win.cols.len(), "{at}");
+                assert_eq!((&part.icc, &part.skipped), (&icc, &skipped), "{at}");
+            }
+        }
+        assert!(partial > 100, "{partial} windows decoded in part");
+    }
+
+    #[test]
+    fn only_the_window_counts_against_the_limit() {
+        let bytes = fixture("jpeg/pillow_420_q90.jpg");
+        let whole = decode(&bytes, 1 << 30).unwrap().tensor;
+        let (w, h) = (whole.width(), whole.height());
+        let limit = (w * h * 3 / 4) as u64;
+        assert!(matches!(
+            decode(&bytes, limit),
+            Err(RasterError::Limit { .. })
+        ));
+        let win = window(h * 3 / 4..h, 3..w / 4);
+        let part = decode_window(&bytes, &win, limit).unwrap().tensor;
+        assert_eq!(
+            part.as_le_bytes(),
+            &crop(whole.as_le_bytes(), w, 3, &win)[..]
+        );
+    }
+
+    #[test]
+    fn damage_below_the_window_fails_its_decode() {
+        let bytes = fixture("wild/jpeg_baseline_corrupt_scan.jpg");
+        // The damage is half way down the scan: the top rows decode alone,
+        // and the rest of the file is still read.
+        let err = decode_window(&bytes, &window(0..8, 0..8), 1 << 30).unwrap_err();
+        assert!(err.to_string().contains("Corrupt JPEG data"), "{err}");
+    }
 
     /// Start of image, a scan header of `len` bytes, `data`, and what follows.
     fn jpeg(data: &[u8], tail: &[u8]) -> Vec<u8> {
@@ -228,6 +424,21 @@ mod tests {
                 .contains("claims 16384 bytes")
         );
         assert!(check_complete(&[0xFF, 0xD8]).is_err());
+    }
+
+    #[test]
+    fn the_next_ff_byte_is_found_at_any_offset() {
+        for len in 0..20 {
+            for ff in 0..len {
+                let mut bytes = vec![0x7Fu8; len];
+                bytes[ff] = 0xFF;
+                for from in 0..=len {
+                    let expected = (from <= ff).then_some(ff);
+                    assert_eq!(next_ff(&bytes, from), expected, "{len} {ff} {from}");
+                }
+            }
+        }
+        assert_eq!(next_ff(&[1, 2], 3), None);
     }
 
     #[test]

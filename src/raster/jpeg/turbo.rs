@@ -7,7 +7,7 @@ use std::ptr;
 
 use turbojpeg_sys as tj;
 
-use crate::raster::RasterError;
+use crate::raster::{RasterError, Window};
 
 /// One TurboJPEG instance, destroyed when dropped.
 pub(super) struct Handle(pub(super) tj::tjhandle);
@@ -50,6 +50,30 @@ impl Handle {
             _ => &message,
         };
         Err(message.to_string())
+    }
+
+    /// Decodes only `region` of the image whose headers were read (it
+    /// starts on the block grid and lies inside the image), or all of it
+    /// for `None`. Refused for the JPEGs libjpeg-turbo cannot decode in
+    /// part (lossless ones, or a sampling it has no block grid for).
+    pub(super) fn set_cropping_region(&self, region: Option<&Window>) -> Result<(), String> {
+        let side = |n: usize| c_int::try_from(n).map_err(|_| format!("{n} pixels is too many"));
+        let region = match region {
+            None => tj::tjregion {
+                x: 0,
+                y: 0,
+                w: 0,
+                h: 0,
+            },
+            Some(r) => tj::tjregion {
+                x: side(r.cols.start)?,
+                y: side(r.rows.start)?,
+                w: side(r.cols.len())?,
+                h: side(r.rows.len())?,
+            },
+        };
+        // SAFETY: the handle is live; the library checks the region.
+        self.check(unsafe { tj::tj3SetCroppingRegion(self.0, region) })
     }
 
     /// Reads the headers of `bytes`: width, height, and what they hold.
