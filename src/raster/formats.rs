@@ -135,13 +135,13 @@ pub(super) type Probe = fn(&[u8], u64) -> Result<(usize, usize, usize, SampleTyp
 pub(super) type Encode = fn(&Tensor, Option<&[u8]>, EncodeOptions) -> Result<Vec<u8>, RasterError>;
 
 use crate::raster::Decoded;
-use SampleType::{F32, F64, I8, I16, I32, U8, U16, U32};
+use SampleType::{F32, F64, I8, I16, I32, I64, U8, U16, U32, U64};
 
 const BYTES: &[SampleType] = &[U8];
 const BYTES_OR_WORDS: &[SampleType] = &[U8, U16];
 const FLOATS: &[SampleType] = &[F32];
-const ANY_BUT_F16: &[SampleType] = &[U8, U16, U32, I8, I16, I32, F32, F64];
-const UNSIGNED_OR_FLOAT: &[SampleType] = &[U8, U16, U32, F32, F64];
+const ANY_BUT_F16: &[SampleType] = &[U8, U16, U32, U64, I8, I16, I32, I64, F32, F64];
+const UNSIGNED_OR_FLOAT: &[SampleType] = &[U8, U16, U32, U64, F32, F64];
 
 /// 8- or 16-bit gray, gray+alpha, RGB or RGBA.
 const FOUR_LAYOUTS_8_16: &[(usize, &[SampleType])] = &[
@@ -210,8 +210,8 @@ const TABLE: [Format; 13] = [
                 (4, UNSIGNED_OR_FLOAT),
             ],
             max_side: None,
-            text: "gray of any sample type rcrop reads but float16; RGB or RGBA of 8-, 16- or \
-                   32-bit unsigned integers or float32/64 (no gray+alpha)",
+            text: "gray of any sample type rcrop reads but float16; RGB or RGBA of 8-, 16-, \
+                   32- or 64-bit unsigned integers or float32/64 (no gray+alpha)",
         },
         keeps_icc: true,
         reads: Reads::RowsFromFile {

@@ -22,9 +22,11 @@ pub enum SampleType {
     U8,
     U16,
     U32,
+    U64,
     I8,
     I16,
     I32,
+    I64,
     F16,
     F32,
     F64,
@@ -32,13 +34,15 @@ pub enum SampleType {
 
 impl SampleType {
     /// Every sample type, smallest first within each kind.
-    pub const ALL: [SampleType; 9] = [
+    pub const ALL: [SampleType; 11] = [
         SampleType::U8,
         SampleType::U16,
         SampleType::U32,
+        SampleType::U64,
         SampleType::I8,
         SampleType::I16,
         SampleType::I32,
+        SampleType::I64,
         SampleType::F16,
         SampleType::F32,
         SampleType::F64,
@@ -50,9 +54,11 @@ impl SampleType {
             SampleType::U8 => "|u1",
             SampleType::U16 => "<u2",
             SampleType::U32 => "<u4",
+            SampleType::U64 => "<u8",
             SampleType::I8 => "|i1",
             SampleType::I16 => "<i2",
             SampleType::I32 => "<i4",
+            SampleType::I64 => "<i8",
             SampleType::F16 => "<f2",
             SampleType::F32 => "<f4",
             SampleType::F64 => "<f8",
@@ -65,7 +71,7 @@ impl SampleType {
             SampleType::U8 | SampleType::I8 => 1,
             SampleType::U16 | SampleType::I16 | SampleType::F16 => 2,
             SampleType::U32 | SampleType::I32 | SampleType::F32 => 4,
-            SampleType::F64 => 8,
+            SampleType::U64 | SampleType::I64 | SampleType::F64 => 8,
         }
     }
 
@@ -75,9 +81,11 @@ impl SampleType {
             SampleType::U8 => "8-bit",
             SampleType::U16 => "16-bit",
             SampleType::U32 => "32-bit",
+            SampleType::U64 => "64-bit",
             SampleType::I8 => "8-bit signed",
             SampleType::I16 => "16-bit signed",
             SampleType::I32 => "32-bit signed",
+            SampleType::I64 => "64-bit signed",
             SampleType::F16 => "float16",
             SampleType::F32 => "float32",
             SampleType::F64 => "float64",
@@ -124,9 +132,11 @@ macro_rules! element {
 element!(u8, U8);
 element!(u16, U16);
 element!(u32, U32);
+element!(u64, U64);
 element!(i8, I8);
 element!(i16, I16);
 element!(i32, I32);
+element!(i64, I64);
 element!(f32, F32);
 element!(f64, F64);
 

@@ -176,16 +176,18 @@ fn stored_type(bits: u8, format: SampleFormat) -> Result<SampleType, RasterError
         (SampleFormat::Uint, 1..=8) => SampleType::U8,
         (SampleFormat::Uint, 9..=16) => SampleType::U16,
         (SampleFormat::Uint, 17..=32) => SampleType::U32,
+        (SampleFormat::Uint, 33..=64) => SampleType::U64,
         (SampleFormat::Int, 1..=8) => SampleType::I8,
         (SampleFormat::Int, 9..=16) => SampleType::I16,
         (SampleFormat::Int, 17..=32) => SampleType::I32,
+        (SampleFormat::Int, 33..=64) => SampleType::I64,
         (SampleFormat::IEEEFP, 16) => SampleType::F16,
         (SampleFormat::IEEEFP, 32) => SampleType::F32,
         (SampleFormat::IEEEFP, 64) => SampleType::F64,
         (format, bits) => {
             return Err(refuse(format!(
                 "{bits}-bit samples of format {format:?} are not read; rcrop reads integers of 1 \
-                 to 32 bits and 16-, 32- and 64-bit floats"
+                 to 64 bits and 16-, 32- and 64-bit floats"
             )));
         }
     })
