@@ -13,6 +13,7 @@ use image::ImageFormat;
 use super::encoder::encoder;
 use super::summary::sample_dtype;
 use super::{Fault, Job, Summary, image_format, sources};
+use crate::error::Problem;
 use crate::input::Source;
 use crate::kind::FileKind;
 use crate::layer::{Layer, Shape};
@@ -20,7 +21,7 @@ use crate::output::Output;
 use crate::raster::{self, ColorMode, RasterError, RowSource, RowsInfo, Window};
 use crate::tensor::RowFn;
 use crate::tensor::npy_rows::{NpyRows, WRITE_SIZE};
-use crate::tensor::{Tensor, image_shape};
+use crate::tensor::{SampleType, Tensor, image_shape};
 
 /// The batches of rows decoded ahead of the encoder.
 const QUEUED_BATCHES: usize = 4;
@@ -96,29 +97,14 @@ fn crop(
     to: FileKind,
     output: &Output,
 ) -> Result<Summary, Fault> {
-    let source_info = rows.info();
-    let mut info = source_info.clone();
-    if let Some(mode) = mode {
-        let pixel =
-            Tensor::from_le_bytes(1, 1, info.channels, info.sample, vec![0; info.pixel_len()])
-                .ok_or_else(|| RasterError::NotAnImage("no pixel".into()))?;
-        let converted = raster::convert_color(pixel, mode)?;
-        info.channels = converted.channels();
-        info.sample = converted.sample_type();
-    }
+    let (source_info, out_info, window) = window_of(&rows, mode, layer)?;
     let format = image_format(layer);
-    let dims = image_shape(info.height, info.width, info.channels, format);
-    let kept = layer.kept_ranges(&dims)?;
-    let (row_axis, col_axis) = format.spatial_axes();
-    let window = Window {
-        rows: kept[row_axis].clone(),
-        cols: kept[col_axis].clone(),
-    };
-    let out_info = RowsInfo {
-        width: window.cols.len(),
-        height: window.rows.len(),
-        ..info.clone()
-    };
+    let dims = image_shape(
+        source_info.height,
+        source_info.width,
+        out_info.channels,
+        format,
+    );
     let out_dims = image_shape(out_info.height, out_info.width, out_info.channels, format);
     if let FileKind::Image(image) = to {
         raster::check_holds(image, &out_info).map_err(Fault::output)?;
@@ -138,19 +124,7 @@ fn crop(
         let reader = scope.spawn(move || {
             let mut batch = Vec::with_capacity(batch_rows * line);
             let mut put = |row: &[u8]| -> io::Result<()> {
-                match mode {
-                    None => batch.extend_from_slice(row),
-                    Some(mode) => {
-                        let pixels = row.len() / (channels * sample.itemsize());
-                        let converted =
-                            Tensor::from_le_bytes(1, pixels, channels, sample, row.to_vec())
-                                .ok_or_else(|| io::Error::other("a row of the wrong length"))
-                                .and_then(|t| {
-                                    raster::convert_color(t, mode).map_err(io::Error::other)
-                                })?;
-                        batch.extend_from_slice(converted.as_le_bytes());
-                    }
-                }
+                put_row(row, mode, (channels, sample), &mut batch)?;
                 if batch.len() >= batch_rows * line {
                     let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_rows * line));
                     tx.send(full).map_err(|_| io::Error::other(STOPPED))?;
@@ -188,8 +162,99 @@ fn crop(
     Ok(Summary::written(
         Shape::known(dims),
         Shape::known(out_dims),
-        sample_dtype(job.output_sample(info.sample, to)?),
+        sample_dtype(job.output_sample(out_info.sample, to)?),
         output,
         dropped.or(warning),
     ))
+}
+
+/// The window `layer` keeps of `rows`: the rows' own info, the info of the
+/// rows kept (converted to the color `mode`, if one is given), and the
+/// window.
+fn window_of(
+    rows: &Rows,
+    mode: Option<ColorMode>,
+    layer: &Layer,
+) -> Result<(RowsInfo, RowsInfo, Window), Fault> {
+    let source_info = rows.info();
+    let mut info = source_info.clone();
+    if let Some(mode) = mode {
+        let pixel =
+            Tensor::from_le_bytes(1, 1, info.channels, info.sample, vec![0; info.pixel_len()])
+                .ok_or_else(|| RasterError::NotAnImage("no pixel".into()))?;
+        let converted = raster::convert_color(pixel, mode)?;
+        info.channels = converted.channels();
+        info.sample = converted.sample_type();
+    }
+    let format = image_format(layer);
+    let dims = image_shape(info.height, info.width, info.channels, format);
+    let kept = layer.kept_ranges(&dims)?;
+    let (row_axis, col_axis) = format.spatial_axes();
+    let window = Window {
+        rows: kept[row_axis].clone(),
+        cols: kept[col_axis].clone(),
+    };
+    let out_info = RowsInfo {
+        width: window.cols.len(),
+        height: window.rows.len(),
+        ..info
+    };
+    Ok((source_info, out_info, window))
+}
+
+/// Appends a decoded row (of `channels` samples of `sample` a pixel) to
+/// `out`, converted to the color `mode` if one is given.
+fn put_row(
+    row: &[u8],
+    mode: Option<ColorMode>,
+    (channels, sample): (usize, SampleType),
+    out: &mut Vec<u8>,
+) -> io::Result<()> {
+    let Some(mode) = mode else {
+        out.extend_from_slice(row);
+        return Ok(());
+    };
+    let pixels = row.len() / (channels * sample.itemsize());
+    let converted = Tensor::from_le_bytes(1, pixels, channels, sample, row.to_vec())
+        .ok_or_else(|| io::Error::other("a row of the wrong length"))
+        .and_then(|t| raster::convert_color(t, mode).map_err(io::Error::other))?;
+    out.extend_from_slice(converted.as_le_bytes());
+    Ok(())
+}
+
+/// The crop of an image input read a row at a time, as a tensor held under
+/// the image limit: only the rows the crop keeps are decoded (the rest of a
+/// file read front to back still checked to its end), and of a TIFF only
+/// the strips and tiles they lie in. `None` when the input is not read a
+/// row at a time.
+pub(super) fn load_window(
+    job: &Job,
+    source: &mut Source,
+    format: ImageFormat,
+    layer: &Layer,
+) -> Result<Option<Tensor>, Fault> {
+    if !sources::streams(job, source, format)? {
+        return Ok(None);
+    }
+    let mut rows = Rows::Image(sources::image_source(job, source, format)?, Some(format));
+    let mode = job.options.color_mode;
+    let (source_info, out_info, window) = window_of(&rows, mode, layer)?;
+    let limit = job.options.image_limit;
+    let size = (out_info.row_len() as u64).saturating_mul(out_info.height as u64);
+    if size > limit {
+        return Err(Fault::Input(Problem::TooBig(limit >> 20)));
+    }
+    let mut data = Vec::with_capacity(size as usize);
+    let (channels, sample) = (source_info.channels, source_info.sample);
+    rows.read_window(&window, &mut |row| {
+        put_row(row, mode, (channels, sample), &mut data)
+    })?;
+    let (h, w, c) = (out_info.height, out_info.width, out_info.channels);
+    Tensor::from_le_bytes(h, w, c, out_info.sample, data)
+        .map(Some)
+        .ok_or_else(|| {
+            Fault::Input(Problem::Read(io::Error::other(
+                "the image's rows ended early",
+            )))
+        })
 }

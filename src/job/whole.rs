@@ -7,12 +7,12 @@ use image::ImageFormat;
 
 use super::route::not_an_archive;
 use super::summary::sample_dtype;
-use super::{Fault, Job, Summary, image_format, sniff, sources};
+use super::{Destination, Fault, Job, Summary, by_rows, image_format, sniff, sources};
 use crate::data_format::DataFormat;
 use crate::error::{Error, Problem};
 use crate::input::{Input, Source};
 use crate::kind::FileKind;
-use crate::layer::{CropError, Layer, Shape};
+use crate::layer::{CropError, Layer, LayerChoice, Shape};
 use crate::npy::Header;
 use crate::npz::NpzError;
 use crate::output::Output;
@@ -89,6 +89,18 @@ pub(crate) fn load_cropped(
     let kind = sniff(input, &source)?;
     let named = |e: Fault| e.name(input, input);
     if let FileKind::Image(format) = kind {
+        // The rows (or strips and tiles) the crop keeps, where the format
+        // is read a row at a time; else the window a JPEG decodes, or all.
+        let job = Job {
+            input: input.clone(),
+            destination: Destination::Output(Output::Stdout),
+            layer: LayerChoice::Fixed(*layer),
+            options: options.clone(),
+        };
+        let rows = by_rows::load_window(&job, &mut source, format, layer);
+        if let Some(tensor) = rows.map_err(named)? {
+            return Ok(tensor);
+        }
         let bytes = read_image_file(&mut source, options.image_limit).map_err(named)?;
         let (cropped, _) = decode_cropped(&bytes, format, layer, options).map_err(named)?;
         return Ok(cropped.tensor);

@@ -70,3 +70,28 @@ def test_load_refuses_a_crop_too_large_with_a_value_error():
         rcrop.load(FIXTURES / "images" / "exif_rotated.jpg", cropping=1000)
     with pytest.raises(ValueError, match="Keras would resize"):
         rcrop.load(FIXTURES / "images" / "exif_rotated.jpg", center_crop=(5000, 5000))
+
+
+def test_load_decodes_only_the_tiles_and_rows_the_crop_keeps(tmp_path):
+    """A tile outside the crop is never decoded: damaged, it stops a whole
+    load but not the crop's; a PNG is still read to its end."""
+    tifffile = pytest.importorskip("tifffile")
+    rng = numpy.random.default_rng(7)
+    image = rng.integers(0, 256, size=(64, 64, 3), dtype=numpy.uint8)
+    path = tmp_path / "tiled.tif"
+    tifffile.imwrite(path, image, tile=(32, 32), compression="zlib", photometric="rgb")
+    with tifffile.TiffFile(path) as tif:
+        last = tif.pages[0].dataoffsets[-1]
+    data = bytearray(path.read_bytes())
+    data[last : last + 8] = b"\xff" * 8
+    path.write_bytes(bytes(data))
+    with pytest.raises(OSError):
+        rcrop.load(path)
+    found = rcrop.load(path, cropping=((2, 32), (3, 32)))
+    assert_same(found, image[2:32, 3:32])
+
+    png = tmp_path / "cut.png"
+    whole = (FIXTURES / "images" / "rgb8.png").read_bytes()
+    png.write_bytes(whole[: len(whole) - 20])
+    with pytest.raises(OSError):
+        rcrop.load(png, cropping=((0, 5), (0, 0)))
