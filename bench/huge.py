@@ -422,3 +422,48 @@ def run_sizes(parent, rcrop, runs, max_mp):
           " .npy (1, H, W, 3) uint8")
     for mp, (total, made) in timing.items():
         print(f"{mp} MP: {total:.0f} s in all, of which {made:.0f} s making inputs")
+
+
+# -- tiles ----------------------------------------------------------------------
+
+# (name, width, height, vips save options): tiled and striped TIFF that rcrop
+# decodes on every core; the last is 900 MP and needs about 5 GB of disk.
+TILED = [
+    ("16000x12000 TIFF, 256x256 deflate tiles", 16000, 12000,
+     "[tile,tile-width=256,tile-height=256,compression=deflate]"),
+    ("16000x12000 TIFF, deflate strips of 128 rows", 16000, 12000, "[compression=deflate]"),
+    (f"{HUGE}x{HUGE} TIFF, 256x256 LZW tiles", HUGE, HUGE,
+     "[tile,tile-width=256,tile-height=256,compression=lzw]"),
+]
+
+
+def run_tiles(parent, rcrop, runs, max_mp):
+    """rcrop beside `vips crop` on compressed TIFF, tiled and in strips, --crop 16,
+    runs interleaved: wall time, CPU time, peak RSS and output size of each."""
+    folder = Path(tempfile.mkdtemp(prefix="tiles-", dir=parent))
+    try:
+        tile = None  # (width, height, path, reps) of the picture made last
+        for name, width, height, options in TILED:
+            if width * height > max_mp * 1_000_000:
+                print(f"\n## tiles: {name}: skipped (over --max-mp {max_mp})")
+                continue
+            if free_bytes(folder) < 3 * width * height * 3:
+                print(f"\n## tiles: {name}: skipped: {free_bytes(folder) / GIB:.1f} GiB free in {folder}")
+                continue
+            if tile is None or tile[:2] != (width, height):
+                if tile:
+                    tile[2].unlink()
+                tw, th, reps = tile_shape(width, height)
+                tile = (width, height, make_tile(folder, tw, th), reps)
+            vips("replicate", tile[2], "in.tif" + options, tile[3], tile[3], cwd=folder)
+            w, h = width - 2 * C, height - 2 * C
+            tools = {
+                "rcrop": f"{rcrop} -q --crop {C} in.tif OUT.tif",
+                "vips crop": f"vips crop in.tif OUT.tif {C} {C} {w} {h}",
+            }
+            print(f"\n## tiles: {name}, in.tif {(folder / 'in.tif').stat().st_size / 1e6:.0f} MB, "
+                  f"vips options `{options}`; outputs uncompressed TIFF in strips")
+            huge_table(name, tools, folder, runs, None)
+            (folder / "in.tif").unlink()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

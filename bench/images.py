@@ -22,6 +22,9 @@ Workloads (16 px off each side):
          (not in the default list; see bench/huge.py)
   sizes  rcrop alone on PNG, TIFF, BMP, PPM and .npy at 1 to 1000 megapixels
          (--max-mp to stop earlier; not in the default list)
+  tiles  rcrop beside `vips crop` on a 16000x12000 RGB TIFF in 256x256 deflate
+         tiles, the same in deflate strips, and a 30000x30000 one in LZW
+         tiles (--max-mp 200 leaves it out; not in the default list)
 
 Each workload's tools run interleaved, N times (default 3), each under
 /usr/bin/time; the table shows medians of wall time, CPU time, peak RSS and
@@ -287,7 +290,7 @@ def main():
     parser.add_argument("--setup", action="store_true", help="install the peers and the venv, then run")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workloads", default="png,jpeg,center,large",
-                        help="comma-separated, of png, jpeg, center, large, huge, sizes")
+                        help="comma-separated, of png, jpeg, center, large, huge, sizes, tiles")
     parser.add_argument("--rcrop", type=Path, help="benchmark this rcrop binary instead of building one")
     parser.add_argument("--max-mp", type=int, default=1000, help="sizes: largest size, in megapixels (1, 10, 100, 1000)")
     parser.add_argument("--tmp", type=Path, default=WORK, help="huge, sizes: where the inputs are made (default %(default)s)")
@@ -295,7 +298,7 @@ def main():
     parser.add_argument("--huge-limit-mib", type=int,
                         help="huge: also run rcrop with --image-limit-mib N")
     args = parser.parse_args()
-    unknown = set(args.workloads.split(",")) - {"png", "jpeg", "center", "large", "huge", "sizes"}
+    unknown = set(args.workloads.split(",")) - {"png", "jpeg", "center", "large", "huge", "sizes", "tiles"}
     if unknown:
         sys.exit(f"bench: unknown workload {', '.join(sorted(unknown))}")
     if args.runs < 1:
@@ -371,6 +374,8 @@ def main():
         started = time.perf_counter()
         huge.run_sizes(args.tmp, RCROP, args.runs, args.max_mp)
         print(f"\nsizes workload: {time.perf_counter() - started:.0f} s in all")
+    if "tiles" in workloads:
+        huge.run_tiles(args.tmp, RCROP, args.runs, args.max_mp)
     if verdicts:
         print(f"\n{sum(verdicts)} PASS, {len(verdicts) - sum(verdicts)} FAIL")
 

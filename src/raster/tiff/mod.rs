@@ -3,6 +3,8 @@
 //! format; written a strip at a time by the `tiff` crate's encoder, whole
 //! or into a file, the same bytes either way.
 
+mod ahead;
+mod chunk;
 mod jpeg_chunks;
 mod old_lzw;
 mod page;
@@ -10,6 +12,7 @@ mod patch;
 mod place;
 mod raw;
 mod read;
+mod shared;
 mod write;
 mod ycbcr;
 

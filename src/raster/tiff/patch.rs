@@ -187,6 +187,20 @@ impl<R: Read + Seek> Patched<R> {
         })
     }
 
+    /// A reader of the same file through `inner`, from its start, with
+    /// the same bytes changed.
+    pub fn another<S: Read + Seek>(&self, inner: S) -> std::io::Result<Patched<S>> {
+        let mut other = Patched::new(inner)?;
+        other.reversed = self.reversed.clone();
+        other.replaced = self.replaced.clone();
+        Ok(other)
+    }
+
+    /// The reader under the changes.
+    pub fn inner(&self) -> &R {
+        &self.inner
+    }
+
     fn reverse(&mut self, mut ranges: Vec<Range<u64>>) {
         ranges.retain(|r| !r.is_empty());
         ranges.sort_by_key(|r| r.start);

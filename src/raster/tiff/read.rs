@@ -6,31 +6,37 @@
 //! chunk bytes before decoding, as libtiff does. The first page is read.
 //!
 //! The page is read a window at a time ([`source`]): only the strips and
-//! tiles a window touches are decoded, one row of them at a time, and the
-//! whole image ([`decode`]) is the window of all its rows and columns.
+//! tiles a window touches are decoded, on every core, a few ahead of the
+//! one placed in the rows, and the whole image ([`decode`]) is the window
+//! of all its rows and columns.
 
 use std::io::{Cursor, Read, Seek, SeekFrom};
+use std::sync::Arc;
 
 use tiff::TiffError;
 use tiff::decoder::{ChunkType, Decoder};
 use tiff::tags::Tag;
 
+use super::ahead::Ahead;
+use super::chunk::{ChunkCodec, Decoders};
 use super::jpeg_chunks::JpegChunks;
-use super::old_lzw;
-use super::page::{Convert, JPEG, Page, WHITE_IS_ZERO, limits};
+use super::page::{Convert, JPEG, Page, limits};
 use super::patch::{Patched, decodable};
 use super::place::{Placement, convert};
 use super::raw::RawChunks;
+use super::shared::{At, Shared};
 use super::ycbcr::YCbCr;
-use crate::raster::Decoded;
-use crate::raster::RasterError;
 use crate::raster::rows::{RowFn, RowSource, RowsInfo, StreamError, Window, read_whole};
+use crate::raster::{Decoded, RasterError, guard};
 use crate::tensor::SampleType;
 
 const NAME: &str = "TIFF";
 /// Compression CCITT Group 4 and LZW.
 const GROUP_4: u16 = 4;
 const LZW: u16 = 5;
+/// Bytes of decoded strips or tiles held ahead of the one placed, at most,
+/// unless it takes more to give every core one.
+const AHEAD: u64 = 8 << 20;
 
 pub(super) fn decode_error(e: TiffError) -> RasterError {
     RasterError::Tiff { why: e.to_string() }
@@ -64,58 +70,53 @@ fn check_limit(page: &Page, limit: u64) -> Result<(), RasterError> {
 /// Decodes the first page, with its ICC profile: every row of
 /// [`source`]'s, so the whole image and a window of it cannot differ.
 pub(in crate::raster) fn decode(bytes: &[u8], limit: u64) -> Result<Decoded, RasterError> {
-    let mut rows = TiffRows::open(Cursor::new(bytes), limit, true)?;
+    let mut rows = TiffRows::open(Shared::Bytes(bytes), limit, true)?;
     let capacity = rows.page.decoded_len() as usize;
     let tensor = read_whole(&mut rows, NAME, capacity)?;
     Ok((tensor, rows.info.icc.take()).into())
 }
 
 /// The first page read a window at a time: only the strips or tiles a
-/// window's rows and columns touch are decoded, one row of them at a time
-/// (every plane's, when the planes are separate), and each is converted as
-/// [`decode`] converts it. The TIFF starts at the start of `input`, which
-/// is best buffered: the decoder reads it in small pieces.
+/// window's rows and columns touch are decoded, a row of them at a time
+/// (every plane's, when the planes are separate), on every core, and each
+/// is converted as [`decode`] converts it. The TIFF starts at the start of
+/// `input`, a file or bytes in memory, which each core reads at offsets of
+/// its own.
 ///
-/// Holds one strip or one tile, and one row of tiles cut to the window's
-/// columns; refuses with [`RasterError::Limit`] when either would pass
+/// Holds one row of tiles cut to the window's columns, and the strips or
+/// tiles decoded ahead (two a core, fewer where they would pass 8 MiB, but
+/// one a core at least); refuses with
+/// [`RasterError::Limit`] when one strip or tile, or that row, would pass
 /// `limit` bytes.
-pub(in crate::raster) fn source<'a, R: Read + Seek + Send + 'a>(
-    input: R,
+pub(in crate::raster) fn source<'a>(
+    input: impl Into<Shared<'a>>,
     limit: u64,
 ) -> Result<Box<dyn RowSource + 'a>, RasterError> {
-    Ok(Box::new(TiffRows::open(input, limit, false)?))
+    Ok(Box::new(TiffRows::open(input.into(), limit, false)?))
 }
 
-struct TiffRows<R: Read + Seek> {
-    decoder: Decoder<Patched<R>>,
+struct TiffRows<'a> {
+    decoders: Decoders<'a>,
+    codec: ChunkCodec,
     page: Page,
     info: RowsInfo,
     limit: u64,
     color_map: Vec<u16>,
-    kind: ChunkType,
-    /// Width and height of a strip or tile, in pixels.
-    chunk_width: usize,
-    chunk_height: usize,
     /// Chunks in one row of chunks, and in one plane.
     across: usize,
     per_plane: usize,
-    jpeg_chunks: Option<JpegChunks>,
-    /// Where LZW strips are, to tell old-style ones.
-    lzw: Option<RawChunks>,
-    predictor: u16,
     ycbcr: Option<YCbCr>,
-    /// One decoded chunk, reused.
-    chunk: Vec<u8>,
 }
 
-impl<R: Read + Seek> TiffRows<R> {
+impl<'a> TiffRows<'a> {
     /// Reads the first page's tags; with `whole`, refuses a page whose
     /// decoded size passes `limit` before anything else.
-    fn open(mut input: R, limit: u64, whole: bool) -> Result<Self, RasterError> {
-        let file_len = input
-            .seek(SeekFrom::End(0))
-            .map_err(|e| refuse(e.to_string()))?;
-        let mut file = Patched::new(input).map_err(|e| refuse(e.to_string()))?;
+    fn open(input: Shared<'a>, limit: u64, whole: bool) -> Result<Self, RasterError> {
+        let io = |e: std::io::Error| refuse(e.to_string());
+        let shared = Arc::new(input);
+        let mut input = At::buffered(Arc::clone(&shared));
+        let file_len = input.seek(SeekFrom::End(0)).map_err(io)?;
+        let mut file = Patched::new(input).map_err(io)?;
         let mut original = Decoder::new(&mut file)
             .map_err(decode_error)?
             .with_limits(limits(limit));
@@ -161,6 +162,7 @@ impl<R: Read + Seek> TiffRows<R> {
         let edits = decodable(&mut original, &page, predictor)?;
         drop(original);
         edits.apply(&mut file)?;
+        let copied = file.another(At::buffered(shared)).map_err(io)?;
         let mut decoder = Decoder::new(file)
             .map_err(decode_error)?
             .with_limits(limits(limit));
@@ -180,44 +182,48 @@ impl<R: Read + Seek> TiffRows<R> {
             icc,
         };
         let rows = Self {
-            decoder,
+            decoders: Decoders::new(decoder, copied, limit),
+            codec: ChunkCodec {
+                kind,
+                chunk_width,
+                chunk_height,
+                limit,
+                jpeg_chunks,
+                lzw,
+                predictor,
+            },
             page,
             info,
             limit,
             color_map,
-            kind,
-            chunk_width,
-            chunk_height,
             across,
             per_plane,
-            jpeg_chunks,
-            lzw,
-            predictor,
             ycbcr,
-            chunk: Vec::new(),
         };
-        rows.check_chunk_size()?;
+        if rows.chunk_len() > limit {
+            return Err(rows.over_limit());
+        }
         Ok(rows)
     }
 
-    /// Refuses a page one of whose chunks, decoded, would pass the limit.
-    /// The `tiff` crate decodes no padding past the image's edges: one
-    /// strip of RowsPerStrip 2³²−1 is the image's height.
-    fn check_chunk_size(&self) -> Result<(), RasterError> {
-        let in_chunk = if self.page.planar {
-            1
-        } else {
-            self.page.samples
-        };
+    /// Bytes of one chunk decoded. The `tiff` crate decodes no padding
+    /// past the image's edges: one strip of RowsPerStrip 2³²−1 is the
+    /// image's height.
+    fn chunk_len(&self) -> u64 {
         let (width, height) = (
-            self.chunk_width.min(self.page.width) as u64,
-            self.chunk_height.min(self.page.height) as u64,
+            self.codec.chunk_width.min(self.page.width),
+            self.codec.chunk_height.min(self.page.height),
         );
-        let row = (width * u64::from(self.page.bits) * in_chunk as u64).div_ceil(8);
-        if row.saturating_mul(height) > self.limit {
-            return Err(self.over_limit());
-        }
-        Ok(())
+        (self.page.row_bytes(width) as u64).saturating_mul(height as u64)
+    }
+
+    /// Chunks decoded ahead of the one placed: [`AHEAD`] bytes of them,
+    /// but one a core and two at most, and within the limit.
+    fn ahead(&self) -> usize {
+        let chunk = self.chunk_len().max(1);
+        let threads = rayon::current_num_threads() as u64;
+        let ahead = (AHEAD / chunk).clamp(threads, 2 * threads);
+        ahead.min(self.limit / chunk).max(1) as usize
     }
 
     fn over_limit(&self) -> RasterError {
@@ -233,8 +239,8 @@ impl<R: Read + Seek> TiffRows<R> {
         if window.rows.is_empty() || window.cols.is_empty() {
             return Ok(());
         }
-        let (chunk_width, chunk_height) = (self.chunk_width, self.chunk_height);
-        let columns = match self.kind {
+        let (chunk_width, chunk_height) = (self.codec.chunk_width, self.codec.chunk_height);
+        let columns = match self.codec.kind {
             ChunkType::Strip => 0..1,
             ChunkType::Tile => {
                 window.cols.start / chunk_width..window.cols.end.div_ceil(chunk_width)
@@ -266,158 +272,86 @@ impl<R: Read + Seek> TiffRows<R> {
         let mut band = vec![0u8; band_len as usize];
         let mut converted = vec![0u8; if staged { line } else { 0 }];
         let mut scratch = Vec::new();
-        let bands = window.rows.start / chunk_height..window.rows.end.div_ceil(chunk_height);
-        for band_index in bands {
-            let top = band_index * chunk_height;
-            let kept = top.max(window.rows.start)..(top + chunk_height).min(window.rows.end);
-            for plane in 0..planes {
-                for column in columns.clone() {
-                    let number = plane * self.per_plane + band_index * self.across + column;
-                    let origin = (top, column * chunk_width);
-                    self.decode_chunk(number, origin)?;
-                    let placed = Placement {
-                        page: &self.page,
-                        plane,
-                        origin,
-                        chunk_width: chunk_width.min(width - origin.1),
-                        color_map: &self.color_map,
-                        ycbcr: self.ycbcr.as_ref(),
+        let first_band = window.rows.start / chunk_height;
+        let bands = window.rows.end.div_ceil(chunk_height) - first_band;
+        let per_band = planes * columns.len();
+        let total = bands * per_band;
+        // The chunk the `index`th of the window is: its band, plane and column.
+        let chunk = |index: usize| {
+            let (band, within) = (first_band + index / per_band, index % per_band);
+            let plane = within / columns.len();
+            (band, plane, columns.start + within % columns.len())
+        };
+        let (codec, page, decoders) = (&self.codec, &self.page, &self.decoders);
+        let number = |(band, plane, column)| plane * self.per_plane + band * self.across + column;
+        let work = |(number, origin, mut samples): (usize, (usize, usize), Vec<u8>)| {
+            let done = guard::guarded(NAME, || {
+                let mut decoder = decoders.take()?;
+                codec.decode(page, &mut decoder, number, origin, &mut samples)?;
+                decoders.put(decoder);
+                Ok::<_, RasterError>(())
+            });
+            (done, samples)
+        };
+        let ahead = self.ahead();
+        rayon::in_place_scope(|scope| {
+            let mut queue = Ahead::new(scope, &work);
+            let mut spare: Vec<Vec<u8>> = Vec::new();
+            let mut queued = 0;
+            for index in 0..total {
+                while queued < total && queue.len() < ahead {
+                    let (band, plane, column) = chunk(queued);
+                    let origin = (band * chunk_height, column * chunk_width);
+                    let samples = spare.pop().unwrap_or_default();
+                    queue.push((number((band, plane, column)), origin, samples));
+                    queued += 1;
+                }
+                let (done, samples) = queue
+                    .next()
+                    .ok_or_else(|| refuse("a thread decoding its strips or tiles stopped"))?;
+                done?;
+                let (band_index, plane, column) = chunk(index);
+                let top = band_index * chunk_height;
+                let kept = top.max(window.rows.start)..(top + chunk_height).min(window.rows.end);
+                let origin = (top, column * chunk_width);
+                let placed = Placement {
+                    page,
+                    plane,
+                    origin,
+                    chunk_width: chunk_width.min(width - origin.1),
+                    color_map: &self.color_map,
+                    ycbcr: self.ycbcr.as_ref(),
+                };
+                for y in kept.clone() {
+                    let at = if direct {
+                        0
+                    } else {
+                        (y - kept.start) * band_line
                     };
-                    for y in kept.clone() {
-                        let at = if direct {
-                            0
+                    let dest = &mut band[at..at + band_line];
+                    placed.put_row(&samples, y, &window.cols, dest, &mut scratch)?;
+                    if direct {
+                        row(dest)?;
+                    }
+                }
+                spare.push(samples);
+                if !direct && index % per_band == per_band - 1 {
+                    for kept_row in band.chunks_exact(band_line).take(kept.len()) {
+                        if staged {
+                            convert(page, &self.color_map, kept_row, &mut converted)?;
+                            row(&converted)?;
                         } else {
-                            (y - kept.start) * band_line
-                        };
-                        let dest = &mut band[at..at + band_line];
-                        placed.put_row(&self.chunk, y, &window.cols, dest, &mut scratch)?;
-                        if direct {
-                            row(dest)?;
+                            row(kept_row)?;
                         }
                     }
                 }
             }
-            if !direct {
-                for kept_row in band.chunks_exact(band_line).take(kept.len()) {
-                    if staged {
-                        convert(&self.page, &self.color_map, kept_row, &mut converted)?;
-                        row(&converted)?;
-                    } else {
-                        row(kept_row)?;
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Decodes chunk `number`, whose first pixel is at `origin`, into
-    /// `self.chunk`: its samples as little-endian bytes.
-    fn decode_chunk(&mut self, number: usize, origin: (usize, usize)) -> Result<(), RasterError> {
-        if let Some(chunks) = &self.jpeg_chunks {
-            let (w, h, samples) = chunks.decode(self.decoder.inner(), number, self.limit)?;
-            return self.place_jpeg(number, origin, (w, h), samples);
-        }
-        let index = number;
-        let number =
-            u32::try_from(number).map_err(|_| refuse("more strips or tiles than TIFF holds"))?;
-        let layout = self
-            .decoder
-            .image_chunk_buffer_layout(number)
-            .map_err(decode_error)?;
-        if layout.len as u64 > self.limit {
-            return Err(self.over_limit());
-        }
-        self.chunk.resize(layout.len, 0);
-        if let Some(raw) = &self.lzw {
-            let file = self.decoder.inner();
-            if old_lzw::is_old_style(&raw.bytes(file, index, 2, self.limit)?) {
-                return self.old_lzw(index);
-            }
-        }
-        self.decoder
-            .read_chunk_bytes(number, &mut self.chunk)
-            .map_err(decode_error)?;
-        if cfg!(target_endian = "big") && self.page.whole_bytes() {
-            let size = self.page.stored.itemsize();
-            self.chunk
-                .chunks_exact_mut(size)
-                .for_each(|sample| sample.reverse());
-        }
-        Ok(())
-    }
-
-    /// Decodes strip `number`, old-style LZW, into `self.chunk`, sized
-    /// for its rows: strips only (tiles came with TIFF 6), no predictor,
-    /// samples of at most 8 bits, as the files that use it hold.
-    fn old_lzw(&mut self, number: usize) -> Result<(), RasterError> {
-        let page = &self.page;
-        if self.kind == ChunkType::Tile || self.predictor != 1 || page.bits > 8 {
-            return Err(refuse(format!(
-                "old-style LZW in {} with Predictor {} and {}-bit samples is not read",
-                if self.kind == ChunkType::Tile {
-                    "tiles"
-                } else {
-                    "strips"
-                },
-                self.predictor,
-                page.bits
-            )));
-        }
-        let data = self.lzw.as_ref().map_or(Ok(Vec::new()), |raw| {
-            raw.bytes(self.decoder.inner(), number, u64::MAX, self.limit)
-        })?;
-        old_lzw::decode(&data, &mut self.chunk)?;
-        // What the crate does for a gray page of WhiteIsZero.
-        if page.photometric == WHITE_IS_ZERO && page.samples == 1 {
-            self.chunk.iter_mut().for_each(|b| *b = !*b);
-        }
-        Ok(())
-    }
-
-    /// Keeps a decoded JPEG chunk as [`Placement`] reads chunks: rows of
-    /// the chunk's columns inside the image. What libtiff's JPEGPreDecode
-    /// checks first: the frame is the size of the chunk (a strip's may stop
-    /// at the image's last row), or libjpeg would be asked for more pixels
-    /// than the chunk holds, or fewer.
-    fn place_jpeg(
-        &mut self,
-        number: usize,
-        origin: (usize, usize),
-        (w, h): (usize, usize),
-        mut samples: Vec<u8>,
-    ) -> Result<(), RasterError> {
-        let (kind, width, heights) = match self.kind {
-            ChunkType::Tile => ("tile", self.chunk_width, [self.chunk_height; 2]),
-            ChunkType::Strip => (
-                "strip",
-                self.page.width,
-                [
-                    self.chunk_height,
-                    self.chunk_height.min(self.page.height - origin.0),
-                ],
-            ),
-        };
-        if w != width || !heights.contains(&h) {
-            return Err(refuse(format!(
-                "{kind} {number} holds a {w}x{h} JPEG image where the {kind} is {width}x{}",
-                heights[1]
-            )));
-        }
-        let pixel = self.page.in_chunk();
-        let kept = width.min(self.page.width - origin.1) * pixel;
-        if kept < width * pixel {
-            for row in 1..h {
-                samples.copy_within(row * width * pixel..row * width * pixel + kept, row * kept);
-            }
-            samples.truncate(h * kept);
-        }
-        self.chunk = samples;
-        Ok(())
+            Ok(())
+        })
     }
 }
 
-impl<R: Read + Seek + Send> RowSource for TiffRows<R> {
+impl RowSource for TiffRows<'_> {
     fn info(&self) -> &RowsInfo {
         &self.info
     }

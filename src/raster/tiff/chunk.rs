@@ -1,0 +1,192 @@
+//! One strip or tile decoded into its samples, on any thread: each thread
+//! takes a decoder of its own from [`Decoders`], reading the file at its
+//! own offset, and what the decoders share ([`ChunkCodec`]) is read once.
+
+use std::io::BufReader;
+use std::sync::{Mutex, PoisonError};
+
+use tiff::decoder::{ChunkType, Decoder};
+
+use super::jpeg_chunks::JpegChunks;
+use super::old_lzw;
+use super::page::{Page, WHITE_IS_ZERO, limits};
+use super::patch::Patched;
+use super::raw::RawChunks;
+use super::read::{decode_error, refuse};
+use super::shared::At;
+use crate::raster::RasterError;
+
+/// A decoder of the page through a reader of its own.
+pub(super) type PageDecoder<'a> = Decoder<Patched<BufReader<At<'a>>>>;
+
+/// The decoders of one page, one a thread that decodes: idle ones are
+/// kept, and a new one is opened when none is.
+pub(super) struct Decoders<'a> {
+    /// A reader of the file as the decoders see it, copied for each.
+    file: Patched<BufReader<At<'a>>>,
+    limit: u64,
+    idle: Mutex<Vec<PageDecoder<'a>>>,
+}
+
+impl<'a> Decoders<'a> {
+    /// The decoders of the page `first` decodes, as `file` reads it.
+    pub fn new(first: PageDecoder<'a>, file: Patched<BufReader<At<'a>>>, limit: u64) -> Self {
+        Self {
+            file,
+            limit,
+            idle: Mutex::new(vec![first]),
+        }
+    }
+
+    /// An idle decoder, or a new one.
+    pub fn take(&self) -> Result<PageDecoder<'a>, RasterError> {
+        if let Some(decoder) = self.lock().pop() {
+            return Ok(decoder);
+        }
+        let at = At::buffered(self.file.inner().get_ref().file().clone());
+        let file = self.file.another(at).map_err(|e| refuse(e.to_string()))?;
+        Ok(Decoder::new(file)
+            .map_err(decode_error)?
+            .with_limits(limits(self.limit)))
+    }
+
+    /// Keeps `decoder` for the next chunk.
+    pub fn put(&self, decoder: PageDecoder<'a>) {
+        self.lock().push(decoder);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<PageDecoder<'a>>> {
+        self.idle.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// How the page's strips or tiles are decoded, the same for every thread.
+pub(super) struct ChunkCodec {
+    pub kind: ChunkType,
+    /// Width and height of a strip or tile, in pixels.
+    pub chunk_width: usize,
+    pub chunk_height: usize,
+    pub limit: u64,
+    pub jpeg_chunks: Option<JpegChunks>,
+    /// Where LZW strips are, to tell old-style ones.
+    pub lzw: Option<RawChunks>,
+    pub predictor: u16,
+}
+
+impl ChunkCodec {
+    /// Decodes chunk `number` of `page`, whose first pixel is at `origin`,
+    /// into `chunk`: its samples as little-endian bytes.
+    pub fn decode(
+        &self,
+        page: &Page,
+        decoder: &mut PageDecoder<'_>,
+        number: usize,
+        origin: (usize, usize),
+        chunk: &mut Vec<u8>,
+    ) -> Result<(), RasterError> {
+        if let Some(chunks) = &self.jpeg_chunks {
+            let (w, h, samples) = chunks.decode(decoder.inner(), number, self.limit)?;
+            *chunk = samples;
+            return self.place_jpeg(page, number, origin, (w, h), chunk);
+        }
+        let index = number;
+        let number =
+            u32::try_from(number).map_err(|_| refuse("more strips or tiles than TIFF holds"))?;
+        let layout = decoder
+            .image_chunk_buffer_layout(number)
+            .map_err(decode_error)?;
+        if layout.len as u64 > self.limit {
+            return Err(RasterError::Limit {
+                format: "TIFF",
+                limit_mib: self.limit >> 20,
+            });
+        }
+        chunk.resize(layout.len, 0);
+        if let Some(raw) = &self.lzw
+            && old_lzw::is_old_style(&raw.bytes(decoder.inner(), index, 2, self.limit)?)
+        {
+            let data = || raw.bytes(decoder.inner(), index, u64::MAX, self.limit);
+            return self.old_lzw(page, data, chunk);
+        }
+        decoder
+            .read_chunk_bytes(number, chunk)
+            .map_err(decode_error)?;
+        if cfg!(target_endian = "big") && page.whole_bytes() {
+            let size = page.stored.itemsize();
+            chunk
+                .chunks_exact_mut(size)
+                .for_each(|sample| sample.reverse());
+        }
+        Ok(())
+    }
+
+    /// Decodes a strip, old-style LZW, into `chunk`, sized for its rows:
+    /// strips only (tiles came with TIFF 6), no predictor, samples of at
+    /// most 8 bits, as the files that use it hold; `data` reads its bytes.
+    fn old_lzw(
+        &self,
+        page: &Page,
+        data: impl FnOnce() -> Result<Vec<u8>, RasterError>,
+        chunk: &mut [u8],
+    ) -> Result<(), RasterError> {
+        if self.kind == ChunkType::Tile || self.predictor != 1 || page.bits > 8 {
+            return Err(refuse(format!(
+                "old-style LZW in {} with Predictor {} and {}-bit samples is not read",
+                if self.kind == ChunkType::Tile {
+                    "tiles"
+                } else {
+                    "strips"
+                },
+                self.predictor,
+                page.bits
+            )));
+        }
+        old_lzw::decode(&data()?, chunk)?;
+        // What the crate does for a gray page of WhiteIsZero.
+        if page.photometric == WHITE_IS_ZERO && page.samples == 1 {
+            chunk.iter_mut().for_each(|b| *b = !*b);
+        }
+        Ok(())
+    }
+
+    /// Keeps a decoded JPEG chunk as [`Placement`](super::place::Placement)
+    /// reads chunks: rows of the chunk's columns inside the image. What
+    /// libtiff's JPEGPreDecode checks first: the frame is the size of the
+    /// chunk (a strip's may stop at the image's last row), or libjpeg would
+    /// be asked for more pixels than the chunk holds, or fewer.
+    fn place_jpeg(
+        &self,
+        page: &Page,
+        number: usize,
+        origin: (usize, usize),
+        (w, h): (usize, usize),
+        samples: &mut Vec<u8>,
+    ) -> Result<(), RasterError> {
+        let (kind, width, heights) = match self.kind {
+            ChunkType::Tile => ("tile", self.chunk_width, [self.chunk_height; 2]),
+            ChunkType::Strip => (
+                "strip",
+                page.width,
+                [
+                    self.chunk_height,
+                    self.chunk_height.min(page.height - origin.0),
+                ],
+            ),
+        };
+        if w != width || !heights.contains(&h) {
+            return Err(refuse(format!(
+                "{kind} {number} holds a {w}x{h} JPEG image where the {kind} is {width}x{}",
+                heights[1]
+            )));
+        }
+        let pixel = page.in_chunk();
+        let kept = width.min(page.width - origin.1) * pixel;
+        if kept < width * pixel {
+            for row in 1..h {
+                samples.copy_within(row * width * pixel..row * width * pixel + kept, row * kept);
+            }
+            samples.truncate(h * kept);
+        }
+        Ok(())
+    }
+}
