@@ -177,6 +177,25 @@ def table(title, results, unit, tools):
                   f"| {r['bytes'] / 1e6:.1f} {ratios}")
 
 
+def summary(results, unit, tools):
+    """One row per size: each tool's time and peak RSS, and its time over rcrop's."""
+    print(f"\n| {unit} | " + " | ".join(tools) + " |")
+    print("| ---: |" + " --- |" * len(tools))
+    for size, row in results.items():
+        base = row.get("rcrop", {})
+        cells = []
+        for tool in tools:
+            r = row.get(tool, {})
+            if "error" in r:
+                cells.append(f"failed after {r['wall']:.1f} s")
+            elif r:
+                ratio = f" ({r['wall'] / base['wall']:.1f}× rcrop)" if tool != "rcrop" and "bytes" in base else ""
+                cells.append(f"{r['wall']:.2f} s, {r['rss']:.0f} MiB{ratio}")
+            else:
+                cells.append("")
+        print(f"| {size} | " + " | ".join(cells) + " |")
+
+
 def series(results, tools, key):
     """{tool: [(size, value)]} of the runs that succeeded."""
     return {t: [(float(s), row[t][key]) for s, row in results.items() if t in row and "error" not in row[t]]
@@ -203,11 +222,13 @@ def report(results):
     print(f"method: fastest of {meta['runs']} round-robin runs below 256 MP, one run from 256 MP; "
           f"ImageMagick and Pillow limited to {meta['limit']} s")
     if results.get("images"):
-        table("PNG -> PNG, --crop 16 (square RGB 8-bit)", results["images"], "MP",
-              ["rcrop", "vips", "ImageMagick", "Pillow"])
+        tools = ["rcrop", "vips", "ImageMagick", "Pillow"]
+        table("PNG -> PNG, --crop 16 (square RGB 8-bit)", results["images"], "MP", tools)
+        summary(results["images"], "MP", tools)
     if results.get("npy"):
-        table(".npy float32 (N, 512, 512, 4), --crop 16, channels_last", results["npy"], "MiB",
-              ["rcrop", "cp", "NumPy"])
+        tools = ["rcrop", "cp", "NumPy"]
+        table(".npy float32 (N, 512, 512, 4), --crop 16, channels_last", results["npy"], "MiB", tools)
+        summary(results["npy"], "MiB", tools)
 
 
 def first_line(command):
