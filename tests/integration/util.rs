@@ -33,6 +33,7 @@ impl Rcrop {
         let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin!("rcrop"));
         cmd.env("KERAS_HOME", self.keras_home.path())
             .env_remove("CI");
+        default_signals(&mut cmd);
         cmd
     }
 
@@ -166,6 +167,29 @@ fn assert_refused(args: &[&str], code: Option<i32>, stderr: &str) {
     assert_eq!(code, Some(1), "{args:?}: {stderr}");
     assert!(stderr.starts_with("error: "), "{stderr}");
 }
+
+/// Gives the child the default action of the signals the tests send, as
+/// from an interactive shell: a test run started in the background by a
+/// shell without job control inherits them ignored, and rcrop keeps an
+/// ignored signal ignored, as it must. A test may ignore one again after.
+#[cfg(unix)]
+fn default_signals(cmd: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: signal is async-signal-safe, as pre_exec requires.
+    unsafe {
+        cmd.pre_exec(|| {
+            for signal in [libc::SIGINT, libc::SIGQUIT, libc::SIGTERM, libc::SIGHUP] {
+                if libc::signal(signal, libc::SIG_DFL) == libc::SIG_ERR {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(unix))]
+fn default_signals(_: &mut std::process::Command) {}
 
 pub fn fixture(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

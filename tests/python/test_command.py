@@ -58,6 +58,14 @@ def test_the_command_exits_with_the_documented_status(tmp_path, command, args, s
     assert not (tmp_path / "out.npy").exists()
 
 
+def default_signals() -> None:
+    """The default action of the signals sent, as from an interactive shell:
+    a test run started in the background by a shell without job control
+    inherits SIGINT ignored, and rcrop keeps an ignored signal ignored."""
+    for sig in (signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+
+
 @pytest.mark.skipif(os.name != "posix", reason="signals and FIFOs are POSIX")
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 def test_the_command_dies_by_the_signal_and_leaves_no_temporary_file(tmp_path, command, sig):
@@ -65,7 +73,11 @@ def test_the_command_dies_by_the_signal_and_leaves_no_temporary_file(tmp_path, c
     os.mkfifo(fifo)
     out = tmp_path / "out"
     out.mkdir()
-    child = subprocess.Popen([command, "--crop", "1", fifo, out / "o.npy"], stderr=subprocess.PIPE)
+    child = subprocess.Popen(
+        [command, "--crop", "1", fifo, out / "o.npy"],
+        stderr=subprocess.PIPE,
+        preexec_fn=default_signals,
+    )
     with open(fifo, "wb") as writer:
         data = DEMO.read_bytes()
         writer.write(data[: len(data) // 2])
