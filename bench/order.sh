@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Time and peak memory of a change of memory order: `rcrop --order C` on a
-# 1 GiB Fortran-ordered float32 (256, 512, 512, 4) file, against `cat` of the
-# same file (the floor) and `rcrop --order keep` (the sequential crop).
-# Not part of CI. Needs Debian's `time` (/usr/bin/time) and Python 3 (for
-# nothing but writing the input's header).
+# 1 GiB Fortran-ordered float32 (256, 512, 512, 4) file, into a file (boxes
+# written at their places) and to standard output (written front to back),
+# against `cat` of the same file into a file (the floor) and `rcrop --order
+# keep` (the sequential crop). Not part of CI. Needs Debian's `time`
+# (/usr/bin/time) and Python 3 (for nothing but writing the input's header).
 #
 #   bash bench/order.sh [--runs N]     # N timed runs each, default 3
+#   RCROP=path/to/rcrop bash bench/order.sh   # another build, not built here
 set -euo pipefail
 export LC_ALL=C
 
@@ -18,9 +20,12 @@ WORK=bench/work
 mkdir -p "$WORK"
 INPUT=$WORK/fortran_1gib.npy
 OUT=$WORK/order_out.npy
+FILE_OUT=$WORK/order_file.npy
 
-cargo build --release --quiet
-RCROP=${CARGO_TARGET_DIR:-target}/release/rcrop
+if [[ -z ${RCROP:-} ]]; then
+    cargo build --release --quiet
+    RCROP=${CARGO_TARGET_DIR:-target}/release/rcrop
+fi
 
 if [[ ! -s $INPUT ]]; then
     echo "order: writing $INPUT" >&2
@@ -37,16 +42,17 @@ EOF
 fi
 cat "$INPUT" > /dev/null # warm the page cache
 
-run() { # label, command...
-    local label=$1; shift
+run() { # label, standard output's file, command...
+    local label=$1 stdout=$2; shift 2
     for ((i = 0; i < RUNS; i++)); do
-        /usr/bin/time -f "%e %M" -o "$WORK/time.txt" "$@" > "$OUT"
+        /usr/bin/time -f "%e %M" -o "$WORK/time.txt" "$@" > "$stdout"
         read -r secs kib < "$WORK/time.txt"
         printf '%s\t%s s\t%s MiB peak RSS\n' "$label" "$secs" "$((kib / 1024))"
     done
 }
 
-run "cat" cat "$INPUT"
-run "rcrop --order keep" "$RCROP" --crop 16 "$INPUT" -
-run "rcrop --order C" "$RCROP" --crop 16 --order C "$INPUT" -
-rm -f "$OUT"
+run "cat" "$OUT" cat "$INPUT"
+run "rcrop --order keep" "$OUT" "$RCROP" --crop 16 "$INPUT" -
+run "rcrop --order C, file" /dev/null "$RCROP" -q --crop 16 --order C "$INPUT" "$FILE_OUT"
+run "rcrop --order C, stdout" "$OUT" "$RCROP" --crop 16 --order C "$INPUT" -
+rm -f "$OUT" "$FILE_OUT"

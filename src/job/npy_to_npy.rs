@@ -1,6 +1,7 @@
 //! `.npy` to `.npy`: one pass over the data, never the whole array in
 //! memory; in the input's order from its reader, or into the other order
-//! from the file read at any offset.
+//! from the file read at any offset (into a file output, a box at a time,
+//! each written at its place).
 
 use std::io::Write;
 
@@ -64,11 +65,20 @@ pub(super) fn run(job: &Job, mut source: Source, output: &Output) -> Result<Summ
         CropPlan::Reorder(plan) => Pass::Reorder(plan, job.seekable(&source, &header)?),
     };
     let mut out = job.stage(output)?;
-    out.write_all(&out_header.to_bytes())
-        .map_err(Fault::write)?;
-    match cast {
-        None => pass.run(&mut source, header_len, &mut out),
-        Some(cast) => pass.run(
+    let head = out_header.to_bytes();
+    out.write_all(&head).map_err(Fault::write)?;
+    match (pass, cast) {
+        // A file output takes each box of the other order at its place.
+        (Pass::Reorder(plan, file), None) if reorder::suits(&plan) => {
+            match out.file().map_err(Fault::write)? {
+                Some(target) => {
+                    reorder::crop_reordered_at(&plan, &file, header_len, target, head.len() as u64)
+                }
+                None => reorder::crop_reordered_file(&plan, &file, header_len, &mut out),
+            }
+        }
+        (pass, None) => pass.run(&mut source, header_len, &mut out),
+        (pass, Some(cast)) => pass.run(
             &mut source,
             header_len,
             &mut CastWriter::new(&mut out, cast),

@@ -13,6 +13,10 @@ use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::ops::Range;
 
+mod boxes;
+
+pub use boxes::{BOX, crop_reordered_at, suits};
+
 use super::mapped::MapWindow;
 use super::stream::PassError;
 use super::{NpyError, Stored};
@@ -76,6 +80,8 @@ pub struct ReorderPlan {
     /// The most output bytes in memory at once, and input bytes read at once.
     block: usize,
     window: usize,
+    /// The most bytes of a box, written at its place in the output.
+    boxed: usize,
 }
 
 impl ReorderPlan {
@@ -92,6 +98,7 @@ impl ReorderPlan {
             stored: Stored::new(dims, kept, itemsize, fortran_order),
             block: BLOCK,
             window: WINDOW,
+            boxed: BOX,
         }
     }
 
@@ -611,20 +618,26 @@ mod tests {
         );
     }
 
+    /// An array's dimensions, what is kept along each, and its item size.
+    pub(super) type Case = (&'static [usize], &'static [Range<usize>], usize);
+
+    /// The arrays every way of changing the order is checked on.
+    pub(super) const CASES: &[Case] = &[
+        (&[2, 5, 6, 3], &[0..2, 1..4, 2..5, 0..3], 4),
+        (&[3, 4, 5, 2], &[0..3, 0..4, 1..5, 0..2], 1),
+        (&[1, 7, 3, 2], &[0..1, 2..7, 0..3, 1..2], 8),
+        (&[2, 3, 4], &[0..2, 1..3, 0..4], 3),
+        (&[2, 3, 4, 5, 6], &[1..2, 0..3, 1..3, 0..5, 2..6], 2),
+        (&[4, 4], &[1..3, 0..4], 16),
+        (&[9, 40, 33, 3], &[0..9, 4..36, 4..29, 0..3], 4),
+    ];
+
     #[test]
     fn reordering_equals_the_element_by_element_copy() {
         for fortran in [true, false] {
-            check(&[2, 5, 6, 3], &[0..2, 1..4, 2..5, 0..3], 4, fortran);
-            check(&[3, 4, 5, 2], &[0..3, 0..4, 1..5, 0..2], 1, fortran);
-            check(&[1, 7, 3, 2], &[0..1, 2..7, 0..3, 1..2], 8, fortran);
-            check(&[2, 3, 4], &[0..2, 1..3, 0..4], 3, fortran);
-            check(
-                &[2, 3, 4, 5, 6],
-                &[1..2, 0..3, 1..3, 0..5, 2..6],
-                2,
-                fortran,
-            );
-            check(&[4, 4], &[1..3, 0..4], 16, fortran);
+            for &(dims, kept, item) in CASES {
+                check(dims, kept, item, fortran);
+            }
         }
     }
 
