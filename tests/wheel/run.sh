@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the wheel the way `pip install rcrop` would, in a fresh virtual
-# environment (maturin comes from PyPI), installs it, and runs the binary it
-# puts on the environment's PATH: `rcrop --version` and one crop, compared
-# byte for byte with its golden file. Not part of `cargo test` (it needs
+# environment (maturin comes from PyPI), installs it, imports the package,
+# and runs the `rcrop` command it puts on the environment's PATH: `rcrop
+# --version` and one crop, compared byte for byte with its golden file. Not part of `cargo test` (it needs
 # Python and PyPI, and builds in release mode): run it as
 #
 #     bash tests/wheel/run.sh
@@ -23,6 +23,7 @@ wheels=("$work"/dist/rcrop-*.whl)
 rcrop="$work/user/bin/rcrop"
 [ -x "$rcrop" ] || { echo "the wheel put no rcrop in the environment's bin/"; exit 1; }
 
+"$work/user/bin/python" -c "import rcrop; print('import rcrop', rcrop.__version__)"
 version="$("$rcrop" --version)"
 expected="rcrop $(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)"
 [ "$version" = "$expected" ] || { echo "rcrop --version says '$version', expected '$expected'"; exit 1; }
