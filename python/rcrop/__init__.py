@@ -93,28 +93,8 @@ def crop(
         )
     if not (array.flags.c_contiguous or array.flags.f_contiguous):
         array = numpy.ascontiguousarray(array)
-    out = _rcrop.crop(array, _layer_flags(cropping, layer, data_format))
-    return _autocast(out, center=layer == "CenterCrop") if autocast else out
-
-
-def _autocast(out: numpy.ndarray, *, center: bool) -> numpy.ndarray:
-    """The dtype Keras' layer gives, as the command line's ``--autocast``:
-    the cropping layers cast floats of another width to float32 (a
-    big-endian float32 is left as it is, as Keras compares dtypes by name);
-    ``CenterCrop`` casts booleans, integers and floats."""
-    kind = out.dtype.kind
-    if center:
-        if kind not in "biuf":
-            raise ValueError(
-                f"autocast: CenterCrop casts its input to float32, and an array of "
-                f"dtype {out.dtype.str} has no such cast"
-            )
-        with numpy.errstate(over="ignore"):
-            return out.astype(numpy.float32, copy=out.dtype != numpy.float32)
-    if kind == "f" and out.dtype.itemsize != 4:
-        with numpy.errstate(over="ignore"):
-            return out.astype(numpy.float32)
-    return out
+    flags = _layer_flags(cropping, layer, data_format)
+    return _rcrop.crop(array, [*flags, "--autocast"] if autocast else flags)
 
 
 def load(

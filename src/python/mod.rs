@@ -18,6 +18,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+use crate::autocast;
 use crate::batch::{Outcome, Watch, run as run_batch};
 use crate::cli::Flags;
 use crate::cli::plan::{Plan, Task};
@@ -25,7 +26,7 @@ use crate::cli::print::report::Report;
 use crate::cli::run::prepare;
 use crate::input::Input;
 use crate::job::{Job, choose, image_format, load_cropped};
-use crate::layer::{Shape, Window};
+use crate::layer::{Layer, Shape, Window};
 use crate::{DataFormat, Error};
 use errors::{FileError, to_py};
 
@@ -71,7 +72,8 @@ fn crop<'py>(
     x: &Bound<'py, PyUntypedArray>,
     args: Vec<String>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let (choice, _) = flags(args)?.layer_choice().map_err(to_py)?;
+    let flags = flags(args)?;
+    let (choice, _) = flags.layer_choice().map_err(to_py)?;
     let dims = x.shape().to_vec();
     let value_error = |e: &dyn std::fmt::Display| PyValueError::new_err(e.to_string());
     let layer = choice
@@ -84,24 +86,26 @@ fn crop<'py>(
             "the array is neither C- nor Fortran-contiguous",
         ));
     }
+    // The cast Keras' layer makes of this dtype, with --autocast.
+    let cast = match autocast::compute(flags.autocast, None).map_err(|e| value_error(&e))? {
+        Some(to) => {
+            let dtype: String = x.dtype().getattr("str")?.extract()?;
+            let center_crop = matches!(layer, Layer::CenterCrop(_));
+            autocast::array_cast(Some(&dtype), to, center_crop).map_err(|e| value_error(&e))?
+        }
+        None => None,
+    };
     let out_dims: Vec<usize> = kept.iter().map(|r| r.len()).collect();
-    let kwargs = PyDict::new(py);
-    kwargs.set_item("dtype", x.dtype())?;
-    kwargs.set_item("order", if fortran { "F" } else { "C" })?;
-    let out = py
-        .import("numpy")?
-        .getattr("empty")?
-        .call((out_dims.clone(),), Some(&kwargs))?;
-    let out_array = out.cast::<PyUntypedArray>()?;
+    let out = empty(py, &out_dims, x.dtype().into_any(), fortran)?;
     let itemsize = x.dtype().itemsize();
-    let size = |dims: &[usize]| dims.iter().product::<usize>() * itemsize;
+    let size = |dims: &[usize], itemsize: usize| dims.iter().product::<usize>() * itemsize;
     // SAFETY: both arrays are contiguous (checked above; `out` is new) and
     // hold the product of their dimensions times `itemsize` bytes; `out` is
     // referenced nowhere else yet, so nothing else reads or writes it.
     let (src, dst) = unsafe {
         (
-            array::bytes(x, size(&dims)),
-            array::bytes_mut(out_array, size(&out_dims)),
+            array::bytes(x, size(&dims, itemsize)),
+            array::bytes_mut(out.cast::<PyUntypedArray>()?, size(&out_dims, itemsize)),
         )
     };
     let window = Window {
@@ -111,7 +115,37 @@ fn crop<'py>(
         fortran,
     };
     py.detach(|| window.copy(src, dst));
-    Ok(out)
+    let Some(cast) = cast else {
+        return Ok(out);
+    };
+    let descr = cast.to().descr();
+    let cast_out = empty(py, &out_dims, descr.into_pyobject(py)?.into_any(), fortran)?;
+    let cast_len = size(&out_dims, cast.sizes().1);
+    // SAFETY: `cast_out` is new, contiguous, of `cast_len` bytes, and
+    // referenced nowhere else yet; `dst` is `out`'s, which nothing else holds.
+    let cast_dst = unsafe { array::bytes_mut(cast_out.cast::<PyUntypedArray>()?, cast_len) };
+    py.detach(|| {
+        let mut converted = Vec::with_capacity(cast_len);
+        // Element by element, so either memory order is kept.
+        cast.convert(dst, &mut converted);
+        cast_dst.copy_from_slice(&converted);
+    });
+    Ok(cast_out)
+}
+
+/// A new NumPy array of `dims` and `dtype`, in C or (`fortran`) Fortran order.
+fn empty<'py>(
+    py: Python<'py>,
+    dims: &[usize],
+    dtype: Bound<'py, PyAny>,
+    fortran: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    let kwargs = PyDict::new(py);
+    kwargs.set_item("dtype", dtype)?;
+    kwargs.set_item("order", if fortran { "F" } else { "C" })?;
+    py.import("numpy")?
+        .getattr("empty")?
+        .call((dims.to_vec(),), Some(&kwargs))
 }
 
 /// An image's bytes, its shape and its NumPy type string.
@@ -131,11 +165,13 @@ fn load<'py>(py: Python<'py>, path: PathBuf, args: Vec<String>) -> PyResult<Imag
         let format = image_format(&layer);
         let tensor = load_cropped(&input, &layer, &options)?;
         let dims = tensor.shape(format).dims().unwrap_or_default();
+        let descr = tensor.sample_type().descr();
         let bytes = match format {
-            DataFormat::ChannelsLast => tensor.as_le_bytes().to_vec(),
+            // Already in storage order: handed over, not copied.
+            DataFormat::ChannelsLast => tensor.into_le_bytes(),
             DataFormat::ChannelsFirst => tensor.to_bytes(format),
         };
-        Ok::<_, Error>((bytes, dims, tensor.sample_type().descr()))
+        Ok::<_, Error>((bytes, dims, descr))
     });
     let (bytes, dims, descr) = loaded.map_err(to_py)?;
     let shape = dims.get(1..).unwrap_or_default().to_vec();

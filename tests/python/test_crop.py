@@ -111,6 +111,13 @@ def test_autocast_gives_what_keras_gives(case):
     assert_same(found, numpy.load(FIXTURES / case["expected"]))
 
 
+def test_autocast_refuses_what_keras_cannot_cast():
+    x = numpy.zeros((1, 4, 4, 1), numpy.complex64)
+    with pytest.raises(ValueError, match="dtype <c8 has no such cast"):
+        rcrop.crop(x, (2, 2), layer="CenterCrop", autocast=True)
+    assert rcrop.crop(x, 1, autocast=True).dtype == numpy.complex64
+
+
 def test_autocast_casts_floating_results_to_float32_only():
     x = numpy.linspace(0, 1, 1 * 4 * 4 * 1).reshape(1, 4, 4, 1)
     assert rcrop.crop(x, 1).dtype == numpy.float64
