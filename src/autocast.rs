@@ -204,23 +204,19 @@ impl Cast {
     pub fn convert(&self, input: &[u8], out: &mut Vec<u8>) {
         let (size, out_size) = self.sizes();
         out.reserve(input.len() / size * out_size);
-        for sample in input.chunks_exact(size) {
+        let big_endian = self.from.big_endian;
+        let samples = input.chunks_exact(size).map(|sample| {
             let mut bytes = [0u8; 8];
             bytes[..size].copy_from_slice(sample);
-            if self.from.big_endian {
+            if big_endian {
                 bytes[..size].reverse();
             }
-            match self.to {
-                Compute::F16 => {
-                    out.extend_from_slice(&self.as_f16(u64::from_le_bytes(bytes)).to_le_bytes())
-                }
-                Compute::F32 => {
-                    out.extend_from_slice(&self.as_f32(u64::from_le_bytes(bytes)).to_le_bytes())
-                }
-                Compute::F64 => {
-                    out.extend_from_slice(&self.as_f64(u64::from_le_bytes(bytes)).to_le_bytes())
-                }
-            }
+            u64::from_le_bytes(bytes)
+        });
+        match self.to {
+            Compute::F16 => samples.for_each(|b| out.extend(self.as_f16(b).to_le_bytes())),
+            Compute::F32 => samples.for_each(|b| out.extend(self.as_f32(b).to_le_bytes())),
+            Compute::F64 => samples.for_each(|b| out.extend(self.as_f64(b).to_le_bytes())),
         }
     }
 
