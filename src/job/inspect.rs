@@ -56,7 +56,8 @@ fn array(
     }
     header.check_file_len(header_len, source.remaining)?;
     if to_image {
-        image_layout(&header, image_format(&layer), split)
+        let most = sources::image_channels(job.options.to);
+        image_layout(&header, image_format(&layer), split, most)
             .map_err(|why| Problem::not_an_image(&header, why))?;
     }
     if !to_image {

@@ -11,12 +11,23 @@ use super::{Fault, Job, image_format};
 use crate::data_format::DataFormat;
 use crate::error::{Error, Problem};
 use crate::input::{Input, Source};
+use crate::kind::FileKind;
 use crate::layer::Layer;
 use crate::npy::{Data, Header};
 use crate::raster::{self, RowInput, RowSource, TensorRows};
 use crate::tensor::npy::image_layout;
 use crate::tensor::npy_rows::NpyRows;
-use crate::tensor::{Tensor, TensorError};
+use crate::tensor::{MOST_CHANNELS, Tensor, TensorError};
+
+/// The most channels an array may have to become an image of `to`: 4
+/// (gray, gray+alpha, RGB, RGBA), or any number where its format holds
+/// bands; whether the format holds the array's is its codec's to say.
+pub(super) fn image_channels(to: Option<FileKind>) -> usize {
+    match to {
+        Some(FileKind::Image(format)) if raster::formats::row(format).holds.bands.is_empty() => 4,
+        _ => MOST_CHANNELS,
+    }
+}
 
 /// The input's file, if it is a regular file that can be opened again.
 fn regular_file<'a>(job: &'a Job, source: &Source) -> Option<&'a std::path::Path> {
@@ -76,7 +87,8 @@ pub(super) fn npy_rows(job: &Job, source: &mut Source, layer: &Layer) -> Result<
     let data_len = header.data_len()?;
     let format = image_format(layer);
     let not_an_image = |why: TensorError| Fault::Input(Problem::not_an_image(&header, why));
-    let layout = image_layout(&header, format, false).map_err(not_an_image)?;
+    let most = image_channels(job.options.to);
+    let layout = image_layout(&header, format, false, most).map_err(not_an_image)?;
     header.check_file_len(header_len, source.remaining)?;
     let file = regular_file(job, source);
     let rows = match (layout.fortran_order, format, file) {

@@ -4,7 +4,7 @@
 
 use std::io::{self, BufRead};
 
-use super::sources::read_within;
+use super::sources::{self, read_within};
 use super::summary::array_dtype;
 use super::whole::{self, Loaded};
 use super::{Fault, Job, Part, Summary, image_format};
@@ -74,7 +74,8 @@ impl Batch {
         let data_len = header.data_len()?;
         header.check_file_len(header_len, source.remaining)?;
         let output_shape = layer.compute_output_shape(&Shape::known(&header.shape))?;
-        let layout = image_layout(&header, image_format(&layer), true)
+        let most = sources::image_channels(job.options.to);
+        let layout = image_layout(&header, image_format(&layer), true, most)
             .map_err(|why| Problem::not_an_image(&header, why))?;
         let count = header.shape[0];
         let reader = std::mem::replace(&mut source.reader, Box::new(io::empty()));

@@ -123,7 +123,8 @@ fn read_tensor(
             let (header, header_len) = Header::read(&mut source.reader)?;
             let data_len = header.data_len()?;
             let not_an_image = |why| Fault::Input(Problem::not_an_image(&header, why));
-            let layout = image_layout(&header, format, false).map_err(not_an_image)?;
+            let most = sources::image_channels(options.to);
+            let layout = image_layout(&header, format, false, most).map_err(not_an_image)?;
             header.check_file_len(header_len, source.remaining)?;
             let data = sources::read_whole(&mut source.reader, data_len, limit)?;
             let tensor = Tensor::from_bytes(&layout, &data, format).map_err(not_an_image)?;

@@ -10,7 +10,7 @@ use image::ImageFormat;
 use super::rows::{RowSink, RowSource, RowsInfo, Window, WriteSeek};
 use super::{EncodeOptions, RasterError};
 use super::{bmp, exr, gif, hdr, ico, jpeg, png, pnm, tga, tiff, webp};
-use crate::tensor::{SampleType, Tensor};
+use crate::tensor::{MOST_CHANNELS, SampleType, Tensor};
 
 /// One image format and what rcrop does with it.
 pub struct Format {
@@ -47,6 +47,9 @@ pub struct Holds {
     /// The channel counts (1 gray, 2 gray+alpha, 3 RGB, 4 RGBA) it holds,
     /// each with the sample types it holds them in.
     pub pixels: &'static [(usize, &'static [SampleType])],
+    /// The sample types it holds in any number of channels, up to
+    /// [`MOST_CHANNELS`] (TIFF's bands); none for most formats.
+    pub bands: &'static [SampleType],
     /// The largest width and height, where the format has one.
     pub max_side: Option<usize>,
     /// The same said for people, as refusals say it.
@@ -141,7 +144,6 @@ const BYTES: &[SampleType] = &[U8];
 const BYTES_OR_WORDS: &[SampleType] = &[U8, U16];
 const FLOATS: &[SampleType] = &[F32];
 const ANY_BUT_F16: &[SampleType] = &[U8, U16, U32, U64, I8, I16, I32, I64, F32, F64];
-const UNSIGNED_OR_FLOAT: &[SampleType] = &[U8, U16, U32, U64, F32, F64];
 
 /// 8- or 16-bit gray, gray+alpha, RGB or RGBA.
 const FOUR_LAYOUTS_8_16: &[(usize, &[SampleType])] = &[
@@ -163,6 +165,7 @@ const TABLE: [Format; 13] = [
         signature: Signature::Starts(&[b"\x89PNG\r\n\x1a\n"]),
         holds: Holds {
             pixels: FOUR_LAYOUTS_8_16,
+            bands: &[],
             max_side: None,
             text: "8- or 16-bit gray, gray+alpha, RGB or RGBA",
         },
@@ -185,6 +188,7 @@ const TABLE: [Format; 13] = [
         signature: Signature::Starts(&[&[0xff, 0xd8, 0xff]]),
         holds: Holds {
             pixels: &[(1, BYTES), (3, BYTES)],
+            bands: &[],
             max_side: None,
             text: "8-bit gray or RGB",
         },
@@ -204,14 +208,10 @@ const TABLE: [Format; 13] = [
         // Classic TIFF (version 42) and BigTIFF (43), either byte order.
         signature: Signature::Starts(&[b"MM\x00*", b"II*\x00", b"II\x2B\x00", b"MM\x00\x2B"]),
         holds: Holds {
-            pixels: &[
-                (1, ANY_BUT_F16),
-                (3, UNSIGNED_OR_FLOAT),
-                (4, UNSIGNED_OR_FLOAT),
-            ],
+            pixels: &[(1, ANY_BUT_F16)],
+            bands: ANY_BUT_F16,
             max_side: None,
-            text: "gray of any sample type rcrop reads but float16; RGB or RGBA of 8-, 16-, \
-                   32- or 64-bit unsigned integers or float32/64 (no gray+alpha)",
+            text: "any number of channels of any sample type rcrop reads but float16",
         },
         keeps_icc: true,
         reads: Reads::RowsFromFile {
@@ -232,6 +232,7 @@ const TABLE: [Format; 13] = [
         signature: Signature::Starts(&[b"BM"]),
         holds: Holds {
             pixels: &[(1, BYTES), (3, BYTES), (4, BYTES)],
+            bands: &[],
             max_side: None,
             text: "8-bit gray, RGB or RGBA",
         },
@@ -254,6 +255,7 @@ const TABLE: [Format; 13] = [
         signature: Signature::Test(is_webp),
         holds: Holds {
             pixels: FOUR_LAYOUTS_8,
+            bands: &[],
             max_side: None,
             text: "8-bit gray, gray+alpha, RGB or RGBA",
         },
@@ -273,6 +275,7 @@ const TABLE: [Format; 13] = [
         signature: Signature::Starts(&[b"GIF89a", b"GIF87a"]),
         holds: Holds {
             pixels: COLORS_8,
+            bands: &[],
             max_side: None,
             text: "8-bit RGB or RGBA of at most 256 colors, alpha 0 or 255",
         },
@@ -292,6 +295,7 @@ const TABLE: [Format; 13] = [
         signature: Signature::Extension,
         holds: Holds {
             pixels: FOUR_LAYOUTS_8,
+            bands: &[],
             max_side: None,
             text: "8-bit gray, gray+alpha, RGB or RGBA",
         },
@@ -311,6 +315,7 @@ const TABLE: [Format; 13] = [
         signature: Signature::Starts(&[b"qoif"]),
         holds: Holds {
             pixels: COLORS_8,
+            bands: &[],
             max_side: None,
             text: "8-bit RGB or RGBA",
         },
@@ -326,6 +331,7 @@ const TABLE: [Format; 13] = [
         signature: Signature::Starts(&[&[0, 0, 1, 0]]),
         holds: Holds {
             pixels: FOUR_LAYOUTS_8_16,
+            bands: &[],
             max_side: Some(256),
             text: "8- or 16-bit gray, gray+alpha, RGB or RGBA of at most 256 by 256 pixels",
         },
@@ -345,6 +351,7 @@ const TABLE: [Format; 13] = [
         signature: Signature::Starts(&[b"farbfeld"]),
         holds: Holds {
             pixels: &[(4, &[U16])],
+            bands: &[],
             max_side: None,
             text: "16-bit RGBA",
         },
@@ -360,6 +367,7 @@ const TABLE: [Format; 13] = [
         signature: Signature::Starts(&[b"#?RADIANCE"]),
         holds: Holds {
             pixels: &[(3, FLOATS)],
+            bands: &[],
             max_side: None,
             text: "float32 RGB",
         },
@@ -379,6 +387,7 @@ const TABLE: [Format; 13] = [
         signature: Signature::Starts(&[&[0x76, 0x2f, 0x31, 0x01]]),
         holds: Holds {
             pixels: &[(3, FLOATS), (4, FLOATS)],
+            bands: &[],
             max_side: None,
             text: "float32 RGB or RGBA",
         },
@@ -399,6 +408,7 @@ const TABLE: [Format; 13] = [
         signature: Signature::Test(pnm::is_pnm),
         holds: Holds {
             pixels: &[(1, BYTES_OR_WORDS), (3, BYTES_OR_WORDS)],
+            bands: &[],
             max_side: None,
             text: "8- or 16-bit gray or RGB",
         },
@@ -429,6 +439,7 @@ static OTHER: Format = Format {
     signature: Signature::Extension,
     holds: Holds {
         pixels: &[],
+        bands: &[],
         max_side: None,
         text: "nothing rcrop writes",
     },
@@ -531,10 +542,12 @@ impl Holds {
         let fits = self
             .max_side
             .is_none_or(|side| width <= side && height <= side);
-        fits && self
+        let listed = self
             .pixels
             .iter()
-            .any(|&(c, samples)| c == channels && samples.contains(&sample))
+            .any(|&(c, samples)| c == channels && samples.contains(&sample));
+        let band = (1..=MOST_CHANNELS).contains(&channels) && self.bands.contains(&sample);
+        fits && (listed || band)
     }
 }
 
@@ -742,7 +755,11 @@ mod tests {
         assert!(!ico.holds.admits(1, 1, 4, F32));
         let tiff = row(ImageFormat::Tiff);
         assert!(tiff.holds.admits(1, 1, 1, I16));
-        assert!(!tiff.holds.admits(1, 1, 2, U8));
-        assert!(!tiff.holds.admits(1, 1, 3, I8));
+        assert!(tiff.holds.admits(1, 1, 2, U8));
+        assert!(tiff.holds.admits(1, 1, 3, I8));
+        assert!(tiff.holds.admits(1, 1, 13, U16));
+        assert!(tiff.holds.admits(1, 1, MOST_CHANNELS, F64));
+        assert!(!tiff.holds.admits(1, 1, MOST_CHANNELS + 1, U8));
+        assert!(!tiff.holds.admits(1, 1, 0, U8));
     }
 }

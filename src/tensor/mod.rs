@@ -168,24 +168,38 @@ pub enum TensorError {
     Rank,
     #[error("an image output needs a batch of 1, not {0}")]
     Batch(usize),
-    #[error("an image needs 1 to 4 channels ({format}), not {channels}")]
-    Channels { format: DataFormat, channels: usize },
+    #[error("an image needs 1 to {most} channels ({format}), not {channels}")]
+    Channels {
+        format: DataFormat,
+        channels: usize,
+        most: usize,
+    },
     #[error("the array data is {found} bytes; its header promises {expected}")]
     DataLength { expected: usize, found: usize },
 }
 
-/// Height, width and channels of a 4D shape that can be one image, or why not.
+/// The most channels an image has: TIFF counts its samples a pixel in 16
+/// bits, and the other formats hold at most 4 (gray, gray+alpha, RGB, RGBA).
+pub const MOST_CHANNELS: usize = u16::MAX as usize;
+
+/// Height, width and channels of a 4D shape that can be one image of at
+/// most `most` channels, or why not.
 pub fn image_dims(
     shape: [usize; 4],
     format: DataFormat,
+    most: usize,
 ) -> Result<(usize, usize, usize), TensorError> {
     if shape[0] != 1 {
         return Err(TensorError::Batch(shape[0]));
     }
     let (row_axis, col_axis) = format.spatial_axes();
     let channels = shape[format.channel_axis()];
-    if !(1..=4).contains(&channels) {
-        return Err(TensorError::Channels { format, channels });
+    if !(1..=most).contains(&channels) {
+        return Err(TensorError::Channels {
+            format,
+            channels,
+            most,
+        });
     }
     Ok((shape[row_axis], shape[col_axis], channels))
 }
@@ -366,7 +380,7 @@ impl Tensor {
         data: &[u8],
         format: DataFormat,
     ) -> Result<Self, TensorError> {
-        let (height, width, channels) = image_dims(layout.shape, format)?;
+        let (height, width, channels) = image_dims(layout.shape, format, MOST_CHANNELS)?;
         let size = layout.sample.itemsize();
         let expected = height * width * channels * size;
         if data.len() != expected {
@@ -457,13 +471,24 @@ mod tests {
     #[test]
     fn arrays_that_are_no_image_say_why() {
         let last = DataFormat::ChannelsLast;
-        assert_eq!(image_dims([2, 4, 4, 3], last), Err(TensorError::Batch(2)));
+        assert_eq!(
+            image_dims([2, 4, 4, 3], last, 4),
+            Err(TensorError::Batch(2))
+        );
         assert!(matches!(
-            image_dims([1, 4, 4, 5], last),
+            image_dims([1, 4, 4, 5], last, 4),
             Err(TensorError::Channels { channels: 5, .. })
         ));
         assert_eq!(
-            image_dims([1, 3, 4, 5], DataFormat::ChannelsFirst),
+            image_dims([1, 4, 4, 13], last, MOST_CHANNELS),
+            Ok((4, 4, 13))
+        );
+        assert!(matches!(
+            image_dims([1, 4, 4, 0], last, MOST_CHANNELS),
+            Err(TensorError::Channels { channels: 0, .. })
+        ));
+        assert_eq!(
+            image_dims([1, 3, 4, 5], DataFormat::ChannelsFirst, 4),
             Ok((4, 5, 3))
         );
     }

@@ -16,12 +16,14 @@ pub fn npy_header(layout: &ArrayLayout) -> Header {
     }
 }
 
-/// How a 4D `.npy` array of an image's sample type holds images: the whole
-/// array as one image, or (`split`) each sample of the batch as one.
+/// How a 4D `.npy` array of an image's sample type holds images of at most
+/// `most` channels: the whole array as one image, or (`split`) each sample
+/// of the batch as one.
 pub fn image_layout(
     header: &Header,
     format: DataFormat,
     split: bool,
+    most: usize,
 ) -> Result<ArrayLayout, TensorError> {
     let (sample, byte_order) = header
         .dtype
@@ -36,7 +38,7 @@ pub fn image_layout(
     if split {
         shape[0] = 1;
     }
-    image_dims(shape, format)?;
+    image_dims(shape, format, most)?;
     Ok(ArrayLayout {
         sample,
         byte_order,
@@ -98,11 +100,11 @@ mod tests {
         let header = npy_header(&layout);
         let last = DataFormat::ChannelsLast;
         assert_eq!(
-            image_layout(&header, last, false),
+            image_layout(&header, last, false, 4),
             Err(TensorError::Batch(5))
         );
         assert_eq!(
-            image_layout(&header, last, true).unwrap().shape,
+            image_layout(&header, last, true, 4).unwrap().shape,
             [1, 2, 3, 1]
         );
     }

@@ -9,7 +9,7 @@ use std::io::{self, BufRead, Read, Seek, SeekFrom, Write};
 use std::ops::Range;
 
 use super::npy::npy_header;
-use super::{ArrayLayout, ByteOrder, SampleType, TensorError, image_dims};
+use super::{ArrayLayout, ByteOrder, MOST_CHANNELS, SampleType, TensorError, image_dims};
 use crate::data_format::DataFormat;
 use crate::npy::Data;
 use crate::npy::stream::PassError;
@@ -69,7 +69,7 @@ impl NpyRows {
     }
 
     fn new(layout: ArrayLayout, format: DataFormat, from: RowLayout) -> Result<Self, TensorError> {
-        let (height, width, channels) = image_dims(layout.shape, format)?;
+        let (height, width, channels) = image_dims(layout.shape, format, MOST_CHANNELS)?;
         Ok(Self {
             layout,
             height,

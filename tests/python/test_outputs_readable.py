@@ -47,8 +47,8 @@ def layouts(channels, dtypes):
 HOLDS = {
     "png": layouts([1, 2, 3, 4], [U8, U16]),
     "jpg": layouts([1, 3], [U8]),
-    "tif": layouts([1], [U8, U16, U32, I8, I16, I32, F32, F64])
-    + layouts([3, 4], [U8, U16, U32, F32, F64]),
+    # Any number of bands: gray, gray+alpha, RGB(A), and stacks as extra samples.
+    "tif": layouts([1, 2, 3, 4, 5, 13], [U8, U16, U32, I8, I16, I32, F32, F64]),
     "bmp": layouts([1, 3, 4], [U8]),
     "webp": layouts([1, 2, 3, 4], [U8]),
     "gif": layouts([3, 4], [U8]),

@@ -1,7 +1,10 @@
 //! TIFF written a strip at a time: uncompressed strips of about 1 MB (the
 //! `tiff` crate's own choice), each written as soon as its rows have come,
 //! with the ICC profile in its tag. A whole image is written the same way,
-//! so both give the same bytes.
+//! so both give the same bytes. Gray, RGB and RGBA are written as such;
+//! any other number of bands, or bands RGB cannot be (signed integers), as
+//! one chunky page of gray with the other bands as extra samples, as
+//! tifffile and GDAL write multi-band stacks.
 
 use std::io::{self, Cursor, Seek, Write};
 use std::sync::mpsc::{self, Receiver, SyncSender};
@@ -10,7 +13,7 @@ use std::thread::{self, JoinHandle};
 use image::ImageFormat;
 use tiff::TiffError;
 use tiff::encoder::{TiffEncoder, colortype};
-use tiff::tags::Tag;
+use tiff::tags::{ExtraSamples, Tag};
 
 use crate::raster::rows::{RowSink, RowsInfo, WriteSeek};
 use crate::raster::{EncodeOptions, RasterError, formats, guard};
@@ -144,9 +147,23 @@ fn write<W: Write + Seek>(
     };
     let mut encoder = TiffEncoder::new(out).map_err(fail)?;
     let (w, h) = (info.width as u32, info.height as u32);
+    let extra = extra_samples(info.channels);
     macro_rules! strips {
         ($color:ty, $t:ty) => {{
+            let image = encoder.new_image::<$color>(w, h).map_err(fail)?;
+            strips!(@write image, $t)
+        }};
+        ($color:ty, $t:ty, bands) => {{
             let mut image = encoder.new_image::<$color>(w, h).map_err(fail)?;
+            if !extra.is_empty() {
+                image.extra_samples(&extra).map_err(fail)?;
+                let rows = 1_000_000u64.div_ceil(info.row_len() as u64);
+                image.rows_per_strip(rows as u32).map_err(fail)?;
+            }
+            strips!(@write image, $t)
+        }};
+        (@write $image:ident, $t:ty) => {{
+            let mut image = $image;
             if let Some(profile) = icc {
                 image
                     .encoder()
@@ -185,16 +202,6 @@ fn write<W: Write + Seek>(
     }
     use SampleType as S;
     match (info.sample, info.channels) {
-        (S::U8, 1) => strips!(colortype::Gray8, u8),
-        (S::U16, 1) => strips!(colortype::Gray16, u16),
-        (S::U32, 1) => strips!(colortype::Gray32, u32),
-        (S::U64, 1) => strips!(colortype::Gray64, u64),
-        (S::I8, 1) => strips!(colortype::GrayI8, i8),
-        (S::I16, 1) => strips!(colortype::GrayI16, i16),
-        (S::I32, 1) => strips!(colortype::GrayI32, i32),
-        (S::I64, 1) => strips!(colortype::GrayI64, i64),
-        (S::F32, 1) => strips!(colortype::Gray32Float, f32),
-        (S::F64, 1) => strips!(colortype::Gray64Float, f64),
         (S::U8, 3) => strips!(colortype::RGB8, u8),
         (S::U16, 3) => strips!(colortype::RGB16, u16),
         (S::U32, 3) => strips!(colortype::RGB32, u32),
@@ -207,6 +214,16 @@ fn write<W: Write + Seek>(
         (S::U64, 4) => strips!(colortype::RGBA64, u64),
         (S::F32, 4) => strips!(colortype::RGBA32Float, f32),
         (S::F64, 4) => strips!(colortype::RGBA64Float, f64),
+        (S::U8, _) => strips!(colortype::Gray8, u8, bands),
+        (S::U16, _) => strips!(colortype::Gray16, u16, bands),
+        (S::U32, _) => strips!(colortype::Gray32, u32, bands),
+        (S::U64, _) => strips!(colortype::Gray64, u64, bands),
+        (S::I8, _) => strips!(colortype::GrayI8, i8, bands),
+        (S::I16, _) => strips!(colortype::GrayI16, i16, bands),
+        (S::I32, _) => strips!(colortype::GrayI32, i32, bands),
+        (S::I64, _) => strips!(colortype::GrayI64, i64, bands),
+        (S::F32, _) => strips!(colortype::Gray32Float, f32, bands),
+        (S::F64, _) => strips!(colortype::Gray64Float, f64, bands),
         _ => {
             return Err(RasterError::CannotHold {
                 format: "TIFF",
@@ -216,6 +233,17 @@ fn write<W: Write + Seek>(
         }
     }
     Ok(())
+}
+
+/// The samples past the first of a gray image of `channels` bands: an
+/// alpha for two (gray+alpha, as Pillow writes it), else unspecified (the
+/// bands of a stack, as tifffile and GDAL write them).
+fn extra_samples(channels: usize) -> Vec<ExtraSamples> {
+    let kind = match channels {
+        2 => ExtraSamples::UnassociatedAlpha,
+        _ => ExtraSamples::Unspecified,
+    };
+    vec![kind; channels.saturating_sub(1)]
 }
 
 #[cfg(test)]
@@ -259,12 +287,20 @@ mod tests {
     }
 
     /// The rows given to the sink make the file the whole encoder makes,
-    /// ICC profile and all.
+    /// ICC profile and all, of every number of bands.
     #[test]
     fn the_row_sink_writes_what_the_whole_encoder_writes() {
+        for channels in [4, 13] {
+            sink_equals_encode(channels);
+        }
+    }
+
+    fn sink_equals_encode(channels: usize) {
         let (w, h) = (300usize, 901usize);
-        let bytes: Vec<u8> = (0..w * h * 4).map(|i| (i * 31 % 253) as u8).collect();
-        let tensor = Tensor::from_le_bytes(h, w, 4, SampleType::U8, bytes).unwrap();
+        let bytes: Vec<u8> = (0..w * h * channels)
+            .map(|i| (i * 31 % 253) as u8)
+            .collect();
+        let tensor = Tensor::from_le_bytes(h, w, channels, SampleType::U8, bytes).unwrap();
         let icc = vec![3u8; 41];
         let whole = encode(&tensor, Some(&icc), EncodeOptions::default()).unwrap();
         let mut file = tempfile::tempfile().unwrap();
@@ -291,5 +327,40 @@ mod tests {
         .unwrap();
         let err = short.finish().unwrap_err();
         assert!(err.to_string().contains("rows ended early"), "{err}");
+    }
+
+    /// Bands past RGB(A) (or signed ones) are one chunky page of gray with
+    /// the rest as extra samples — alpha for a second, unspecified for
+    /// more, as Pillow and tifffile write them — in strips of about 1 MB,
+    /// and read back as written, of every sample type.
+    #[test]
+    fn any_number_of_bands_is_one_chunky_gray_page_with_extra_samples() {
+        use tiff::decoder::Decoder;
+        for (channels, sample) in [
+            (2, SampleType::U8),
+            (3, SampleType::I16),
+            (4, SampleType::I8),
+            (5, SampleType::F64),
+            (13, SampleType::U16),
+            (200, SampleType::I64),
+        ] {
+            let (w, h) = (257usize, 31usize);
+            let len = w * h * channels * sample.itemsize();
+            let bytes: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
+            let tensor = Tensor::from_le_bytes(h, w, channels, sample, bytes).unwrap();
+            let file = encode(&tensor, None, EncodeOptions::default()).unwrap();
+            let back = crate::raster::tiff::decode(&file, u64::MAX).unwrap();
+            assert!(back.tensor == tensor, "{channels} {sample:?}");
+            let mut tags = Decoder::new(Cursor::new(&file)).unwrap();
+            let mut tag = |t: Tag| tags.get_tag_u32_vec(t).unwrap();
+            assert_eq!(tag(Tag::PhotometricInterpretation), [1]);
+            assert_eq!(tag(Tag::SamplesPerPixel), [channels as u32]);
+            let alpha = if channels == 2 { 2 } else { 0 };
+            assert_eq!(tag(Tag::ExtraSamples), vec![alpha; channels - 1]);
+            let bits = 8 * sample.itemsize() as u32;
+            assert_eq!(tag(Tag::BitsPerSample), vec![bits; channels]);
+            let row = (w * channels * sample.itemsize()) as u32;
+            assert_eq!(tag(Tag::RowsPerStrip), [1_000_000u32.div_ceil(row)]);
+        }
     }
 }

@@ -62,7 +62,7 @@ fn a_window_of_every_fixture_is_the_window_of_its_tensor() {
 fn a_13_band_stack_into_an_image_format_is_refused_naming_the_count() {
     let rcrop = Rcrop::new();
     let dir = tempfile::tempdir().unwrap();
-    for output in ["out.png", "out.tif", "out.jpg"] {
+    for output in ["out.png", "out.jpg"] {
         let stderr = rcrop.run_fails(
             &["--crop", "1"],
             &fixture("tiffsci/bands13_u16.tif"),
@@ -70,6 +70,46 @@ fn a_13_band_stack_into_an_image_format_is_refused_naming_the_count() {
         );
         assert!(stderr.contains("in 13 channels"), "{output}: {stderr}");
     }
+}
+
+/// Stacks of any number of bands, from a TIFF or an array, become a TIFF
+/// that reads back as the crop of tifffile's tensor.
+#[test]
+fn a_stack_of_any_band_count_goes_through_a_tiff_as_stored() {
+    let rcrop = Rcrop::new();
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["-c", "3,5:17,2", "-f", "channels_last"];
+    let path = |name: &str| dir.path().join(name);
+    for name in [
+        "bands13_u16",
+        "bands13_planar_f32",
+        "bands3_u64_contig",
+        "gray_i12",
+    ] {
+        let golden = fixture(&format!("tiffsci/{name}.npy"));
+        rcrop.run_ok(&args, &golden, &path("want.npy"));
+        let from_tiff = fixture(&format!("tiffsci/{name}.tif"));
+        for (input, tiff) in [(&from_tiff, "from_tiff.tif"), (&golden, "from_npy.tif")] {
+            rcrop.run_ok(&args, input, &path(tiff));
+            rcrop.run_ok(&["-c", "0"], &path(tiff), &path("back.npy"));
+            same_file(&path("back.npy"), &path("want.npy"))
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+    }
+}
+
+/// An array of more channels than the output format holds is refused
+/// naming the count and the most it holds.
+#[test]
+fn an_array_of_more_channels_than_the_output_holds_is_refused_naming_both() {
+    let rcrop = Rcrop::new();
+    let dir = tempfile::tempdir().unwrap();
+    let golden = fixture("tiffsci/bands13_u16.npy");
+    let stderr = rcrop.run_fails(&["-c", "1"], &golden, &dir.path().join("out.png"));
+    assert!(
+        stderr.contains("an image needs 1 to 4 channels (channels_last), not 13"),
+        "{stderr}"
+    );
 }
 
 #[test]
