@@ -5,6 +5,7 @@
 
 mod ahead;
 mod chunk;
+mod ifd;
 mod jpeg_chunks;
 mod old_lzw;
 mod page;
@@ -13,6 +14,7 @@ mod place;
 mod raw;
 mod read;
 mod shared;
+mod tables;
 mod write;
 mod ycbcr;
 

@@ -7,6 +7,7 @@ use std::ops::Range;
 use tiff::decoder::{ChunkType, Decoder};
 use tiff::tags::Tag;
 
+use super::ifd;
 use super::page::{BLACK_IS_ZERO, Convert, PALETTE, Page};
 use super::read::{chunk_tags, decode_error, refuse};
 use super::ycbcr::YCbCr;
@@ -167,13 +168,16 @@ impl Edits {
 }
 
 /// A file read with some of its bytes changed, without copying it: bit
-/// reversed ranges, then bytes replaced at given offsets.
+/// reversed ranges, then bytes replaced at given offsets, and bytes read
+/// past its end.
 pub(super) struct Patched<R> {
     inner: R,
     pos: u64,
     /// Sorted and disjoint.
     reversed: Vec<Range<u64>>,
     replaced: Vec<(u64, Vec<u8>)>,
+    /// Bytes read from this offset, the end of the file, on.
+    tail: (u64, Vec<u8>),
 }
 
 impl<R: Read + Seek> Patched<R> {
@@ -184,6 +188,7 @@ impl<R: Read + Seek> Patched<R> {
             pos: 0,
             reversed: Vec::new(),
             replaced: Vec::new(),
+            tail: (0, Vec::new()),
         })
     }
 
@@ -193,6 +198,7 @@ impl<R: Read + Seek> Patched<R> {
         let mut other = Patched::new(inner)?;
         other.reversed = self.reversed.clone();
         other.replaced = self.replaced.clone();
+        other.tail = self.tail.clone();
         Ok(other)
     }
 
@@ -214,13 +220,33 @@ impl<R: Read + Seek> Patched<R> {
         self.reversed = merged;
     }
 
-    fn replace(&mut self, at: u64, bytes: Vec<u8>) {
+    pub(super) fn replace(&mut self, at: u64, bytes: Vec<u8>) {
         self.replaced.push((at, bytes));
+    }
+
+    /// Makes `bytes` read after those appended before, past the end of the
+    /// file, which is at `end`; returns the offset they are read at.
+    pub(super) fn append(&mut self, end: u64, bytes: &[u8]) -> u64 {
+        if self.tail.1.is_empty() {
+            self.tail.0 = end;
+        }
+        let at = self.tail.0 + self.tail.1.len() as u64;
+        self.tail.1.extend_from_slice(bytes);
+        at
     }
 }
 
 impl<R: Read> Read for Patched<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let (tail_at, tail) = &self.tail;
+        if !tail.is_empty() && self.pos >= *tail_at {
+            let from =
+                usize::try_from(self.pos - tail_at).map_or(tail.len(), |f| f.min(tail.len()));
+            let n = buf.len().min(tail.len() - from);
+            buf[..n].copy_from_slice(&tail[from..from + n]);
+            self.pos += n as u64;
+            return Ok(n);
+        }
         let n = self.inner.read(buf)?;
         let start = self.pos;
         let end = start + n as u64;
@@ -244,109 +270,17 @@ impl<R: Read> Read for Patched<R> {
 
 impl<R: Seek> Seek for Patched<R> {
     fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
+        // From where this reader is, which reads past the end leave the
+        // file's own reader behind.
+        let pos = match pos {
+            SeekFrom::Current(by) => {
+                SeekFrom::Start(self.pos.checked_add_signed(by).ok_or_else(|| {
+                    std::io::Error::new(std::io::ErrorKind::InvalidInput, "a seek before the start")
+                })?)
+            }
+            other => other,
+        };
         self.pos = self.inner.seek(pos)?;
         Ok(self.pos)
-    }
-}
-
-/// Edits of the first page's entries.
-mod ifd {
-    use std::io::{Read, Seek, SeekFrom};
-
-    use super::{RasterError, Tag, refuse};
-
-    /// Where `tag`'s entry is in the first page's directory, and the
-    /// bytes order and size of the file.
-    struct Entry {
-        at: u64,
-        big_endian: bool,
-        bigtiff: bool,
-    }
-
-    impl Entry {
-        /// `value` in `len` bytes in the file's byte order.
-        fn bytes(&self, value: u64, len: usize) -> Vec<u8> {
-            let mut field = value.to_be_bytes()[8 - len..].to_vec();
-            if !self.big_endian {
-                field.reverse();
-            }
-            field
-        }
-    }
-
-    /// Where the bytes that give `tag`'s entry one value, `value`, go, and
-    /// those bytes: its type (SHORT or LONG), count and value.
-    pub(super) fn set(
-        file: &mut (impl Read + Seek),
-        tag: Tag,
-        value: u32,
-    ) -> Result<(u64, Vec<u8>), RasterError> {
-        let entry = find(file, tag)?;
-        let (kind, size) = match u16::try_from(value) {
-            Ok(_) => (3, 2),
-            Err(_) => (4, 4),
-        };
-        let (count_len, value_len) = if entry.bigtiff { (8, 8) } else { (4, 4) };
-        let mut bytes = entry.bytes(kind, 2);
-        bytes.extend(entry.bytes(1, count_len));
-        let mut field = entry.bytes(value.into(), size);
-        field.resize(value_len, 0);
-        bytes.extend(field);
-        Ok((entry.at + 2, bytes))
-    }
-
-    /// Where `tag`'s entry's tag number is, and the bytes that make it `to`.
-    pub(super) fn rename(
-        file: &mut (impl Read + Seek),
-        tag: Tag,
-        to: u16,
-    ) -> Result<(u64, Vec<u8>), RasterError> {
-        let entry = find(file, tag)?;
-        Ok((entry.at, entry.bytes(to.into(), 2)))
-    }
-
-    fn find(file: &mut (impl Read + Seek), tag: Tag) -> Result<Entry, RasterError> {
-        let cannot = || refuse(format!("its {tag:?} entry cannot be read"));
-        let mut read = |at: u64, len: usize| -> Option<Vec<u8>> {
-            file.seek(SeekFrom::Start(at)).ok()?;
-            let mut out = Vec::with_capacity(len);
-            file.by_ref().take(len as u64).read_to_end(&mut out).ok()?;
-            Some(out)
-        };
-        let head = read(0, 16).ok_or_else(cannot)?;
-        let big_endian = match head.get(..2) {
-            Some(b"MM") => true,
-            Some(b"II") => false,
-            _ => return Err(cannot()),
-        };
-        let int = |b: &[u8], at: usize, n: usize| -> Option<u64> {
-            let field = b.get(at..at.checked_add(n)?)?;
-            let fold = |acc: u64, &x: &u8| acc << 8 | u64::from(x);
-            Some(if big_endian {
-                field.iter().fold(0, fold)
-            } else {
-                field.iter().rev().fold(0, fold)
-            })
-        };
-        let bigtiff = int(&head, 2, 2) == Some(43);
-        let (offset, count_len, entry_len) = if bigtiff {
-            (int(&head, 8, 8), 8, 20)
-        } else {
-            (int(&head, 4, 4), 2, 12)
-        };
-        let ifd = offset.ok_or_else(cannot)?;
-        let count = read(ifd, count_len).ok_or_else(cannot)?;
-        let entries = int(&count, 0, count_len).ok_or_else(cannot)?.min(4096) as usize;
-        let first = ifd.checked_add(count_len as u64).ok_or_else(cannot)?;
-        let table = read(first, entries * entry_len).ok_or_else(cannot)?;
-        let index = table
-            .chunks_exact(entry_len)
-            .position(|entry| int(entry, 0, 2) == Some(u64::from(tag.to_u16())))
-            .ok_or_else(cannot)?;
-        Ok(Entry {
-            at: first + (index * entry_len) as u64,
-            big_endian,
-            bigtiff,
-        })
     }
 }

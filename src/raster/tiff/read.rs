@@ -25,6 +25,7 @@ use super::patch::{Patched, decodable};
 use super::place::{Placement, convert};
 use super::raw::RawChunks;
 use super::shared::{At, Shared};
+use super::tables::{Listed, fit};
 use super::ycbcr::YCbCr;
 use crate::raster::rows::{RowFn, RowSource, RowsInfo, StreamError, Window, read_whole};
 use crate::raster::{Decoded, RasterError, guard};
@@ -106,6 +107,8 @@ struct TiffRows<'a> {
     across: usize,
     per_plane: usize,
     ycbcr: Option<YCbCr>,
+    /// How many of the strips or tiles the page needs its tables list.
+    listed: Listed,
 }
 
 impl<'a> TiffRows<'a> {
@@ -117,6 +120,8 @@ impl<'a> TiffRows<'a> {
         let mut input = At::buffered(Arc::clone(&shared));
         let file_len = input.seek(SeekFrom::End(0)).map_err(io)?;
         let mut file = Patched::new(input).map_err(io)?;
+        let listed = fit(&mut file)?;
+        file.seek(SeekFrom::Start(0)).map_err(io)?;
         let mut original = Decoder::new(&mut file)
             .map_err(decode_error)?
             .with_limits(limits(limit));
@@ -199,6 +204,7 @@ impl<'a> TiffRows<'a> {
             across,
             per_plane,
             ycbcr,
+            listed,
         };
         if rows.chunk_len() > limit {
             return Err(rows.over_limit());
@@ -284,6 +290,20 @@ impl<'a> TiffRows<'a> {
         };
         let (codec, page, decoders) = (&self.codec, &self.page, &self.decoders);
         let number = |(band, plane, column)| plane * self.per_plane + band * self.across + column;
+        if let Listed::First { listed, needed } = self.listed {
+            let numbers = (0..total).map(|index| number(chunk(index)));
+            if let Some(missing) = numbers.into_iter().find(|&n| n as u64 >= listed) {
+                let what = match codec.kind {
+                    ChunkType::Strip => "strip",
+                    ChunkType::Tile => "tile",
+                };
+                return Err(refuse(format!(
+                    "its {what} {missing} is missing: its tables list {listed} of the {needed} \
+                     {what}s the page needs (libtiff reads no more either)"
+                ))
+                .into());
+            }
+        }
         let work = |(number, origin, mut samples): (usize, (usize, usize), Vec<u8>)| {
             let done = guard::guarded(NAME, || {
                 let mut decoder = decoders.take()?;
@@ -385,16 +405,6 @@ fn check_chunks_inside<R: Read + Seek>(
         ChunkType::Strip => "strip",
         ChunkType::Tile => "tile",
     };
-    if offsets.len() != counts.len() {
-        return Err(RasterError::Damaged {
-            format: NAME,
-            why: format!(
-                "it gives {} {what} offsets for {} byte counts",
-                offsets.len(),
-                counts.len()
-            ),
-        });
-    }
     for (number, (&at, &len)) in offsets.iter().zip(&counts).enumerate() {
         if at.checked_add(len).is_none_or(|end| end > file_len) {
             return Err(RasterError::Damaged {

@@ -41,6 +41,8 @@ mod suites;
 mod tiff_bmp;
 /// TIFF as scientists write it: any depth, any number of bands, tifffile's tensors.
 mod tiff_sci;
+/// TIFF strip and tile tables longer or shorter than the page needs, as libtiff reads them.
+mod tiff_tables;
 /// Inputs read front to back checked to their end, whatever the crop.
 mod to_the_end;
 /// Real-world files from other tools, decoded as their references decode them.
