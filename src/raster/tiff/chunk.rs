@@ -106,7 +106,7 @@ impl ChunkCodec {
             && old_lzw::is_old_style(&raw.bytes(decoder.inner(), index, 2, self.limit)?)
         {
             let data = || raw.bytes(decoder.inner(), index, u64::MAX, self.limit);
-            return self.old_lzw(page, data, chunk);
+            return self.old_lzw(page, origin, data, chunk);
         }
         decoder
             .read_chunk_bytes(number, chunk)
@@ -120,28 +120,37 @@ impl ChunkCodec {
         Ok(())
     }
 
-    /// Decodes a strip, old-style LZW, into `chunk`, sized for its rows:
-    /// strips only (tiles came with TIFF 6), no predictor, samples of at
-    /// most 8 bits, as the files that use it hold; `data` reads its bytes.
+    /// Decodes a strip or tile, old-style LZW, whose first pixel is at
+    /// `origin`, into `chunk`, sized for its pixels inside the image;
+    /// `data` reads its bytes.
     fn old_lzw(
         &self,
         page: &Page,
+        origin: (usize, usize),
         data: impl FnOnce() -> Result<Vec<u8>, RasterError>,
         chunk: &mut [u8],
     ) -> Result<(), RasterError> {
-        if self.kind == ChunkType::Tile || self.predictor != 1 || page.bits > 8 {
+        if page.bits > 8 {
             return Err(refuse(format!(
-                "old-style LZW in {} with Predictor {} and {}-bit samples is not read",
-                if self.kind == ChunkType::Tile {
-                    "tiles"
-                } else {
-                    "strips"
-                },
-                self.predictor,
+                "old-style LZW with {}-bit samples is not read",
                 page.bits
             )));
         }
-        old_lzw::decode(&data()?, chunk)?;
+        let kept = (
+            self.chunk_width.min(page.width - origin.1),
+            self.chunk_height.min(page.height - origin.0),
+        );
+        let coded = old_lzw::Chunk {
+            stored: match self.kind {
+                ChunkType::Tile => (self.chunk_width, self.chunk_height),
+                ChunkType::Strip => kept,
+            },
+            kept,
+            bits: page.bits.into(),
+            samples: page.in_chunk(),
+            predictor: self.predictor,
+        };
+        coded.decode(&data()?, chunk, self.limit)?;
         // What the crate does for a gray page of WhiteIsZero.
         if page.photometric == WHITE_IS_ZERO && page.samples == 1 {
             chunk.iter_mut().for_each(|b| *b = !*b);
