@@ -90,7 +90,9 @@ fn needed(dir: &Directory, tiled: bool) -> Option<u64> {
         true => {
             let tile_width = dir.value(Tag::TileWidth).filter(|&w| w > 0)?;
             let tile_length = dir.value(Tag::TileLength).filter(|&l| l > 0)?;
-            width.div_ceil(tile_width) * height.div_ceil(tile_length)
+            width
+                .div_ceil(tile_width)
+                .checked_mul(height.div_ceil(tile_length))?
         }
         false => {
             let rows = dir.value(Tag::RowsPerStrip).unwrap_or(height);
@@ -109,7 +111,7 @@ fn cut<R: Read + Seek>(
     needed: u64,
 ) -> Result<(), RasterError> {
     let size = size_of_kind(entry.kind).unwrap_or(8);
-    let field = match needed * size as u64 <= dir.word() as u64 {
+    let field = match needed.saturating_mul(size as u64) <= dir.word() as u64 {
         true => dir
             .values(file, entry, needed)?
             .iter()
