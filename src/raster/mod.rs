@@ -1,6 +1,7 @@
 //! Image files and tensors: an image decodes to a [`Tensor`] of batch 1, its
 //! samples kept as decoded (any [`SampleType`] the format stores; 1 to 4
-//! channels), and a tensor encodes back without converting a pixel.
+//! channels, or any number of TIFF's bands), and a tensor encodes back
+//! without converting a pixel.
 //!
 //! What each format can do is one row of the codec table ([`formats`]);
 //! each codec has a room of its own holding its reader and its writer

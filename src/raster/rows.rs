@@ -15,7 +15,7 @@ use crate::tensor::{SampleType, Tensor};
 pub struct RowsInfo {
     pub width: usize,
     pub height: usize,
-    /// 1 to 4: gray, gray+alpha, RGB, RGBA.
+    /// 1 to 4: gray, gray+alpha, RGB, RGBA; any number of a TIFF's bands.
     pub channels: usize,
     pub sample: SampleType,
     /// The ICC profile the image carries, if any.
