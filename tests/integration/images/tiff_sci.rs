@@ -98,6 +98,22 @@ fn a_stack_of_any_band_count_goes_through_a_tiff_as_stored() {
     }
 }
 
+/// Gray with alpha (PngSuite's, of 8 and 16 bits) goes through a TIFF as
+/// gray with an alpha extra sample, and reads back as it was.
+#[test]
+fn gray_with_alpha_goes_through_a_tiff() {
+    let rcrop = Rcrop::new();
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name);
+    for name in ["basn4a08", "basn4a16"] {
+        let png = fixture(&format!("pngsuite/{name}.png"));
+        rcrop.run_ok(&["-c", "3"], &png, &path("la.tif"));
+        rcrop.run_ok(&["-c", "0"], &path("la.tif"), &path("back.npy"));
+        rcrop.run_ok(&["-c", "3"], &png, &path("want.npy"));
+        same_file(&path("back.npy"), &path("want.npy")).unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+}
+
 /// An array of more channels than the output format holds is refused
 /// naming the count and the most it holds.
 #[test]
