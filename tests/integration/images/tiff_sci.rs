@@ -5,7 +5,7 @@
 //! tensor, whole and a window at a time; what an output cannot hold is
 //! refused naming the count.
 
-use crate::util::{Rcrop, assert_every, fixture, same_file};
+use crate::util::{Rcrop, assert_every, fixture, npy_bytes, same_file};
 
 /// The names of the fixtures that have a golden tensor.
 fn goldens() -> Vec<String> {
@@ -95,6 +95,49 @@ fn a_stack_of_any_band_count_goes_through_a_tiff_as_stored() {
             same_file(&path("back.npy"), &path("want.npy"))
                 .unwrap_or_else(|e| panic!("{name}: {e}"));
         }
+    }
+}
+
+/// A batch of 13-band samples split into one TIFF a sample, each holding
+/// its sample's crop.
+#[test]
+fn a_batch_of_stacks_splits_into_one_tiff_a_sample() {
+    let rcrop = Rcrop::new();
+    let dir = tempfile::tempdir().unwrap();
+    let (n, h, w, c) = (3usize, 5usize, 6usize, 13usize);
+    let values: Vec<i16> = (0..n * h * w * c).map(|v| v as i16 * 7 - 900).collect();
+    let data: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+    let header = "{'descr': '<i2', 'fortran_order': False, 'shape': (3, 5, 6, 13), }";
+    let input = dir.path().join("batch.npy");
+    std::fs::write(&input, npy_bytes(header, &data)).unwrap();
+    let out = dir.path().join("frames");
+    let done = rcrop
+        .cmd()
+        .args(["-c", "1", "--out-dir"])
+        .arg(&out)
+        .args(["--to", "tiff"])
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    for i in 0..n {
+        let back = dir.path().join(format!("back_{i}.npy"));
+        rcrop.run_ok(&["-c", "0"], &out.join(format!("batch_{i}.tiff")), &back);
+        let want: Vec<u8> = (1..h - 1)
+            .flat_map(|y| (1..w - 1).map(move |x| (y, x)))
+            .flat_map(|(y, x)| values[((i * h + y) * w + x) * c..][..c].to_vec())
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        let got = std::fs::read(&back).unwrap();
+        assert_eq!(
+            &got[got.len() - want.len()..],
+            want.as_slice(),
+            "sample {i}"
+        );
     }
 }
 
