@@ -291,12 +291,9 @@ impl<'a> TiffRows<'a> {
         let (codec, page, decoders) = (&self.codec, &self.page, &self.decoders);
         let number = |(band, plane, column)| plane * self.per_plane + band * self.across + column;
         if let Listed::First { listed, needed } = self.listed {
-            let numbers = (0..total).map(|index| number(chunk(index)));
-            if let Some(missing) = numbers.into_iter().find(|&n| n as u64 >= listed) {
-                let what = match codec.kind {
-                    ChunkType::Strip => "strip",
-                    ChunkType::Tile => "tile",
-                };
+            let mut numbers = (0..total).map(|index| number(chunk(index)));
+            if let Some(missing) = numbers.find(|&n| n as u64 >= listed) {
+                let what = chunk_name(codec.kind);
                 return Err(refuse(format!(
                     "its {what} {missing} is missing: its tables list {listed} of the {needed} \
                      {what}s the page needs (libtiff reads no more either)"
@@ -381,6 +378,14 @@ impl RowSource for TiffRows<'_> {
     }
 }
 
+/// What a chunk of `kind` is called.
+fn chunk_name(kind: ChunkType) -> &'static str {
+    match kind {
+        ChunkType::Strip => "strip",
+        ChunkType::Tile => "tile",
+    }
+}
+
 /// The tags holding where the strips or tiles lie and how long they are.
 pub(super) fn chunk_tags(kind: ChunkType) -> (Tag, Tag) {
     match kind {
@@ -401,10 +406,7 @@ fn check_chunks_inside<R: Read + Seek>(
     let (offsets, counts) = chunk_tags(kind);
     let offsets = decoder.get_tag_u64_vec(offsets).map_err(decode_error)?;
     let counts = decoder.get_tag_u64_vec(counts).map_err(decode_error)?;
-    let what = match kind {
-        ChunkType::Strip => "strip",
-        ChunkType::Tile => "tile",
-    };
+    let what = chunk_name(kind);
     for (number, (&at, &len)) in offsets.iter().zip(&counts).enumerate() {
         if at.checked_add(len).is_none_or(|end| end > file_len) {
             return Err(RasterError::Damaged {
