@@ -159,27 +159,56 @@ fn decompress(
         })
         .map(|c| width / c.sampling.x() * c.sample_type.bytes_per_sample())
         .sum();
-    let pixels = width * rows;
-    if !size.is_multiple_of(pixels) {
-        return Err(RasterError::NotAnImage(format!(
-            "the OpenEXR image's channels are sampled in a way the exr crate cannot decompress \
-             ({size} bytes in a block of {pixels} pixels)"
-        )));
-    }
-    let mut sized = header.clone();
-    sized.channels.bytes_per_pixel = size / pixels;
-    let section = IntegerBounds {
-        position: Vec2(0, top as i32),
-        size: Vec2(width, rows),
-    };
     match header.compression {
-        Compression::B44 | Compression::B44A if data.len() < size => {
-            b44_by_channel(&sized, data, section)
+        Compression::Uncompressed | Compression::RLE | Compression::ZIP1 | Compression::ZIP16 => {
+            as_bytes(header, data, size)
         }
-        compression => compression
-            .decompress_image_section_from_le(&sized, data, section, false)
-            .map_err(refused),
+        Compression::B44 | Compression::B44A if data.len() < size => {
+            b44_by_channel(header, data, top, rows)
+        }
+        compression => {
+            let pixels = width * rows;
+            if !size.is_multiple_of(pixels) {
+                return Err(RasterError::NotAnImage(format!(
+                    "the OpenEXR image's channels are sampled in a way the exr crate cannot \
+                     decompress in {compression} ({size} bytes in a block of {pixels} pixels)"
+                )));
+            }
+            let mut sized = header.clone();
+            sized.channels.bytes_per_pixel = size / pixels;
+            let section = IntegerBounds {
+                position: Vec2(0, top as i32),
+                size: Vec2(width, rows),
+            };
+            compression
+                .decompress_image_section_from_le(&sized, data, section, false)
+                .map_err(refused)
+        }
     }
+}
+
+/// Uncompressed, RLE and ZIP blocks are bytes whatever their channels: the
+/// block goes to the crate as one row of `size` bytes of half samples.
+fn as_bytes(header: &Header, data: Vec<u8>, size: usize) -> Result<Vec<u8>, RasterError> {
+    if size == 0 {
+        return Ok(Vec::new());
+    }
+    let mut bytes = header.clone();
+    bytes.layer_size = Vec2(size / 2, 1);
+    bytes.channels.list.truncate(1);
+    for channel in bytes.channels.list.iter_mut() {
+        channel.sample_type = Stored::F16;
+        channel.sampling = Vec2(1, 1);
+    }
+    bytes.channels.bytes_per_pixel = 2;
+    let section = IntegerBounds {
+        position: Vec2(0, 0),
+        size: bytes.layer_size,
+    };
+    header
+        .compression
+        .decompress_image_section_from_le(&bytes, data, section, false)
+        .map_err(refused)
 }
 
 /// B44 compresses each channel on its own, in blocks of 4 by 4 of its own
@@ -191,9 +220,9 @@ fn decompress(
 fn b44_by_channel(
     header: &Header,
     data: Vec<u8>,
-    section: IntegerBounds,
+    top: usize,
+    rows: usize,
 ) -> Result<Vec<u8>, RasterError> {
-    let (top, rows) = (section.position.y() as usize, section.size.height());
     let mut rest = data.as_slice();
     let mut decoded = Vec::new();
     for channel in &header.channels.list {

@@ -269,3 +269,49 @@ fn desaturate(p: Px, f: f32, yw: [f32; 3]) -> Px {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rec_709_weighs_luminance_as_its_y_row() {
+        let yw = luminance_weights(&Chromaticities::default()).unwrap();
+        for (found, expected) in yw.iter().zip([0.2126, 0.7152, 0.0722]) {
+            assert!((found - expected).abs() < 1e-4, "{yw:?}");
+        }
+    }
+
+    #[test]
+    fn chromaticities_openexr_refuses_give_no_weights() {
+        let white_at_zero = Chromaticities {
+            white: [0.3, 0.0],
+            ..Chromaticities::default()
+        };
+        assert!(luminance_weights(&white_at_zero).is_none());
+        let on_a_line = Chromaticities {
+            red: [0.6, 0.3],
+            green: [0.3, 0.3],
+            blue: [0.1, 0.3],
+            ..Chromaticities::default()
+        };
+        assert!(luminance_weights(&on_a_line).is_none());
+    }
+
+    #[test]
+    fn gray_pixels_keep_their_luminance_and_nan_compares_as_cpp_does() {
+        let y = f16::from_f32(0.75);
+        let gray = to_rgba(
+            Px {
+                r: f16::ZERO,
+                g: y,
+                b: f16::ZERO,
+            },
+            [0.2, 0.7, 0.1],
+        );
+        assert_eq!([gray.r, gray.g, gray.b], [y, y, y]);
+        assert!(max(f32::NAN, 1.0).is_nan());
+        assert_eq!(max(1.0, f32::NAN), 1.0);
+        assert_eq!(min(1.0, f32::NAN), 1.0);
+    }
+}

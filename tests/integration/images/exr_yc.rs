@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::util::{Rcrop, assert_every, fixture, same_file};
 
 /// Every file of fixtures/exryc/ (its golden is NAME.npy beside it).
-const FILES: [&str; 15] = [
+const FILES: [&str; 17] = [
     "yc_none",
     "yc_rle",
     "yc_zips",
@@ -25,6 +25,8 @@ const FILES: [&str; 15] = [
     "yc_tiny",
     "yc_decreasing",
     "yc_p3",
+    "yca_float_piz",
+    "yca_mixed_zips",
 ];
 
 fn exr(name: &str) -> PathBuf {
