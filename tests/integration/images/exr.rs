@@ -58,12 +58,14 @@ fn openexr_sample_images_decode_to_their_data_window() {
 }
 
 #[test]
-fn the_header_gives_the_tensor_a_layer_or_gray_file_becomes() {
+fn the_header_gives_the_tensor_a_layer_gray_or_luminance_chroma_file_becomes() {
     let rcrop = Rcrop::new();
     for (name, shape) in [
-        ("layer", "(1, 6, 8, 4) -> (1, 4, 6, 4) '<f4'"),
-        ("ya", "(1, 6, 8, 2) -> (1, 4, 6, 2) '<f4'"),
-        ("rgb_u32", "(1, 6, 8, 3) -> (1, 4, 6, 3) '<u4'"),
+        ("exr/layer", "(1, 6, 8, 4) -> (1, 4, 6, 4) '<f4'"),
+        ("exr/ya", "(1, 6, 8, 2) -> (1, 4, 6, 2) '<f4'"),
+        ("exr/rgb_u32", "(1, 6, 8, 3) -> (1, 4, 6, 3) '<u4'"),
+        ("exryc/yc_zip", "(1, 34, 38, 3) -> (1, 32, 36, 3) '<f4'"),
+        ("exryc/yca_window", "(1, 34, 38, 4) -> (1, 32, 36, 4) '<f4'"),
     ] {
         let text = rcrop.stdout_of(&[
             "--crop",
@@ -71,7 +73,7 @@ fn the_header_gives_the_tensor_a_layer_or_gray_file_becomes() {
             "-f",
             "channels_last",
             "--dry-run",
-            fixture(&format!("exr/{name}.exr")).to_str().unwrap(),
+            fixture(&format!("{name}.exr")).to_str().unwrap(),
             "out.npy",
         ]);
         assert!(text.contains(shape), "{name}: {text}");
