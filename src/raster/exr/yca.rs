@@ -13,6 +13,7 @@
 //! it repeat the first and the last chroma sample.
 
 use half::f16;
+use half::slice::HalfFloatSliceExt;
 
 /// The half samples of a data window in luminance/chroma: `y` and `a` at
 /// every pixel, `ry` and `by` at every second pixel of every second row
@@ -47,34 +48,25 @@ impl Default for Chromaticities {
     }
 }
 
-/// One pixel as OpenEXR's `Rgba` holds it between steps, alpha aside (it
-/// passes through unchanged): luminance/chroma (`r` = RY, `g` = Y, `b` = BY)
-/// or RGB.
-#[derive(Clone, Copy, Default)]
-struct Px {
-    r: f16,
-    g: f16,
-    b: f16,
-}
-
 /// The taps of OpenEXR's chroma reconstruction filter, for the samples 13,
-/// 11, …, 1 before the missing one and 1, 3, …, 13 after it.
-const TAPS: [f32; 14] = [
-    0.002128, -0.007540, 0.019597, -0.043159, 0.087929, -0.186077, 0.627123, 0.627123, -0.186077,
-    0.087929, -0.043159, 0.019597, -0.007540, 0.002128,
+/// 11, …, 1 before the missing one and 1, 3, …, 13 after it, in the order
+/// OpenEXR sums them.
+const TAPS: [(isize, f32); 14] = [
+    (-13, 0.002128),
+    (-11, -0.007540),
+    (-9, 0.019597),
+    (-7, -0.043159),
+    (-5, 0.087929),
+    (-3, -0.186077),
+    (-1, 0.627123),
+    (1, 0.627123),
+    (3, -0.186077),
+    (5, 0.087929),
+    (7, -0.043159),
+    (9, 0.019597),
+    (11, -0.007540),
+    (13, 0.002128),
 ];
-
-/// The offsets of [`TAPS`], in the order OpenEXR sums them.
-fn tap_offsets() -> impl Iterator<Item = (isize, f32)> {
-    (-13..=13).step_by(2).zip(TAPS)
-}
-
-/// The filter over 14 samples, summed from the first product on.
-fn filter(sample: impl Fn(isize) -> f16) -> f16 {
-    let mut taps = tap_offsets().map(|(k, c)| sample(k).to_f32() * c);
-    let first = taps.next().unwrap_or_default();
-    f16::from_f32(taps.fold(first, |sum, v| sum + v))
-}
 
 /// The luminance weights of `c`, as OpenEXR's `computeYw`; `None` for
 /// chromaticities OpenEXR refuses (white at y 0, or collinear primaries).
@@ -102,22 +94,48 @@ pub(super) fn luminance_weights(c: &Chromaticities) -> Option<[f32; 3]> {
     Some([m[0] / sum, m[1] / sum, m[2] / sum])
 }
 
+/// A row of pixels as OpenEXR's `Rgba` holds it between steps, alpha aside
+/// (it passes through unchanged): luminance/chroma (`r` = RY, `g` = Y, `b` =
+/// BY) or RGB, each sample a half widened to float32.
+struct Row {
+    r: Vec<f32>,
+    g: Vec<f32>,
+    b: Vec<f32>,
+}
+
+/// Rounds every value to half, as storing it in OpenEXR's `Rgba` does.
+fn round_to_half(values: &mut [f32]) {
+    let mut halves = vec![f16::ZERO; values.len()];
+    halves.convert_from_f32_slice(values);
+    halves.convert_to_f32_slice(values);
+}
+
+fn widen(halves: &[f16]) -> Vec<f32> {
+    let mut out = vec![0.0; halves.len()];
+    halves.convert_to_f32_slice(&mut out);
+    out
+}
+
 /// The data window as RGB, or RGBA when it has alpha, row by row.
 pub(super) fn to_rgb(planes: &Planes, yw: [f32; 3]) -> Vec<f32> {
     let (w, h) = (planes.width, planes.height);
     let channels = if planes.a.is_some() { 4 } else { 3 };
-    let chroma = horizontal(planes);
-    let rgb = |row: isize| rgb_row(planes, &chroma, row, yw);
+    let chroma = [horizontal(&planes.ry, w), horizontal(&planes.by, w)];
+    let rgb = |row: isize| {
+        let rgb = to_rgba(rgb_row(&planes.y, &chroma, row, w, h), yw);
+        let saturations: Vec<f32> = (0..w).map(|x| saturation(&rgb, x)).collect();
+        (rgb, saturations)
+    };
     let mut out = Vec::with_capacity(w * h * channels);
     let (mut above, mut here) = (rgb(-1), rgb(0));
     for row in 0..h {
         let below = rgb(row as isize + 1);
-        let fixed = fix_saturation(yw, [&above, &here, &below]);
-        let alpha = planes.a.as_ref().map(|a| &a[row * w..(row + 1) * w]);
-        for (x, p) in fixed.iter().enumerate() {
-            out.extend([p.r, p.g, p.b].map(f16::to_f32));
-            if let Some(alpha) = alpha {
-                out.push(alpha[x].to_f32());
+        let fixed = fix_saturation(yw, &here.0, [&above.1, &here.1, &below.1]);
+        let alpha = planes.a.as_deref().map(|a| widen(&a[row * w..][..w]));
+        for x in 0..w {
+            out.extend([fixed.r[x], fixed.g[x], fixed.b[x]]);
+            if let Some(alpha) = &alpha {
+                out.push(alpha[x]);
             }
         }
         (above, here) = (here, below);
@@ -137,69 +155,79 @@ fn clamp_row(row: isize, height: usize) -> usize {
     }
 }
 
-/// Chroma (RY, BY) at every pixel of every second row, filled in along the
-/// row as OpenEXR's `reconstructChromaHoriz` does.
-fn horizontal(planes: &Planes) -> Vec<Vec<(f16, f16)>> {
-    let (w, half_w) = (planes.width, planes.width / 2);
-    (0..planes.height / 2)
-        .map(|r| {
-            let ry = &planes.ry[r * half_w..(r + 1) * half_w];
-            let by = &planes.by[r * half_w..(r + 1) * half_w];
-            let at = |plane: &[f16], x: isize| plane[x.clamp(0, w as isize - 2) as usize / 2];
-            (0..w as isize)
-                .map(|x| {
-                    if x % 2 == 0 {
-                        (at(ry, x), at(by, x))
-                    } else {
-                        (filter(|k| at(ry, x + k)), filter(|k| at(by, x + k)))
-                    }
+/// One chroma plane at every pixel of every second row, filled in along the
+/// row as OpenEXR's `reconstructChromaHoriz` does (the first and the last
+/// sample repeated beyond the row's ends).
+fn horizontal(plane: &[f16], w: usize) -> Vec<Vec<f32>> {
+    plane
+        .chunks_exact(w / 2)
+        .map(|samples| {
+            let samples = widen(samples);
+            let at = |x: isize| samples[x.clamp(0, w as isize - 2) as usize / 2];
+            let mut row: Vec<f32> = (0..w as isize)
+                .map(|x| match x % 2 {
+                    0 => at(x),
+                    _ => sum_taps(|k| at(x + k)),
                 })
-                .collect()
+                .collect();
+            round_to_half(&mut row);
+            row
         })
         .collect()
 }
 
-/// Row `row` (-1 to the height) in RGB before the saturation fix: a row with
-/// chroma as it is, another with chroma filled in down the columns from the
-/// rows 1, 3, … 13 above and below (`reconstructChromaVert`); then
-/// `YCAtoRGBA`.
-fn rgb_row(planes: &Planes, chroma: &[Vec<(f16, f16)>], row: isize, yw: [f32; 3]) -> Vec<Px> {
-    let (w, h) = (planes.width, planes.height);
-    let luma = &planes.y[clamp_row(row, h) * w..][..w];
-    let chroma_row = |r: isize| &chroma[clamp_row(r, h) / 2];
-    (0..w)
-        .map(|x| {
-            let (r, b) = if row % 2 == 0 {
-                chroma_row(row)[x]
-            } else {
-                (
-                    filter(|k| chroma_row(row + k)[x].0),
-                    filter(|k| chroma_row(row + k)[x].1),
-                )
-            };
-            to_rgba(Px { r, g: luma[x], b }, yw)
-        })
-        .collect()
+/// OpenEXR's filter sum, from the first product on.
+fn sum_taps(sample: impl Fn(isize) -> f32) -> f32 {
+    let [(k0, c0), rest @ ..] = TAPS;
+    rest.iter()
+        .fold(sample(k0) * c0, |sum, &(k, c)| sum + sample(k) * c)
 }
 
-/// OpenEXR's `YCAtoRGBA` of one pixel.
-fn to_rgba(p: Px, yw: [f32; 3]) -> Px {
-    if p.r.to_f32() == 0.0 && p.b.to_f32() == 0.0 {
-        return Px {
-            r: p.g,
-            g: p.g,
-            b: p.g,
-        };
+/// Row `row` (-1 to the height) in luminance/chroma: a row with chroma as it
+/// is, another with chroma filled in down the columns from the rows 1, 3, …
+/// 13 above and below (`reconstructChromaVert`).
+fn rgb_row(luma: &[f16], chroma: &[Vec<Vec<f32>>; 2], row: isize, w: usize, h: usize) -> Row {
+    let g = widen(&luma[clamp_row(row, h) * w..][..w]);
+    let [r, b] = chroma.each_ref().map(|rows| {
+        let at = |k: isize| &rows[clamp_row(row + k, h) / 2];
+        if row % 2 == 0 {
+            return at(0).clone();
+        }
+        let [(k0, c0), rest @ ..] = TAPS;
+        let mut sum: Vec<f32> = at(k0).iter().map(|v| v * c0).collect();
+        for (k, c) in rest {
+            for (s, v) in sum.iter_mut().zip(at(k)) {
+                *s += v * c;
+            }
+        }
+        round_to_half(&mut sum);
+        sum
+    });
+    Row { r, g, b }
+}
+
+/// OpenEXR's `YCAtoRGBA` of a row.
+fn to_rgba(yca: Row, yw: [f32; 3]) -> Row {
+    let mut rgb = Row {
+        r: yca.g.clone(),
+        g: yca.g.clone(),
+        b: yca.g.clone(),
+    };
+    for x in 0..yca.g.len() {
+        if yca.r[x] == 0.0 && yca.b[x] == 0.0 {
+            continue;
+        }
+        let y = yca.g[x];
+        let r = (yca.r[x] + 1.0) * y;
+        let b = (yca.b[x] + 1.0) * y;
+        rgb.r[x] = r;
+        rgb.g[x] = (y - r * yw[0] - b * yw[2]) / yw[1];
+        rgb.b[x] = b;
     }
-    let y = p.g.to_f32();
-    let r = (p.r.to_f32() + 1.0) * y;
-    let b = (p.b.to_f32() + 1.0) * y;
-    let g = (y - r * yw[0] - b * yw[2]) / yw[1];
-    Px {
-        r: f16::from_f32(r),
-        g: f16::from_f32(g),
-        b: f16::from_f32(b),
+    for samples in [&mut rgb.r, &mut rgb.g, &mut rgb.b] {
+        round_to_half(samples);
     }
+    rgb
 }
 
 /// `std::max` and `std::min` as C++ has them (the first argument unless the
@@ -212,60 +240,54 @@ fn min(a: f32, b: f32) -> f32 {
     if b < a { b } else { a }
 }
 
-fn saturation(p: Px) -> f32 {
-    let (r, g, b) = (p.r.to_f32(), p.g.to_f32(), p.b.to_f32());
+fn saturation(p: &Row, x: usize) -> f32 {
+    let (r, g, b) = (p.r[x], p.g[x], p.b[x]);
     let (high, low) = (max(r, max(g, b)), min(r, min(g, b)));
     if high > 0.0 { 1.0 - low / high } else { 0.0 }
 }
 
-/// OpenEXR's `fixSaturation`: a pixel whose saturation passes the mean of
-/// its four diagonal neighbours' by enough is desaturated.
-fn fix_saturation(yw: [f32; 3], rows: [&[Px]; 3]) -> Vec<Px> {
-    let n = rows[1].len();
-    let at = |row: &[Px], x: usize| saturation(row[x.min(n - 1)]);
-    (0..n)
-        .map(|x| {
-            let left = x.saturating_sub(1);
-            let s_mean = min(
-                1.0,
-                0.25 * (at(rows[0], left)
-                    + at(rows[0], x + 1)
-                    + at(rows[2], left)
-                    + at(rows[2], x + 1)),
-            );
-            let p = rows[1][x];
-            let s = saturation(p);
-            if s > s_mean {
-                let s_max = min(1.0, 1.0 - (1.0 - s_mean) * 0.25);
-                if s > s_max {
-                    return desaturate(p, s_max / s, yw);
-                }
+/// OpenEXR's `fixSaturation` of `row`, given the saturations of the rows
+/// above, of it and below: a pixel whose saturation passes the mean of its
+/// four diagonal neighbours' by enough is desaturated.
+fn fix_saturation(yw: [f32; 3], row: &Row, saturations: [&[f32]; 3]) -> Row {
+    let n = row.g.len();
+    let mut out = Row {
+        r: row.r.clone(),
+        g: row.g.clone(),
+        b: row.b.clone(),
+    };
+    let [above, here, below] = saturations;
+    for (x, &s) in here.iter().enumerate() {
+        let (left, right) = (x.saturating_sub(1), (x + 1).min(n - 1));
+        let s_mean = min(
+            1.0,
+            0.25 * (above[left] + above[right] + below[left] + below[right]),
+        );
+        if s > s_mean {
+            let s_max = min(1.0, 1.0 - (1.0 - s_mean) * 0.25);
+            if s > s_max {
+                [out.r[x], out.g[x], out.b[x]] =
+                    desaturate([row.r[x], row.g[x], row.b[x]], s_max / s, yw);
             }
-            p
-        })
-        .collect()
+        }
+    }
+    out
+}
+
+/// A value stored in half.
+fn half(v: f32) -> f32 {
+    f16::from_f32(v).to_f32()
 }
 
 /// OpenEXR's `desaturate`: each sample moved toward the largest by `f`, then
 /// all scaled to keep the luminance.
-fn desaturate(p: Px, f: f32, yw: [f32; 3]) -> Px {
-    let (r, g, b) = (p.r.to_f32(), p.g.to_f32(), p.b.to_f32());
+fn desaturate([r, g, b]: [f32; 3], f: f32, yw: [f32; 3]) -> [f32; 3] {
     let high = max(r, max(g, b));
-    let toward = |v: f32| f16::from_f32(max(high - (high - v) * f, 0.0));
-    let mut out = Px {
-        r: toward(r),
-        g: toward(g),
-        b: toward(b),
-    };
+    let out = [r, g, b].map(|v| half(max(high - (high - v) * f, 0.0)));
     let y_in = r * yw[0] + g * yw[1] + b * yw[2];
-    let y_out = out.r.to_f32() * yw[0] + out.g.to_f32() * yw[1] + out.b.to_f32() * yw[2];
+    let y_out = out[0] * yw[0] + out[1] * yw[1] + out[2] * yw[2];
     if y_out > 0.0 {
-        let scale = |v: f16| f16::from_f32(v.to_f32() * (y_in / y_out));
-        out = Px {
-            r: scale(out.r),
-            g: scale(out.g),
-            b: scale(out.b),
-        };
+        return out.map(|v| half(v * (y_in / y_out)));
     }
     out
 }
@@ -300,16 +322,14 @@ mod tests {
 
     #[test]
     fn gray_pixels_keep_their_luminance_and_nan_compares_as_cpp_does() {
-        let y = f16::from_f32(0.75);
-        let gray = to_rgba(
-            Px {
-                r: f16::ZERO,
-                g: y,
-                b: f16::ZERO,
-            },
-            [0.2, 0.7, 0.1],
-        );
-        assert_eq!([gray.r, gray.g, gray.b], [y, y, y]);
+        let yca = Row {
+            r: vec![0.0, 0.5],
+            g: vec![0.75, 2.0],
+            b: vec![0.0, -0.25],
+        };
+        let rgb = to_rgba(yca, [0.25, 0.5, 0.25]);
+        assert_eq!([rgb.r[0], rgb.g[0], rgb.b[0]], [0.75; 3]);
+        assert_eq!([rgb.r[1], rgb.g[1], rgb.b[1]], [3.0, 1.75, 1.5]);
         assert!(max(f32::NAN, 1.0).is_nan());
         assert_eq!(max(1.0, f32::NAN), 1.0);
         assert_eq!(min(1.0, f32::NAN), 1.0);
