@@ -6,10 +6,12 @@
 //! not: its header reader, its chunk reader, and its decompressors, which
 //! lay out a block's rows as the file does (each row holds the channels
 //! sampled on it). Only the size they expect of a block counts every
-//! channel at every pixel; a block is handed to them with the size its
-//! sampling gives, which also decides, as OpenEXR does, whether the block
-//! was stored uncompressed (a block no smaller than its pixels is stored
-//! as it is).
+//! channel at every pixel, so a block goes to them by the size its sampling
+//! gives: uncompressed, RLE and ZIP blocks, bytes whatever their channels,
+//! as one row of bytes; PIZ, PXR24 and DWA blocks with the bytes a pixel
+//! takes on average; B44 blocks, whose decompressor ignores sampling, a
+//! channel at a time. That size also decides, as OpenEXR does, whether a
+//! block was stored uncompressed (a block the size of its samples is).
 
 use std::io::Cursor;
 
