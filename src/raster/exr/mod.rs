@@ -34,11 +34,11 @@ use half::f16;
 use image::ImageFormat;
 
 use super::{EncodeOptions, RasterError, image_crate};
+use crate::raster::Decoded;
+use crate::tensor::{SampleType, Tensor};
 
 mod sampled;
 mod yca;
-use crate::raster::Decoded;
-use crate::tensor::{SampleType, Tensor};
 
 const NAME: &str = "OpenEXR";
 
