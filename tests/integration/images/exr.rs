@@ -1,7 +1,8 @@
 //! OpenEXR of channel sets other than RGB and RGBA, in fixtures/exr/
 //! (goldens by fixtures/gen/generate_exr.py, from the OpenEXR library's
 //! read of each channel): a layer, the first part, gray, missing channels,
-//! uint32, the data window; and what is refused.
+//! uint32, the data window; and what is refused (luminance/chroma, read
+//! as RGB, is in exr_yc.rs).
 
 use crate::util::{Rcrop, assert_every, fixture, same_file};
 
@@ -57,12 +58,14 @@ fn openexr_sample_images_decode_to_their_data_window() {
 }
 
 #[test]
-fn the_header_gives_the_tensor_a_layer_or_gray_file_becomes() {
+fn the_header_gives_the_tensor_a_layer_gray_or_luminance_chroma_file_becomes() {
     let rcrop = Rcrop::new();
     for (name, shape) in [
-        ("layer", "(1, 6, 8, 4) -> (1, 4, 6, 4) '<f4'"),
-        ("ya", "(1, 6, 8, 2) -> (1, 4, 6, 2) '<f4'"),
-        ("rgb_u32", "(1, 6, 8, 3) -> (1, 4, 6, 3) '<u4'"),
+        ("exr/layer", "(1, 6, 8, 4) -> (1, 4, 6, 4) '<f4'"),
+        ("exr/ya", "(1, 6, 8, 2) -> (1, 4, 6, 2) '<f4'"),
+        ("exr/rgb_u32", "(1, 6, 8, 3) -> (1, 4, 6, 3) '<u4'"),
+        ("exryc/yc_zip", "(1, 34, 38, 3) -> (1, 32, 36, 3) '<f4'"),
+        ("exryc/yca_window", "(1, 34, 38, 4) -> (1, 32, 36, 4) '<f4'"),
     ] {
         let text = rcrop.stdout_of(&[
             "--crop",
@@ -70,7 +73,7 @@ fn the_header_gives_the_tensor_a_layer_or_gray_file_becomes() {
             "-f",
             "channels_last",
             "--dry-run",
-            fixture(&format!("exr/{name}.exr")).to_str().unwrap(),
+            fixture(&format!("{name}.exr")).to_str().unwrap(),
             "out.npy",
         ]);
         assert!(text.contains(shape), "{name}: {text}");
@@ -78,27 +81,18 @@ fn the_header_gives_the_tensor_a_layer_or_gray_file_becomes() {
 }
 
 #[test]
-fn luminance_chroma_and_colorless_files_are_refused_saying_why() {
+fn colorless_files_are_refused_saying_why() {
     let rcrop = Rcrop::new();
     let dir = tempfile::tempdir().unwrap();
-    for (name, why) in [
-        (
-            "luminance_chroma",
-            "is luminance/chroma (Y, RY, BY), which rcrop does not convert",
-        ),
-        (
-            "no_color",
-            "has no color channel (R, G, B or Y, alone or in a layer); it has Z",
-        ),
-    ] {
-        let out = dir.path().join(format!("{name}.npy"));
-        let stderr = rcrop.run_fails(&["--crop", "0"], &fixture(&format!("exr/{name}.exr")), &out);
-        assert!(
-            stderr.contains(&format!("{name}.exr: ")) && stderr.contains(why),
-            "{stderr}"
-        );
-        assert!(!out.exists());
-    }
+    let out = dir.path().join("no_color.npy");
+    let stderr = rcrop.run_fails(&["--crop", "0"], &fixture("exr/no_color.exr"), &out);
+    assert!(
+        stderr.contains("no_color.exr: ")
+            && stderr
+                .contains("has no color channel (R, G, B or Y, alone or in a layer); it has Z"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
 }
 
 /// A header claiming 100000 by 100000 pixels in a file of a few hundred

@@ -13,6 +13,8 @@
 mod color;
 /// OpenEXR: a layer, the first part, gray, the data window, as OpenEXR reads them.
 mod exr;
+/// OpenEXR luminance/chroma as OpenEXR's RGBA interface converts it.
+mod exr_yc;
 /// GIF: one color per transparent pixel, or a refusal.
 mod gif;
 /// GIF's first frame on Pillow's canvas; WebP as libwebp decodes it.

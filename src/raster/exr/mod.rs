@@ -12,9 +12,11 @@
 //! - `R`, `G` or `B` → RGB, a channel the file lacks filled with 0 as the
 //!   RGBA interface fills it; with `A`, RGBA;
 //! - else `Y` (luminance alone), else `G` → gray; with `A`, gray + alpha;
-//! - `RY`/`BY` (luminance/chroma) is refused: its chroma is subsampled,
-//!   which the `exr` crate does not decode (its PIZ and B44 decoders, the
-//!   compressions such files use, take no subsampled channel).
+//! - `RY` or `BY` (luminance/chroma: `Y` at every pixel, `RY` and `BY` at
+//!   every second pixel of every second row) → RGB, with `A` RGBA, as
+//!   OpenEXR's RGBA interface converts it ([`yca`]), read block by block
+//!   with the `exr` crate's pieces ([`sampled`]), whose image reader
+//!   refuses subsampled channels.
 //!
 //! The tensor covers the data window — the pixels the file stores — and
 //! not the display window. Samples become `float32` (half exactly), or
@@ -23,21 +25,29 @@
 use std::io::Cursor;
 
 use ::exr::image::{AnyChannel, FlatSamples};
+use ::exr::math::Vec2;
 use ::exr::meta::MetaData;
 use ::exr::meta::attribute::SampleType as Stored;
 use ::exr::meta::header::Header;
 use ::exr::prelude::{ReadChannels, ReadLayers};
+use half::f16;
 use image::ImageFormat;
 
 use super::{EncodeOptions, RasterError, image_crate};
 use crate::raster::Decoded;
 use crate::tensor::{SampleType, Tensor};
 
+mod sampled;
+mod yca;
+
 const NAME: &str = "OpenEXR";
 
 /// A whole OpenEXR file's first part, its data window.
 pub(super) fn decode(bytes: &[u8], limit: u64) -> Result<Decoded, RasterError> {
     let (header, picked) = inspect(bytes, limit)?;
+    if picked.luma_chroma {
+        return Ok((luma_chroma(bytes, &header, &picked.names)?, None).into());
+    }
     let (w, h) = (header.layer_size.width(), header.layer_size.height());
     let image = ::exr::prelude::read()
         .no_deep_data()
@@ -107,7 +117,7 @@ fn inspect(bytes: &[u8], limit: u64) -> Result<(Header, Picked), RasterError> {
             .any(|c| c.name.to_string() == *n && c.sample_type == Stored::U32)
     });
     let picked = Picked {
-        sample: if all_u32 {
+        sample: if all_u32 && !picked.luma_chroma {
             SampleType::U32
         } else {
             SampleType::F32
@@ -147,6 +157,7 @@ fn check_chunks(headers: &[Header], file_len: usize) -> Result<(), RasterError> 
 struct Picked {
     names: Vec<Option<String>>,
     sample: SampleType,
+    luma_chroma: bool,
 }
 
 /// The channels taken from a part's channel names, by the rule in the
@@ -180,13 +191,12 @@ fn pick(names: &[String]) -> Result<Picked, String> {
     };
     let has = |base: &str| names.iter().any(|n| *n == format!("{prefix}{base}"));
     let full = |base: &str| has(base).then(|| format!("{prefix}{base}"));
-    if has("RY") || has("BY") {
-        return Err(format!(
-            "the OpenEXR image is luminance/chroma ({prefix}Y, {prefix}RY, {prefix}BY), which \
-             rcrop does not convert; it reads R, G, B (RGB), Y alone or G alone (gray)"
-        ));
-    }
-    let mut picked: Vec<Option<String>> = if has("R") || has("B") {
+    let luma_chroma = has("RY") || has("BY");
+    let mut picked: Vec<Option<String>> = if luma_chroma {
+        ["Y", "RY", "BY"]
+            .map(|c| Some(format!("{prefix}{c}")))
+            .into()
+    } else if has("R") || has("B") {
         vec![full("R"), full("G"), full("B")]
     } else if has("Y") {
         vec![full("Y")]
@@ -199,7 +209,68 @@ fn pick(names: &[String]) -> Result<Picked, String> {
     Ok(Picked {
         names: picked,
         sample: SampleType::F32,
+        luma_chroma,
     })
+}
+
+/// A luminance/chroma part (`names`: its Y, RY, BY and, if it has one, A)
+/// as RGB or RGBA. As OpenEXR's RGBA interface, it takes `Y` and `A` at
+/// every pixel and `RY`, `BY` sampled 2 by 2, and a missing `Y` as 0.5,
+/// a missing `RY` or `BY` as 0.
+fn luma_chroma(
+    bytes: &[u8],
+    header: &Header,
+    names: &[Option<String>],
+) -> Result<Tensor, RasterError> {
+    let names: Vec<&str> = names.iter().flatten().map(String::as_str).collect();
+    for (name, every) in names.iter().zip([1, 2, 2, 1]) {
+        let channel = header
+            .channels
+            .list
+            .iter()
+            .find(|c| c.name.to_string() == *name);
+        match channel.map(|c| c.sampling) {
+            Some(Vec2(x, y)) if (x, y) != (every, every) => {
+                return Err(RasterError::NotAnImage(format!(
+                    "the OpenEXR image's channel {name} is sampled every {x} by {y} pixels; \
+                     OpenEXR's RGBA interface reads luminance/chroma with Y and A at every \
+                     pixel and RY, BY every 2 by 2"
+                )));
+            }
+            _ => {}
+        }
+    }
+    let mut planes = sampled::read(bytes, &names)?;
+    let (w, h) = (header.layer_size.width(), header.layer_size.height());
+    let mut fill = |i: usize, value: f32, area: usize| {
+        planes[i]
+            .take()
+            .unwrap_or_else(|| vec![f16::from_f32(value); area])
+    };
+    let yca = yca::Planes {
+        width: w,
+        height: h,
+        y: fill(0, 0.5, w * h),
+        ry: fill(1, 0.0, w * h / 4),
+        by: fill(2, 0.0, w * h / 4),
+        a: planes.get_mut(3).and_then(Option::take),
+    };
+    let chromaticities = header
+        .shared_attributes
+        .chromaticities
+        .map(|c| yca::Chromaticities {
+            red: [c.red.x(), c.red.y()],
+            green: [c.green.x(), c.green.y()],
+            blue: [c.blue.x(), c.blue.y()],
+            white: [c.white.x(), c.white.y()],
+        })
+        .unwrap_or_default();
+    let yw = yca::luminance_weights(&chromaticities).ok_or_else(|| {
+        damaged("its chromaticities are degenerate (white at y 0, or primaries on a line)".into())
+    })?;
+    let rgb = yca::to_rgb(&yca, yw);
+    Tensor::from_elements(h, w, names.len(), &rgb)
+        .ok_or_else(|| RasterError::NotAnImage("the decoded image has the wrong size".into()))
 }
 
 /// The samples of channels one after another, pixel by pixel; a missing
@@ -299,9 +370,16 @@ mod tests {
     }
 
     #[test]
-    fn chroma_and_colorless_parts_are_refused_naming_what_is_there() {
-        let chroma = pick(&names(&["BY", "RY", "Y"])).unwrap_err();
-        assert!(chroma.contains("luminance/chroma"), "{chroma}");
+    fn chroma_takes_luminance_chroma_and_alpha_before_rgb() {
+        let yca = pick(&names(&["A", "B", "BY", "G", "R", "RY", "Y"])).unwrap();
+        assert!(yca.luma_chroma);
+        assert_eq!(yca.names, some(&["Y", "RY", "BY", "A"]));
+        let layer = pick(&names(&["left.RY", "left.Y"])).unwrap();
+        assert_eq!(layer.names, some(&["left.Y", "left.RY", "left.BY"]));
+    }
+
+    #[test]
+    fn colorless_parts_are_refused_naming_what_is_there() {
         let none = pick(&names(&["A", "Z"])).unwrap_err();
         assert!(none.ends_with("it has A, Z"), "{none}");
     }
