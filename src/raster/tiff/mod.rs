@@ -5,11 +5,14 @@
 
 mod ahead;
 mod chunk;
+mod direct;
 mod jpeg_chunks;
+mod lzw;
 mod old_lzw;
 mod page;
 mod patch;
 mod place;
+mod predict;
 mod raw;
 mod read;
 mod shared;

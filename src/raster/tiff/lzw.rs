@@ -1,0 +1,188 @@
+//! TIFF LZW (TIFF 6: codes of 9 to 12 bits from the high bit, the width
+//! growing one code early) decoded into one buffer holding the whole strip
+//! or tile: each code of the table is a run of bytes already written, so
+//! a code is one short copy, not a walk down a chain of prefixes as in
+//! weezl (which the `tiff` crate uses) or libtiff.
+//!
+//! It decodes well-formed streams only: a code past the table, a full
+//! table without a Clear code, or a first code that is not a byte, and it
+//! stops, leaving the chunk to the crate, whose decoder says what is wrong.
+
+const CLEAR: usize = 256;
+const END: usize = 257;
+const FIRST: usize = 258;
+const MAX_WIDTH: u32 = 12;
+
+/// Decodes `data` into `out` until `out` is full or the stream ends;
+/// returns the bytes written, or `None` where the stream is not
+/// well-formed before `out` is full.
+pub(super) fn decode(data: &[u8], out: &mut [u8]) -> Option<usize> {
+    // Each code's run in `out`: where it starts and how long it is.
+    let mut table = vec![(0usize, 0usize); 1 << MAX_WIDTH];
+    let mut bits = Bits::new(data);
+    let (mut width, mut next) = (9, FIRST);
+    // The last code's run, which ends where the next one starts.
+    let mut last: Option<(usize, usize)> = None;
+    let mut at = 0;
+    while at < out.len() {
+        let Some(code) = bits.take(width) else {
+            break;
+        };
+        if code == CLEAR {
+            (width, next, last) = (9, FIRST, None);
+            continue;
+        }
+        if code == END {
+            break;
+        }
+        let Some((start, len)) = last else {
+            out[at] = u8::try_from(code).ok()?;
+            (last, at) = (Some((at, 1)), at + 1);
+            continue;
+        };
+        if next == table.len() {
+            return None;
+        }
+        // The last run and the first byte of this one, which follows it.
+        table[next] = (start, len + 1);
+        let run = match code {
+            0..CLEAR => {
+                out[at] = code as u8;
+                (at, 1)
+            }
+            _ if code <= next && code >= FIRST => {
+                let (from, n) = table[code];
+                copy(out, from, n, at);
+                (at, n)
+            }
+            _ => return None,
+        };
+        next += 1;
+        if next == (1 << width) - 1 && width < MAX_WIDTH {
+            width += 1;
+        }
+        last = Some(run);
+        at += run.1;
+    }
+    Some(at.min(out.len()))
+}
+
+/// Copies the `n` bytes of `out` from `from` to `at`, as far as `out`
+/// goes: a run that ends where it is copied to (the code just made) is
+/// copied a byte at a time, so each byte is written before it is read.
+fn copy(out: &mut [u8], from: usize, n: usize, at: usize) {
+    let n = n.min(out.len() - at);
+    if from + n <= at {
+        let (done, rest) = out.split_at_mut(at);
+        if n <= 8 && from + 8 <= at && rest.len() >= 8 {
+            rest[..8].copy_from_slice(&done[from..from + 8]);
+        } else {
+            rest[..n].copy_from_slice(&done[from..from + n]);
+        }
+    } else {
+        for i in 0..n {
+            out[at + i] = out[from + i];
+        }
+    }
+}
+
+/// The stream's bits, from the high bit of each byte.
+struct Bits<'a> {
+    data: &'a [u8],
+    buffer: u64,
+    held: u32,
+}
+
+impl<'a> Bits<'a> {
+    fn new(data: &'a [u8]) -> Self {
+        Self {
+            data,
+            buffer: 0,
+            held: 0,
+        }
+    }
+
+    /// The next `width` bits, or `None` at the end of the data.
+    fn take(&mut self, width: u32) -> Option<usize> {
+        if self.held < width {
+            if let Some((word, rest)) = self.data.split_first_chunk::<4>() {
+                self.buffer = self.buffer << 32 | u64::from(u32::from_be_bytes(*word));
+                (self.data, self.held) = (rest, self.held + 32);
+            } else {
+                while self.held < width {
+                    let (&byte, rest) = self.data.split_first()?;
+                    self.buffer = self.buffer << 8 | u64::from(byte);
+                    (self.data, self.held) = (rest, self.held + 8);
+                }
+            }
+        }
+        self.held -= width;
+        Some((self.buffer >> self.held) as usize & ((1 << width) - 1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use weezl::BitOrder;
+
+    fn encode(data: &[u8]) -> Vec<u8> {
+        let mut encoder = weezl::encode::Encoder::with_tiff_size_switch(BitOrder::Msb, 8);
+        encoder.encode(data).unwrap()
+    }
+
+    /// What the `tiff` crate's decoder (weezl) makes of the first `len`
+    /// bytes of `data`, or `None` where it fails before.
+    fn weezl(data: &[u8], len: usize) -> Option<Vec<u8>> {
+        let mut decoder = weezl::decode::Decoder::with_tiff_size_switch(BitOrder::Msb, 8);
+        let mut out = vec![0; len];
+        let (mut read, mut written) = (0, 0);
+        while written < len {
+            let result = decoder.decode_bytes(&data[read..], &mut out[written..]);
+            (read, written) = (read + result.consumed_in, written + result.consumed_out);
+            match result.status {
+                Ok(weezl::LzwStatus::Ok) if result.consumed_in + result.consumed_out > 0 => {}
+                _ => break,
+            }
+        }
+        (written == len).then_some(out)
+    }
+
+    /// Bytes with runs and repeats, as predicted rows are, long enough to
+    /// fill the table and clear it.
+    fn rows() -> impl Strategy<Value = Vec<u8>> {
+        prop::collection::vec((0u8..6, 1usize..40), 1..2000).prop_map(|runs| {
+            runs.into_iter()
+                .flat_map(|(value, n)| (0..n).map(move |i| value.wrapping_mul(i as u8)))
+                .collect()
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn decodes_what_weezl_encodes(data in rows()) {
+            let stream = encode(&data);
+            let mut out = vec![0; data.len()];
+            prop_assert_eq!(super::decode(&stream, &mut out), Some(data.len()));
+            prop_assert_eq!(out, data);
+        }
+
+        #[test]
+        fn a_damaged_stream_it_decodes_is_what_weezl_decodes(
+            data in rows(),
+            flips in prop::collection::vec((any::<prop::sample::Index>(), 1u8..), 1..4),
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let mut stream = encode(&data);
+            for (at, bits) in flips {
+                let at = at.index(stream.len());
+                stream[at] ^= bits;
+            }
+            stream.truncate(cut.index(stream.len() + 1));
+            let mut out = vec![0; data.len()];
+            if super::decode(&stream, &mut out) == Some(out.len()) {
+                prop_assert_eq!(Some(out), weezl(&stream, data.len()));
+            }
+        }
+    }
+}
