@@ -13,9 +13,11 @@ const CLEAR: usize = 256;
 const END: usize = 257;
 const FIRST: usize = 258;
 const MAX_WIDTH: u32 = 12;
+const MASK: usize = (1 << MAX_WIDTH) - 1;
 /// Marks a run in [`LITERALS`] rather than in the output: the codes below
-/// [`CLEAR`], each its own byte.
-const LITERAL: usize = 1 << (usize::BITS - 1);
+/// [`CLEAR`], each its own byte. Runs are held in 32 bits, which is faster
+/// than in 64; a larger output is left to the crate.
+const LITERAL: u32 = 1 << 31;
 /// Every byte, in order, then room for a copy of 16 bytes from the last.
 static LITERALS: [u8; 256 + 16] = {
     let mut bytes = [0u8; 256 + 16];
@@ -31,10 +33,13 @@ static LITERALS: [u8; 256 + 16] = {
 /// returns the bytes written, or `None` where the stream is not
 /// well-formed before `out` is full.
 pub(super) fn decode(data: &[u8], out: &mut [u8]) -> Option<usize> {
+    if out.len() >= LITERAL as usize {
+        return None;
+    }
     // Each code's run, where it starts and how long it is: a literal's in
     // LITERALS, every other in `out`, so that every code is one copy.
-    let mut table = vec![(0usize, 0usize); 1 << MAX_WIDTH];
-    for (code, entry) in table[..CLEAR].iter_mut().enumerate() {
+    let mut table = vec![(0u32, 0u32); 1 << MAX_WIDTH];
+    for (code, entry) in (0..).zip(&mut table[..CLEAR]) {
         *entry = (code | LITERAL, 1);
     }
     let mut bits = Bits::new(data);
@@ -61,9 +66,11 @@ pub(super) fn decode(data: &[u8], out: &mut [u8]) -> Option<usize> {
         if next == table.len() || code > next {
             return None;
         }
-        // The last run and the first byte of this one, which follows it.
-        table[next] = (start, len + 1);
-        let (from, n) = table[code];
+        // The last run and the first byte of this one, which follows it;
+        // `at` and runs are below 2^31, and codes below 2^12.
+        table[next & MASK] = (start as u32, len as u32 + 1);
+        let (from, n) = table[code & MASK];
+        let n = n as usize;
         copy(out, from, n, at);
         next += 1;
         if next == (1 << width) - 1 && width < MAX_WIDTH {
@@ -80,12 +87,12 @@ pub(super) fn decode(data: &[u8], out: &mut [u8]) -> Option<usize> {
 /// most, is copied as a block of 16 bytes, those past it written again
 /// later; a run that ends where it is copied to (the code just made) is
 /// copied a byte at a time, so each byte is written before it is read.
-fn copy(out: &mut [u8], from: usize, n: usize, at: usize) {
+fn copy(out: &mut [u8], from: u32, n: usize, at: usize) {
     let (done, rest) = out.split_at_mut(at);
     let (source, from) = if from & LITERAL != 0 {
-        (&LITERALS[..], from & !LITERAL)
+        (&LITERALS[..], (from & !LITERAL) as usize)
     } else {
-        (&done[..], from)
+        (&done[..], from as usize)
     };
     if n <= 16 && from + 16 <= source.len() && rest.len() >= 16 {
         rest[..16].copy_from_slice(&source[from..from + 16]);
