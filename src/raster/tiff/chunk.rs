@@ -7,7 +7,7 @@ use std::sync::{Mutex, PoisonError};
 
 use tiff::decoder::{ChunkType, Decoder};
 
-use super::direct::{self, Direct};
+use super::direct::{self, ChunkShape, Direct};
 use super::jpeg_chunks::JpegChunks;
 use super::old_lzw;
 use super::page::{Page, WHITE_IS_ZERO, limits};
@@ -99,14 +99,15 @@ impl ChunkCodec {
             ChunkType::Tile => self.chunk_width,
             ChunkType::Strip => page.width,
         };
-        let pixel = page.in_chunk() * page.stored.itemsize();
-        let (len, rows) = direct::chunk_rows(
-            decoder,
-            number,
-            self.kind,
-            (width, self.chunk_height),
-            pixel,
-        )?;
+        let shape = ChunkShape {
+            full: (width, self.chunk_height),
+            inside: (
+                width.min(page.width.saturating_sub(origin.1)),
+                self.chunk_height.min(page.height.saturating_sub(origin.0)),
+            ),
+            pixel: page.in_chunk() * page.stored.itemsize(),
+        };
+        let (len, rows) = direct::chunk_rows(decoder, number, self.kind, shape)?;
         if len as u64 > self.limit {
             return Err(RasterError::Limit {
                 format: "TIFF",

@@ -147,32 +147,44 @@ impl Direct {
     }
 }
 
-/// The rows of chunk `number` as the crate lays them out, for a chunk of
-/// `full` pixels (width, height) with pixels of `pixel` bytes.
+/// The pixels of a strip or tile: `full` (width, height) as stored (a
+/// strip's full height is its rows), `inside` the part inside the image,
+/// each of `pixel` bytes.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct ChunkShape {
+    pub full: (usize, usize),
+    pub inside: (usize, usize),
+    pub pixel: usize,
+}
+
+/// The crate's buffer length for chunk `number` and, where its layout is
+/// rows of the columns of `shape` inside the image, those rows: at least
+/// the rows inside, at most the rows stored (the crate decodes a tile of a
+/// second or later plane whole, and rcrop places only the rows inside).
 pub(super) fn chunk_rows<R: Read + Seek>(
     decoder: &mut Decoder<R>,
     number: u32,
     kind: ChunkType,
-    full: (usize, usize),
-    pixel: usize,
+    shape: ChunkShape,
 ) -> Result<(usize, Option<ChunkRows>), RasterError> {
     let layout = decoder
         .image_chunk_buffer_layout(number)
         .map_err(decode_error)?;
-    let rows = layout.row_stride.and_then(|kept| {
-        let kept = kept.get();
-        let rows = layout.len / kept;
-        (rows * kept == layout.len).then_some(ChunkRows {
-            stored: full.0.checked_mul(pixel)?,
-            stored_rows: match kind {
-                ChunkType::Tile => full.1,
-                ChunkType::Strip => rows,
-            },
-            kept,
-            rows,
-        })
-    });
-    Ok((layout.len, rows))
+    let kept = shape.inside.0.saturating_mul(shape.pixel);
+    let rows = layout.len.checked_div(kept).unwrap_or(0);
+    let laid_out = layout.row_stride.map(|stride| stride.get()) == Some(kept)
+        && rows * kept == layout.len
+        && (shape.inside.1..=shape.full.1).contains(&rows);
+    let rows = ChunkRows {
+        stored: shape.full.0.saturating_mul(shape.pixel),
+        stored_rows: match kind {
+            ChunkType::Tile => shape.full.1,
+            ChunkType::Strip => rows,
+        },
+        kept,
+        rows,
+    };
+    Ok((layout.len, laid_out.then_some(rows)))
 }
 
 #[cfg(test)]
@@ -206,19 +218,26 @@ mod tests {
             let direct = direct.unwrap_or_else(|| panic!("{path:?} left to the crate"));
             seen.insert((predictor, page.stored.itemsize(), page.in_chunk()));
             let (width, height) = decoder.chunk_dimensions();
-            let width = match kind {
-                ChunkType::Tile => width as usize,
-                ChunkType::Strip => page.width,
+            let (width, height) = match kind {
+                ChunkType::Tile => (width as usize, height as usize),
+                ChunkType::Strip => (page.width, height as usize),
             };
             let pixel = page.in_chunk() * page.stored.itemsize();
             let offsets = super::super::read::chunk_tags(kind).0;
             let chunks = decoder.get_tag_u64_vec(offsets).unwrap().len();
+            let (across, down) = (page.width.div_ceil(width), page.height.div_ceil(height));
             for number in 0..chunks {
-                let full = (width, height as usize);
+                let (y, x) = (number / across % down * height, number % across * width);
+                let shape = ChunkShape {
+                    full: (width, height),
+                    inside: (width.min(page.width - x), height.min(page.height - y)),
+                    pixel,
+                };
                 let at = u32::try_from(number).unwrap();
-                let (len, rows) = chunk_rows(&mut decoder, at, kind, full, pixel).unwrap();
+                let (len, rows) = chunk_rows(&mut decoder, at, kind, shape).unwrap();
                 let mut ours = Vec::new();
-                let rows = rows.unwrap();
+                let rows =
+                    rows.unwrap_or_else(|| panic!("{path:?}: chunk {number}: {len} {shape:?}"));
                 let taken = direct.decode(decoder.inner(), number, rows, &mut ours, u64::MAX);
                 assert!(taken, "{path:?}: chunk {number} left to the crate");
                 let mut theirs = vec![0; len];
@@ -228,11 +247,8 @@ mod tests {
         }
         for (predictor, sizes) in [(2, [1, 2, 4, 8].as_slice()), (3, &[2, 4, 8])] {
             for &size in sizes {
-                let with = |(p, s, _): &&(u16, usize, usize)| *p == predictor && *s == size;
-                assert!(
-                    seen.iter().any(|seen| with(&seen)),
-                    "{predictor}, {size}: {seen:?}"
-                );
+                let with = seen.iter().any(|&(p, s, _)| p == predictor && s == size);
+                assert!(with, "predictor {predictor}, {size}-byte samples: {seen:?}");
             }
         }
     }
