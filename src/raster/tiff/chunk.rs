@@ -7,6 +7,7 @@ use std::sync::{Mutex, PoisonError};
 
 use tiff::decoder::{ChunkType, Decoder};
 
+use super::direct::{self, ChunkShape, Direct};
 use super::jpeg_chunks::JpegChunks;
 use super::old_lzw;
 use super::page::{Page, WHITE_IS_ZERO, limits};
@@ -71,6 +72,8 @@ pub(super) struct ChunkCodec {
     /// Where LZW strips are, to tell old-style ones.
     pub lzw: Option<RawChunks>,
     pub predictor: u16,
+    /// Deflate and LZW decoded by rcrop, where it can.
+    pub direct: Option<Direct>,
 }
 
 impl ChunkCodec {
@@ -92,25 +95,44 @@ impl ChunkCodec {
         let index = number;
         let number =
             u32::try_from(number).map_err(|_| refuse("more strips or tiles than TIFF holds"))?;
-        let layout = decoder
-            .image_chunk_buffer_layout(number)
-            .map_err(decode_error)?;
-        if layout.len as u64 > self.limit {
+        let width = match self.kind {
+            ChunkType::Tile => self.chunk_width,
+            ChunkType::Strip => page.width,
+        };
+        let shape = ChunkShape {
+            full: (width, self.chunk_height),
+            inside: (
+                width.min(page.width.saturating_sub(origin.1)),
+                self.chunk_height.min(page.height.saturating_sub(origin.0)),
+            ),
+            pixel: page.in_chunk() * page.stored.itemsize(),
+        };
+        let (len, rows) = direct::chunk_rows(decoder, number, self.kind, shape)?;
+        if len as u64 > self.limit {
             return Err(RasterError::Limit {
                 format: "TIFF",
                 limit_mib: self.limit >> 20,
             });
         }
-        chunk.resize(layout.len, 0);
         if let Some(raw) = &self.lzw
             && old_lzw::is_old_style(&raw.bytes(decoder.inner(), index, 2, self.limit)?)
         {
+            chunk.resize(len, 0);
             let data = || raw.bytes(decoder.inner(), index, u64::MAX, self.limit);
             return self.old_lzw(page, origin, data, chunk);
         }
-        decoder
-            .read_chunk_bytes(number, chunk)
-            .map_err(decode_error)?;
+        let done = match (&self.direct, rows) {
+            (Some(direct), Some(rows)) => {
+                direct.decode(decoder.inner(), index, rows, chunk, self.limit)
+            }
+            _ => false,
+        };
+        if !done {
+            chunk.resize(len, 0);
+            decoder
+                .read_chunk_bytes(number, chunk)
+                .map_err(decode_error)?;
+        }
         if cfg!(target_endian = "big") && page.whole_bytes() {
             let size = page.stored.itemsize();
             chunk

@@ -5,12 +5,15 @@
 
 mod ahead;
 mod chunk;
+mod direct;
 mod ifd;
 mod jpeg_chunks;
+mod lzw;
 mod old_lzw;
 mod page;
 mod patch;
 mod place;
+mod predict;
 mod raw;
 mod read;
 mod shared;

@@ -19,6 +19,7 @@ use tiff::tags::Tag;
 
 use super::ahead::Ahead;
 use super::chunk::{ChunkCodec, Decoders};
+use super::direct::Direct;
 use super::jpeg_chunks::JpegChunks;
 use super::page::{Convert, JPEG, Page, limits};
 use super::patch::{Patched, decodable};
@@ -179,6 +180,7 @@ impl<'a> TiffRows<'a> {
             LZW => Some(RawChunks::read(&mut decoder, kind)?),
             _ => None,
         };
+        let direct = Direct::new(&mut decoder, kind, &page, predictor)?;
         let info = RowsInfo {
             width: page.width,
             height: page.height,
@@ -196,6 +198,7 @@ impl<'a> TiffRows<'a> {
                 jpeg_chunks,
                 lzw,
                 predictor,
+                direct,
             },
             page,
             info,

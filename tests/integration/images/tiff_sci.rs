@@ -2,18 +2,23 @@
 //! and libtiff's tiffcp; goldens by fixtures/gen/generate_tiffsci.py):
 //! every integer depth from 1 to 64 bits, any number of bands, chunky and
 //! in separate planes, in strips and tiles, must decode to tifffile's
-//! tensor, whole and a window at a time; what an output cannot hold is
-//! refused naming the count.
+//! tensor, whole and a window at a time, and so must fixtures/predictors/
+//! (goldens by fixtures/gen/generate_predictors.py: Deflate and LZW with
+//! predictors 2 and 3 at every sample width); what an output cannot hold
+//! is refused naming the count.
 
 use crate::util::{Rcrop, assert_every, fixture, npy_bytes, same_file};
 
-/// The names of the fixtures that have a golden tensor.
+/// The fixtures that have a golden tensor, as `folder/name`.
 fn goldens() -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(fixture("tiffsci"))
-        .expect("fixtures/tiffsci")
-        .filter_map(|entry| {
-            let name = entry.ok()?.file_name().into_string().ok()?;
-            name.strip_suffix(".npy").map(str::to_owned)
+    let mut names: Vec<String> = ["tiffsci", "predictors"]
+        .into_iter()
+        .flat_map(|folder| {
+            let entries = std::fs::read_dir(fixture(folder)).expect(folder);
+            entries.filter_map(move |entry| {
+                let name = entry.ok()?.file_name().into_string().ok()?;
+                Some(format!("{folder}/{}", name.strip_suffix(".npy")?))
+            })
         })
         .collect();
     names.sort();
@@ -23,17 +28,17 @@ fn goldens() -> Vec<String> {
 #[test]
 fn every_depth_and_band_count_decodes_to_tifffiles_tensor() {
     let names = goldens();
-    assert!(names.len() >= 50, "{} goldens", names.len());
+    assert!(names.len() >= 75, "{} goldens", names.len());
     let rcrop = Rcrop::new();
     let dir = tempfile::tempdir().unwrap();
     assert_every(
         &names,
         |name| name,
         |name| {
-            let out = dir.path().join(format!("{name}.npy"));
-            let input = fixture(&format!("tiffsci/{name}.tif"));
+            let out = dir.path().join(format!("{}.npy", name.replace('/', "_")));
+            let input = fixture(&format!("{name}.tif"));
             rcrop.succeeds(&["--crop", "0", "-f", "channels_last"], &input, &out)?;
-            same_file(&out, &fixture(&format!("tiffsci/{name}.npy")))
+            same_file(&out, &fixture(&format!("{name}.npy")))
         },
     );
 }
@@ -47,11 +52,12 @@ fn a_window_of_every_fixture_is_the_window_of_its_tensor() {
         &goldens(),
         |name| name,
         |name| {
-            let from_tiff = dir.path().join(format!("{name}.tif.npy"));
-            let from_npy = dir.path().join(format!("{name}.npy"));
-            let input = fixture(&format!("tiffsci/{name}.tif"));
+            let flat = name.replace('/', "_");
+            let from_tiff = dir.path().join(format!("{flat}.tif.npy"));
+            let from_npy = dir.path().join(format!("{flat}.npy"));
+            let input = fixture(&format!("{name}.tif"));
             rcrop.succeeds(&args, &input, &from_tiff)?;
-            let golden = fixture(&format!("tiffsci/{name}.npy"));
+            let golden = fixture(&format!("{name}.npy"));
             rcrop.succeeds(&args, &golden, &from_npy)?;
             same_file(&from_tiff, &from_npy)
         },
