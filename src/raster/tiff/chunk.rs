@@ -8,6 +8,7 @@ use std::sync::{Mutex, PoisonError};
 use tiff::decoder::{ChunkType, Decoder};
 
 use super::direct::{self, ChunkShape, Direct};
+use super::g4;
 use super::jpeg_chunks::JpegChunks;
 use super::old_lzw;
 use super::page::{Page, WHITE_IS_ZERO, limits};
@@ -71,6 +72,8 @@ pub(super) struct ChunkCodec {
     pub jpeg_chunks: Option<JpegChunks>,
     /// Where LZW strips are, to tell old-style ones.
     pub lzw: Option<RawChunks>,
+    /// Where Group 4 strips or tiles too wide or tall for the crate are.
+    pub g4: Option<RawChunks>,
     pub predictor: u16,
     /// Deflate and LZW decoded by rcrop, where it can.
     pub direct: Option<Direct>,
@@ -113,6 +116,11 @@ impl ChunkCodec {
                 format: "TIFF",
                 limit_mib: self.limit >> 20,
             });
+        }
+        if let Some(raw) = &self.g4 {
+            chunk.resize(len, 0);
+            let data = raw.bytes(decoder.inner(), index, u64::MAX, self.limit)?;
+            return self.group_4(page, origin, &data, chunk);
         }
         if let Some(raw) = &self.lzw
             && old_lzw::is_old_style(&raw.bytes(decoder.inner(), index, 2, self.limit)?)
@@ -158,25 +166,54 @@ impl ChunkCodec {
                 page.bits
             )));
         }
-        let kept = (
-            self.chunk_width.min(page.width - origin.1),
-            self.chunk_height.min(page.height - origin.0),
-        );
+        let (stored, kept) = self.sizes(page, origin);
         let coded = old_lzw::Chunk {
-            stored: match self.kind {
-                ChunkType::Tile => (self.chunk_width, self.chunk_height),
-                ChunkType::Strip => kept,
-            },
+            stored,
             kept,
             bits: page.bits.into(),
             samples: page.in_chunk(),
             predictor: self.predictor,
         };
         coded.decode(&data()?, chunk, self.limit)?;
-        // What the crate does for a gray page of WhiteIsZero.
-        if page.photometric == WHITE_IS_ZERO && page.samples == 1 {
-            chunk.iter_mut().for_each(|b| *b = !*b);
+        invert_white_is_zero(page, chunk);
+        Ok(())
+    }
+
+    /// Pixels across and rows of the strip or tile whose first pixel is at
+    /// `origin`, as coded (a tile's whole size, edges too) and inside the
+    /// image.
+    fn sizes(&self, page: &Page, origin: (usize, usize)) -> ((usize, usize), (usize, usize)) {
+        let kept = (
+            self.chunk_width.min(page.width - origin.1),
+            self.chunk_height.min(page.height - origin.0),
+        );
+        let stored = match self.kind {
+            ChunkType::Tile => (self.chunk_width, self.chunk_height),
+            ChunkType::Strip => kept,
+        };
+        (stored, kept)
+    }
+
+    /// Decodes a Group 4 strip or tile whose first pixel is at `origin`
+    /// into `chunk`, sized for its pixels inside the image.
+    fn group_4(
+        &self,
+        page: &Page,
+        origin: (usize, usize),
+        data: &[u8],
+        chunk: &mut [u8],
+    ) -> Result<(), RasterError> {
+        if page.bits != 1 || page.in_chunk() != 1 {
+            return Err(refuse(format!(
+                "CCITT Group 4 of {} samples of {} bits a pixel (it codes one bit a pixel)",
+                page.in_chunk(),
+                page.bits
+            )));
         }
+        let (stored, kept) = self.sizes(page, origin);
+        let coded = g4::Chunk { stored, kept };
+        coded.decode(data, chunk)?;
+        invert_white_is_zero(page, chunk);
         Ok(())
     }
 
@@ -219,5 +256,12 @@ impl ChunkCodec {
             samples.truncate(h * kept);
         }
         Ok(())
+    }
+}
+
+/// What the crate does to the samples of a gray page of WhiteIsZero.
+fn invert_white_is_zero(page: &Page, chunk: &mut [u8]) {
+    if page.photometric == WHITE_IS_ZERO && page.samples == 1 {
+        chunk.iter_mut().for_each(|b| *b = !*b);
     }
 }

@@ -6,6 +6,7 @@
 mod ahead;
 mod chunk;
 mod direct;
+mod g4;
 mod ifd;
 mod jpeg_chunks;
 mod lzw;

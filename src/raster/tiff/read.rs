@@ -146,14 +146,10 @@ impl<'a> TiffRows<'a> {
         if chunk_width == 0 || chunk_height == 0 {
             return Err(refuse("a strip or tile of size 0"));
         }
-        // The Group 4 decoder counts a strip's columns and rows in 16 bits.
+        // The crate's Group 4 decoder counts a strip's columns and rows in
+        // 16 bits: wider or taller ones are decoded by rcrop.
         let fax_side = chunk_width.max(chunk_height.min(page.height));
-        if page.compression == GROUP_4 && fax_side > usize::from(u16::MAX) {
-            return Err(refuse(format!(
-                "CCITT Group 4 strips or tiles of {fax_side} pixels a side are not read; the \
-                 Group 4 decoder rcrop uses reads at most 65535"
-            )));
-        }
+        let wide_g4 = page.compression == GROUP_4 && fax_side > usize::from(u16::MAX);
         let kind = original.get_chunk_type();
         check_chunks_inside(&mut original, kind, file_len)?;
         let across = page.width.div_ceil(chunk_width);
@@ -180,6 +176,10 @@ impl<'a> TiffRows<'a> {
             LZW => Some(RawChunks::read(&mut decoder, kind)?),
             _ => None,
         };
+        let g4 = match wide_g4 {
+            true => Some(RawChunks::read(&mut decoder, kind)?),
+            false => None,
+        };
         let direct = Direct::new(&mut decoder, kind, &page, predictor)?;
         let info = RowsInfo {
             width: page.width,
@@ -197,6 +197,7 @@ impl<'a> TiffRows<'a> {
                 limit,
                 jpeg_chunks,
                 lzw,
+                g4,
                 predictor,
                 direct,
             },

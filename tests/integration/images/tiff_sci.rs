@@ -193,18 +193,3 @@ fn sixty_four_bit_integers_go_through_a_tiff_as_stored() {
         same_file(&back, &fixture(&format!("tiffsci/{name}.npy"))).unwrap();
     }
 }
-
-#[test]
-fn group_4_wider_than_its_decoder_counts_is_refused_naming_the_width() {
-    let rcrop = Rcrop::new();
-    let dir = tempfile::tempdir().unwrap();
-    let stderr = rcrop.run_fails(
-        &["--crop", "0"],
-        &fixture("tiffsci/g4_65537x1.tif"),
-        &dir.path().join("out.npy"),
-    );
-    assert!(
-        stderr.contains("Group 4") && stderr.contains("65537"),
-        "{stderr}"
-    );
-}
