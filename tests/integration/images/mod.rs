@@ -15,6 +15,8 @@ mod color;
 mod exr;
 /// OpenEXR luminance/chroma as OpenEXR's RGBA interface converts it.
 mod exr_yc;
+/// CCITT Group 4 TIFF of strips or tiles over 65535 pixels a side, as libtiff reads them.
+mod g4_wide;
 /// GIF: one color per transparent pixel, or a refusal.
 mod gif;
 /// GIF's first frame on Pillow's canvas; WebP as libwebp decodes it.
