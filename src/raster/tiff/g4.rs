@@ -289,6 +289,33 @@ mod tests {
         }
     }
 
+    /// The Group 4 file of the real-world corpus: the `tiff` crate's bytes.
+    #[test]
+    fn gives_the_tiff_crates_bytes_for_the_real_world_file() {
+        use std::io::{Cursor, Read, Seek, SeekFrom};
+        use tiff::decoder::Decoder;
+        use tiff::tags::Tag;
+
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/wild/tiff_gray1_g4_minwhite.tif"
+        );
+        let mut file = Cursor::new(std::fs::read(path).unwrap());
+        let mut decoder = Decoder::new(&mut file).unwrap();
+        let (width, height) = decoder.dimensions().unwrap();
+        let (width, height) = (width as usize, height as usize);
+        let offset = decoder.get_tag_u64_vec(Tag::StripOffsets).unwrap()[0];
+        let count = decoder.get_tag_u64_vec(Tag::StripByteCounts).unwrap()[0];
+        let mut theirs = vec![0u8; width.div_ceil(8) * height];
+        decoder.read_chunk_bytes(0, &mut theirs).unwrap();
+        // The crate inverts a page of WhiteIsZero.
+        theirs.iter_mut().for_each(|b| *b = !*b);
+        let mut data = vec![0u8; count as usize];
+        file.seek(SeekFrom::Start(offset)).unwrap();
+        file.read_exact(&mut data).unwrap();
+        assert_eq!(decoded(&data, width, height).unwrap(), theirs);
+    }
+
     #[test]
     fn a_row_wider_than_16_bits_counts_holds_its_runs() {
         let width = 70_001;
