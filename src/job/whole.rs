@@ -253,7 +253,10 @@ fn encode_cropped(
     let output_shape = cropped.shape(format);
     let dtype = sample_dtype(job.output_sample(cropped.sample_type(), to)?);
     let (bytes, warning) = match to {
-        FileKind::Npy => (job.npy_of(cropped)?.to_npy(format, job.options.order), None),
+        FileKind::Npy => (
+            job.npy_of(cropped)?.into_npy(format, job.options.order),
+            None,
+        ),
         to @ (FileKind::Npz | FileKind::Tar) => {
             return Err(Fault::Output(not_an_archive(FileKind::Npy, to)));
         }

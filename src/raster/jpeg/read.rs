@@ -1,6 +1,7 @@
 //! JPEG decoded whole as Pillow decodes it, after a walk over its markers
 //! that names a scan or segment cut short.
 
+use std::cell::RefCell;
 use std::os::raw::c_int;
 
 use turbojpeg_sys as tj;
@@ -8,6 +9,7 @@ use turbojpeg_sys as tj;
 use super::lenient::{Opened, open};
 use super::turbo::{JpegHeader, damaged};
 use crate::raster::{Decoded, RasterError, Window};
+use crate::tensor::npy::sample_buffer;
 use crate::tensor::{SampleType, Tensor};
 
 /// Decodes a whole JPEG file as Pillow does: gray stays gray, YCbCr and
@@ -76,12 +78,12 @@ fn decode_part(bytes: &[u8], window: Option<&Window>, limit: u64) -> Result<Part
     let decoded_len = (decoded.rows.len() * decoded.cols.len()) as u64 * channels as u64;
     RasterError::check_limit("JPEG", decoded_len.into(), limit)?;
     let icc = opened.icc_profile().map_err(damaged)?;
-    let pixels = match decompress(&opened, decoded) {
+    let pixels = match decode_cut(&opened, decoded, window) {
         Err(_) if region.is_some() => {
             opened.handle.set_cropping_region(None).map_err(damaged)?;
-            cut(decompress(&opened, &whole)?, &whole, window, channels)
+            decode_cut(&opened, &whole, window)?
         }
-        pixels => cut(pixels?, decoded, window, channels),
+        pixels => pixels?,
     };
     let (channels, pixels) = match channels {
         1 | 3 => (channels, pixels),
@@ -114,15 +116,51 @@ fn decoded_region(header: &JpegHeader, window: &Window) -> Option<Window> {
     (!whole && !window.rows.is_empty() && !window.cols.is_empty()).then_some(region)
 }
 
-/// Decodes `region` of the image `opened` holds (its cropping region, or
-/// the whole image), rows packed.
-fn decompress(opened: &Opened<'_>, region: &Window) -> Result<Vec<u8>, RasterError> {
+/// Decoded regions up to this size are decoded into a buffer the thread
+/// keeps for the next: in a batch of small pictures, the pages of a new
+/// buffer each cost a fault, more than decoding a row.
+const SCRATCH_MAX: usize = 4 << 20;
+
+thread_local! {
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// `window` of the image `opened` holds, decoded: `decoded`, the region it
+/// decodes (its cropping region, or the whole image), cut to the window.
+fn decode_cut(
+    opened: &Opened<'_>,
+    decoded: &Window,
+    window: &Window,
+) -> Result<Vec<u8>, RasterError> {
+    let channels = opened.header.pixel_format().1;
+    let len = decoded.rows.len() * decoded.cols.len() * channels;
+    if decoded == window || len > SCRATCH_MAX {
+        let mut pixels = Vec::new();
+        decompress(opened, decoded, &mut pixels)?;
+        return Ok(cut(pixels, decoded, window, channels));
+    }
+    SCRATCH.with_borrow_mut(|scratch| {
+        decompress(opened, decoded, scratch)?;
+        Ok(copy_window(scratch, decoded, window, channels))
+    })
+}
+
+/// Decodes the region of the image `opened` holds (its cropping region, or
+/// the whole image) into `pixels`, rows packed, replacing what it held.
+fn decompress(
+    opened: &Opened<'_>,
+    region: &Window,
+    pixels: &mut Vec<u8>,
+) -> Result<(), RasterError> {
     let (pixel_format, channels) = opened.header.pixel_format();
     let bytes = &opened.bytes;
-    let mut pixels = vec![0u8; region.rows.len() * region.cols.len() * channels];
-    // SAFETY: `pixels` holds the region's rows of `pixel_format` pixels,
-    // packed (pitch 0), as the headers read and the cropping region set
-    // describe what the library writes.
+    let len = region.rows.len() * region.cols.len() * channels;
+    // Not zeroed first: the library writes every byte of it, or fails.
+    pixels.clear();
+    pixels.reserve_exact(len);
+    // SAFETY: `pixels` has room for the region's rows of `pixel_format`
+    // pixels, packed (pitch 0), as the headers read and the cropping region
+    // set describe what the library writes.
     let status = unsafe {
         tj::tj3Decompress8(
             opened.handle.0,
@@ -134,7 +172,10 @@ fn decompress(opened: &Opened<'_>, region: &Window) -> Result<Vec<u8>, RasterErr
         )
     };
     opened.handle.check(status).map_err(damaged)?;
-    Ok(pixels)
+    // SAFETY: a decode that succeeds (warnings stop it) has written each of
+    // the region's rows whole: all `len` bytes.
+    unsafe { pixels.set_len(len) };
+    Ok(())
 }
 
 /// `pixels`, the rows of `decoded` packed, cut in place to `window`
@@ -143,16 +184,31 @@ fn cut(mut pixels: Vec<u8>, decoded: &Window, window: &Window, channels: usize) 
     if decoded == window {
         return pixels;
     }
-    let line = decoded.cols.len() * channels;
-    let from = (window.cols.start - decoded.cols.start) * channels;
     let run = window.cols.len() * channels;
-    let top = window.rows.start - decoded.rows.start;
-    for y in 0..window.rows.len() {
-        let at = (top + y) * line + from;
+    for (y, at) in window_runs(decoded, window, channels).enumerate() {
         pixels.copy_within(at..at + run, y * run);
     }
     pixels.truncate(window.rows.len() * run);
     pixels
+}
+
+/// The rows of `window` in `pixels`, the rows of `decoded` packed, copied
+/// out into a buffer that can become a `.npy` file in place.
+fn copy_window(pixels: &[u8], decoded: &Window, window: &Window, channels: usize) -> Vec<u8> {
+    let run = window.cols.len() * channels;
+    let mut out = sample_buffer(window.rows.len() * run);
+    for at in window_runs(decoded, window, channels) {
+        out.extend_from_slice(&pixels[at..at + run]);
+    }
+    out
+}
+
+/// Where each row of `window` starts in the rows of `decoded`, packed.
+fn window_runs(decoded: &Window, window: &Window, channels: usize) -> impl Iterator<Item = usize> {
+    let line = decoded.cols.len() * channels;
+    let from = (window.cols.start - decoded.cols.start) * channels;
+    let top = window.rows.start - decoded.rows.start;
+    (0..window.rows.len()).map(move |y| (top + y) * line + from)
 }
 
 /// The tensor a JPEG decodes to — height, width, channels, 8-bit samples —
@@ -370,6 +426,21 @@ mod tests {
             }
         }
         assert!(partial > 100, "{partial} windows decoded in part");
+    }
+
+    #[test]
+    fn a_window_cut_in_place_equals_the_window_copied_out() {
+        let decoded = window(5..20, 16..48);
+        let pixels: Vec<u8> = (0..15 * 32 * 3).map(|i| (i * 7 % 251) as u8).collect();
+        for win in [
+            window(5..20, 16..48),
+            window(9..12, 17..40),
+            window(19..20, 47..48),
+        ] {
+            let copied = copy_window(&pixels, &decoded, &win, 3);
+            assert_eq!(cut(pixels.clone(), &decoded, &win, 3), copied, "{win:?}");
+            assert_eq!(copied.len(), win.rows.len() * win.cols.len() * 3);
+        }
     }
 
     #[test]
