@@ -204,7 +204,9 @@ pub(super) fn decode_image(
 
 /// An image file, read whole (it is decoded in memory anyway), within the limit.
 pub(super) fn read_image_file(source: &mut Source, limit: u64) -> Result<Vec<u8>, Fault> {
-    let mut bytes = Vec::new();
+    // A file's size is known: one buffer of that size, filled in one go.
+    let expected = source.remaining.filter(|&n| n <= limit).unwrap_or(0);
+    let mut bytes = Vec::with_capacity(usize::try_from(expected).unwrap_or(0));
     (&mut source.reader)
         .take(limit + 1)
         .read_to_end(&mut bytes)
