@@ -116,9 +116,11 @@ fn decoded_region(header: &JpegHeader, window: &Window) -> Option<Window> {
     (!whole && !window.rows.is_empty() && !window.cols.is_empty()).then_some(region)
 }
 
-/// Decoded regions up to this size are decoded into a buffer the thread
-/// keeps for the next: in a batch of small pictures, the pages of a new
-/// buffer each cost a fault, more than decoding a row.
+/// Decoded regions up to this size, where the window is at most half of
+/// them, are decoded into a buffer the thread keeps for the next and the
+/// window copied out: in a batch of small pictures, the pages of a new
+/// buffer each cost a fault, more than decoding a row. A window that is
+/// most of its region is cut in place, which copies nothing more.
 const SCRATCH_MAX: usize = 4 << 20;
 
 thread_local! {
@@ -134,7 +136,8 @@ fn decode_cut(
 ) -> Result<Vec<u8>, RasterError> {
     let channels = opened.header.pixel_format().1;
     let len = decoded.rows.len() * decoded.cols.len() * channels;
-    if decoded == window || len > SCRATCH_MAX {
+    let kept = window.rows.len() * window.cols.len() * channels;
+    if kept * 2 > len || len > SCRATCH_MAX {
         let mut pixels = Vec::new();
         decompress(opened, decoded, &mut pixels)?;
         return Ok(cut(pixels, decoded, window, channels));
