@@ -6,6 +6,7 @@
 #   bash bench/npy.sh --setup            # once: Debian's time, bench/work/venv with numpy
 #   bash bench/npy.sh [--runs N]         # N timed runs per peer, default 5
 #   bash bench/npy.sh --no-prime ...     # skip the untimed memory priming before each run
+#   bash bench/npy.sh --rcrop BIN ...    # time this rcrop binary instead of building one
 #
 # The report goes to standard output; progress and build logs to standard error.
 set -euo pipefail
@@ -16,9 +17,10 @@ CROP=16
 RUNS=5
 SETUP=0
 PRIME=1
+GIVEN=
 
 usage() {
-    sed -n '2,10s/^# \{0,1\}//p' "$0"
+    sed -n '2,11s/^# \{0,1\}//p' "$0"
 }
 
 while (($#)); do
@@ -27,6 +29,7 @@ while (($#)); do
         --no-prime) PRIME=0 ;;
         --runs) RUNS=${2:-}; shift ;;
         --runs=*) RUNS=${1#--runs=} ;;
+        --rcrop) GIVEN=${2:-}; shift ;;
         -h | --help) usage; exit 0 ;;
         *) echo "bench: unknown argument: $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -105,13 +108,21 @@ fi
 
 # ---------------------------------------------------------------- build
 
-log "cargo build --release"
-cargo build --release >&2 || die "cargo build --release failed"
-[[ -x target/release/rcrop ]] || die "target/release/rcrop not found after the build"
+BUILT=${CARGO_TARGET_DIR:-target}/release/rcrop
+FROM="cargo build --release"
+if [[ -z $GIVEN ]]; then
+    log "cargo build --release"
+    cargo build --release >&2 || die "cargo build --release failed"
+    [[ -x $BUILT ]] || die "$BUILT not found after the build"
+    GIVEN=$BUILT
+else
+    FROM="given: $GIVEN"
+fi
+[[ -x $GIVEN ]] || die "no rcrop binary at $GIVEN"
 # Time a snapshot: another build (by someone else, in the same tree) must not
 # swap the binary in the middle of the benchmark.
 mkdir -p "$WORK"
-cp target/release/rcrop "$RCROP"
+cp "$GIVEN" "$RCROP"
 # Which source that was (read-only git calls: no index refresh).
 head_rev=$(git rev-parse --short HEAD 2> /dev/null || echo unknown)
 if [[ -n $(git --no-optional-locks status --porcelain -- src Cargo.toml Cargo.lock 2> /dev/null) ]]; then
@@ -187,7 +198,7 @@ cat << EOF
 rcrop .npy benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')
 machine: nproc $(nproc), ${model:-unknown CPU}, ${mem_g} GiB RAM (free -g total), kernel $(uname -r)
 disk:    $(df -PT "$WORK" | awk 'NR == 2 { print $2 }') under $WORK
-rcrop:   $("$RCROP" --version | awk '{ print $2 }') at $head_rev (cargo build --release; timed: a copy, $RCROP)
+rcrop:   $("$RCROP" --version | awk '{ print $2 }') at $head_rev ($FROM; timed: a copy, $RCROP)
 tools:   numpy $("$PY" -c 'import numpy; print(numpy.__version__)'), $("$PY" --version), coreutils $(cat --version | awk 'NR == 1 { print $NF }')
 method:  $RUNS timed runs per peer, peers interleaved round-robin; medians shown.
          Page cache WARM: caches are not dropped; one untimed 'cat input > /dev/null'
@@ -354,9 +365,12 @@ np_r = med["numpy"]["wall"] / med["rcrop"]["wall"]
 mm_r = med["numpy-mmap"]["wall"] / med["rcrop"]["wall"]
 rss = med["rcrop"]["rss"]
 best = med["rcrop"]["lo"] / med["cat"]["lo"]
-print(f"   ratios: rcrop/cat wall {r_cat:.2f} (fastest runs: {best:.2f}); numpy/rcrop wall {np_r:.2f} (speed-up); numpy-mmap/rcrop wall {mm_r:.2f}")
+r_cp = med["rcrop"]["wall"] / med["cp"]["wall"]
+cpu_cp = med["rcrop"]["cpu"] / med["cp"]["cpu"]
+print(f"   ratios: rcrop/cat wall {r_cat:.2f} (fastest runs: {best:.2f}); rcrop/cp wall {r_cp:.2f}, CPU {cpu_cp:.2f}; numpy/rcrop wall {np_r:.2f} (speed-up); numpy-mmap/rcrop wall {mm_r:.2f}")
 checks = [
     ("rcrop/cat <= 1.3", f"{r_cat:.2f}", r_cat <= 1.3),
+    ("rcrop/cp <= 1.0", f"{r_cp:.2f}", r_cp <= 1.0),
     ("numpy/rcrop >= 3", f"{np_r:.2f}", np_r >= 3),
     ("rcrop peak RSS < 32 MiB", f"{rss:.1f} MiB", rss < 32),
 ]

@@ -314,7 +314,12 @@ impl Job {
     /// Writes an output's bytes in one go, and commits it.
     fn write_whole(&self, output: &Output, bytes: &[u8]) -> Result<(), Fault> {
         let mut out = self.stage(output)?;
-        out.write_all(bytes).map_err(Fault::write)?;
+        // Straight into a file: no copy through the sink's buffer.
+        match out.file().map_err(Fault::write)? {
+            Some(mut file) => file.write_all(bytes),
+            None => out.write_all(bytes),
+        }
+        .map_err(Fault::write)?;
         self.commit(out)
     }
 

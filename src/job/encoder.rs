@@ -200,7 +200,7 @@ impl Encoder<'_> {
                 .map(|(bytes, dropped)| (Some(bytes), dropped))
                 .map_err(Fault::output),
             _ => Ok((
-                Some(job.npy_of(tensor)?.to_npy(format, job.options.order)),
+                Some(job.npy_of(tensor)?.into_npy(format, job.options.order)),
                 None,
             )),
         }

@@ -12,6 +12,8 @@ use crate::input::{self, Source};
 use crate::layer::Shape;
 use crate::npy::mapped;
 use crate::npy::reorder::{self, ReorderPlan};
+#[cfg(target_os = "linux")]
+use crate::npy::spliced;
 use crate::npy::stream::{self, PassError, StreamPlan};
 use crate::npy::{CropPlan, Header};
 use crate::output::{self, Output};
@@ -75,6 +77,18 @@ pub(super) fn run(job: &Job, mut source: Source, output: &Output) -> Result<Summ
                     reorder::crop_reordered_at(&plan, &file, header_len, target, head.len() as u64)
                 }
                 None => reorder::crop_reordered_file(&plan, &file, header_len, &mut out),
+            }
+        }
+        // Long runs from a file into a file go by reference (Linux).
+        #[cfg(target_os = "linux")]
+        (Pass::Stream(plan), None) if source.remaining.is_some() => {
+            let input = job.seekable(&source, &header).ok();
+            match (input, out.file().map_err(Fault::write)?) {
+                (Some(file), Some(mut target)) => match spliced::SpliceWriter::new(target) {
+                    Some(mut writer) => mapped::splice_file(&plan, &file, header_len, &mut writer),
+                    None => stream::crop(&plan, &mut source.reader, &mut target),
+                },
+                _ => stream::crop(&plan, &mut source.reader, &mut out),
             }
         }
         (pass, None) => pass.run(&mut source, header_len, &mut out),

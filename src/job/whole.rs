@@ -205,7 +205,9 @@ pub(super) fn decode_image(
 
 /// An image file, read whole (it is decoded in memory anyway), within the limit.
 pub(super) fn read_image_file(source: &mut Source, limit: u64) -> Result<Vec<u8>, Fault> {
-    let mut bytes = Vec::new();
+    // A file's size is known: one buffer of that size, filled in one go.
+    let expected = source.remaining.filter(|&n| n <= limit).unwrap_or(0);
+    let mut bytes = Vec::with_capacity(usize::try_from(expected).unwrap_or(0));
     (&mut source.reader)
         .take(limit + 1)
         .read_to_end(&mut bytes)
@@ -254,7 +256,10 @@ fn encode_cropped(
     let output_shape = cropped.shape(format);
     let dtype = sample_dtype(job.output_sample(cropped.sample_type(), to)?);
     let (bytes, warning) = match to {
-        FileKind::Npy => (job.npy_of(cropped)?.to_npy(format, job.options.order), None),
+        FileKind::Npy => (
+            job.npy_of(cropped)?.into_npy(format, job.options.order),
+            None,
+        ),
         to @ (FileKind::Npz | FileKind::Tar) => {
             return Err(Fault::Output(not_an_archive(FileKind::Npy, to)));
         }

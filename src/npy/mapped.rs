@@ -22,6 +22,9 @@ pub(super) struct MapWindow<'a> {
     data_start: u64,
     data_len: u64,
     size: usize,
+    /// Whether each window's pages are mapped when it is (else as they
+    /// are first read).
+    populate: bool,
 }
 
 impl<'a> MapWindow<'a> {
@@ -35,6 +38,16 @@ impl<'a> MapWindow<'a> {
             data_start,
             data_len,
             size,
+            populate: true,
+        }
+    }
+
+    /// The same windows, whose pages are mapped as they are first read:
+    /// cheaper where the kernel reads them itself (see [`crate::npy::spliced`]).
+    pub(super) fn lazily(self) -> Self {
+        Self {
+            populate: false,
+            ..self
         }
     }
 
@@ -60,19 +73,17 @@ impl<'a> MapWindow<'a> {
                     found: file_len.saturating_sub(self.data_start),
                 }));
             }
+            let mut options = MmapOptions::new();
+            options.offset(self.data_start + offset).len(want as usize);
+            if self.populate {
+                options.populate();
+            }
             // SAFETY: the map is read-only and private to this reader, and
             // the file was checked to hold every byte mapped. Like any
             // reader of a file, rcrop assumes nobody truncates its input
             // while it runs; were that to happen between the check above and
             // a read of the map, the system would stop the process.
-            let map = unsafe {
-                MmapOptions::new()
-                    .offset(self.data_start + offset)
-                    .len(want as usize)
-                    .populate()
-                    .map(self.file)
-            }
-            .map_err(PassError::Read)?;
+            let map = unsafe { options.map(self.file) }.map_err(PassError::Read)?;
             self.map = Some(map);
             self.start = offset;
         }
@@ -111,8 +122,31 @@ pub fn crop_file(
     data_start: u64,
     writer: &mut impl Write,
 ) -> Result<u64, PassError> {
+    let window = MapWindow::new(file, data_start, plan.input_len(), SPAN);
+    gather(plan, window, writer)
+}
+
+/// [`crop_file`] into a writer that splices (see [`crate::npy::spliced`]),
+/// which reads the mapped pages itself: they are not mapped ahead.
+#[cfg(target_os = "linux")]
+pub fn splice_file(
+    plan: &StreamPlan,
+    file: &File,
+    data_start: u64,
+    writer: &mut crate::npy::spliced::SpliceWriter<'_>,
+) -> Result<u64, PassError> {
+    let window = MapWindow::new(file, data_start, plan.input_len(), SPAN).lazily();
+    gather(plan, window, writer)
+}
+
+/// Writes the kept runs of `plan` from the mapped `window` into `writer`.
+fn gather(
+    plan: &StreamPlan,
+    window: MapWindow<'_>,
+    writer: &mut impl Write,
+) -> Result<u64, PassError> {
     let mut gather = Gather {
-        window: MapWindow::new(file, data_start, plan.input_len(), SPAN),
+        window,
         writer,
         at: 0,
         runs: Vec::with_capacity(MAX_BUFFERS),

@@ -7,6 +7,8 @@ mod dtype;
 mod literal;
 pub mod mapped;
 pub mod reorder;
+#[cfg(target_os = "linux")]
+pub mod spliced;
 pub mod stream;
 
 use std::io::Read;

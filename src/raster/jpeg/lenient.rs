@@ -9,7 +9,7 @@ use std::os::raw::c_int;
 
 use turbojpeg_sys as tj;
 
-use super::read::next_marker;
+use super::markers::next_marker;
 use super::turbo::{Handle, JpegHeader, TjBuffer};
 
 /// A JPEG whose headers libjpeg-turbo read without a warning, ready to

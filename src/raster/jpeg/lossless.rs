@@ -7,7 +7,7 @@ use std::ptr;
 use turbojpeg_sys as tj;
 
 use super::lenient::open;
-use super::read::check_complete;
+use super::markers::check_complete;
 use super::turbo::{TjBuffer, damaged};
 use crate::raster::RasterError;
 

@@ -12,6 +12,7 @@
 mod chunk;
 mod lenient;
 mod lossless;
+mod markers;
 mod read;
 mod turbo;
 mod write;

@@ -1,13 +1,16 @@
 //! JPEG decoded whole as Pillow decodes it, after a walk over its markers
 //! that names a scan or segment cut short.
 
+use std::cell::RefCell;
 use std::os::raw::c_int;
 
 use turbojpeg_sys as tj;
 
 use super::lenient::{Opened, open};
+use super::markers::{check_complete, next_marker};
 use super::turbo::{JpegHeader, damaged};
 use crate::raster::{Decoded, RasterError, Window};
+use crate::tensor::npy::sample_buffer;
 use crate::tensor::{SampleType, Tensor};
 
 /// Decodes a whole JPEG file as Pillow does: gray stays gray, YCbCr and
@@ -76,12 +79,12 @@ fn decode_part(bytes: &[u8], window: Option<&Window>, limit: u64) -> Result<Part
     let decoded_len = (decoded.rows.len() * decoded.cols.len()) as u64 * channels as u64;
     RasterError::check_limit("JPEG", decoded_len.into(), limit)?;
     let icc = opened.icc_profile().map_err(damaged)?;
-    let pixels = match decompress(&opened, decoded) {
+    let pixels = match decode_cut(&opened, decoded, window) {
         Err(_) if region.is_some() => {
             opened.handle.set_cropping_region(None).map_err(damaged)?;
-            cut(decompress(&opened, &whole)?, &whole, window, channels)
+            decode_cut(&opened, &whole, window)?
         }
-        pixels => cut(pixels?, decoded, window, channels),
+        pixels => pixels?,
     };
     let (channels, pixels) = match channels {
         1 | 3 => (channels, pixels),
@@ -114,15 +117,54 @@ fn decoded_region(header: &JpegHeader, window: &Window) -> Option<Window> {
     (!whole && !window.rows.is_empty() && !window.cols.is_empty()).then_some(region)
 }
 
-/// Decodes `region` of the image `opened` holds (its cropping region, or
-/// the whole image), rows packed.
-fn decompress(opened: &Opened<'_>, region: &Window) -> Result<Vec<u8>, RasterError> {
+/// Decoded regions up to this size, where the window is at most half of
+/// them, are decoded into a buffer the thread keeps for the next and the
+/// window copied out: in a batch of small pictures, the pages of a new
+/// buffer each cost a fault, more than decoding a row. A window that is
+/// most of its region is cut in place, which copies nothing more.
+const SCRATCH_MAX: usize = 4 << 20;
+
+thread_local! {
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// `window` of the image `opened` holds, decoded: `decoded`, the region it
+/// decodes (its cropping region, or the whole image), cut to the window.
+fn decode_cut(
+    opened: &Opened<'_>,
+    decoded: &Window,
+    window: &Window,
+) -> Result<Vec<u8>, RasterError> {
+    let channels = opened.header.pixel_format().1;
+    let len = decoded.rows.len() * decoded.cols.len() * channels;
+    let kept = window.rows.len() * window.cols.len() * channels;
+    if kept * 2 > len || len > SCRATCH_MAX {
+        let mut pixels = Vec::new();
+        decompress(opened, decoded, &mut pixels)?;
+        return Ok(cut(pixels, decoded, window, channels));
+    }
+    SCRATCH.with_borrow_mut(|scratch| {
+        decompress(opened, decoded, scratch)?;
+        Ok(copy_window(scratch, decoded, window, channels))
+    })
+}
+
+/// Decodes the region of the image `opened` holds (its cropping region, or
+/// the whole image) into `pixels`, rows packed, replacing what it held.
+fn decompress(
+    opened: &Opened<'_>,
+    region: &Window,
+    pixels: &mut Vec<u8>,
+) -> Result<(), RasterError> {
     let (pixel_format, channels) = opened.header.pixel_format();
     let bytes = &opened.bytes;
-    let mut pixels = vec![0u8; region.rows.len() * region.cols.len() * channels];
-    // SAFETY: `pixels` holds the region's rows of `pixel_format` pixels,
-    // packed (pitch 0), as the headers read and the cropping region set
-    // describe what the library writes.
+    let len = region.rows.len() * region.cols.len() * channels;
+    // Not zeroed first: the library writes every byte of it, or fails.
+    pixels.clear();
+    pixels.reserve_exact(len);
+    // SAFETY: `pixels` has room for the region's rows of `pixel_format`
+    // pixels, packed (pitch 0), as the headers read and the cropping region
+    // set describe what the library writes.
     let status = unsafe {
         tj::tj3Decompress8(
             opened.handle.0,
@@ -134,7 +176,10 @@ fn decompress(opened: &Opened<'_>, region: &Window) -> Result<Vec<u8>, RasterErr
         )
     };
     opened.handle.check(status).map_err(damaged)?;
-    Ok(pixels)
+    // SAFETY: a decode that succeeds (warnings stop it) has written each of
+    // the region's rows whole: all `len` bytes.
+    unsafe { pixels.set_len(len) };
+    Ok(())
 }
 
 /// `pixels`, the rows of `decoded` packed, cut in place to `window`
@@ -143,16 +188,31 @@ fn cut(mut pixels: Vec<u8>, decoded: &Window, window: &Window, channels: usize) 
     if decoded == window {
         return pixels;
     }
-    let line = decoded.cols.len() * channels;
-    let from = (window.cols.start - decoded.cols.start) * channels;
     let run = window.cols.len() * channels;
-    let top = window.rows.start - decoded.rows.start;
-    for y in 0..window.rows.len() {
-        let at = (top + y) * line + from;
+    for (y, at) in window_runs(decoded, window, channels).enumerate() {
         pixels.copy_within(at..at + run, y * run);
     }
     pixels.truncate(window.rows.len() * run);
     pixels
+}
+
+/// The rows of `window` in `pixels`, the rows of `decoded` packed, copied
+/// out into a buffer that can become a `.npy` file in place.
+fn copy_window(pixels: &[u8], decoded: &Window, window: &Window, channels: usize) -> Vec<u8> {
+    let run = window.cols.len() * channels;
+    let mut out = sample_buffer(window.rows.len() * run);
+    for at in window_runs(decoded, window, channels) {
+        out.extend_from_slice(&pixels[at..at + run]);
+    }
+    out
+}
+
+/// Where each row of `window` starts in the rows of `decoded`, packed.
+fn window_runs(decoded: &Window, window: &Window, channels: usize) -> impl Iterator<Item = usize> {
+    let line = decoded.cols.len() * channels;
+    let from = (window.cols.start - decoded.cols.start) * channels;
+    let top = window.rows.start - decoded.rows.start;
+    (0..window.rows.len()).map(move |y| (top + y) * line + from)
 }
 
 /// The tensor a JPEG decodes to — height, width, channels, 8-bit samples —
@@ -214,109 +274,6 @@ fn cmyk_to_rgb(cmyk: &[u8], inverted: bool) -> Vec<u8> {
     rgb
 }
 
-/// Walks the markers from the start of the file and fails unless the last
-/// scan's data ends in the end-of-image marker. Segment lengths are
-/// followed, and entropy-coded data is skipped up to its next marker (a
-/// `0xFF` byte there is stuffed as `FF 00`, and restart markers belong to it).
-pub(in crate::raster) fn check_complete(bytes: &[u8]) -> Result<(), String> {
-    let mut at = 2; // past the start-of-image marker
-    let mut scan_start = None;
-    loop {
-        let Some((marker, _)) = next_marker(bytes, &mut at) else {
-            return Err(match scan_start {
-                Some(start) => format!(
-                    "the scan data ends after {} bytes, before the end-of-image marker",
-                    bytes.len() - start
-                ),
-                None => "the file ends before its first scan".into(),
-            });
-        };
-        match marker {
-            0xD9 => return Ok(()),
-            0x01 | 0xD0..=0xD7 => {}
-            _ => {
-                let len = bytes
-                    .get(at..at + 2)
-                    .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
-                    .ok_or_else(|| {
-                        format!("the file ends inside the header of marker FF{marker:02X}")
-                    })?;
-                if len < 2 || at + len > bytes.len() {
-                    return Err(format!(
-                        "marker FF{marker:02X} at byte {} claims {len} bytes; the file ends first",
-                        at - 2
-                    ));
-                }
-                at += len;
-                if marker == 0xDA {
-                    scan_start = Some(at);
-                    skip_entropy_data(bytes, &mut at);
-                }
-            }
-        }
-    }
-}
-
-/// The next marker's code, `at` left just past it, and how many bytes
-/// before it are no marker, counted as libjpeg counts them when it warns
-/// of "extraneous bytes": an `FF 00` pair is two, fill bytes (any number
-/// of 0xFF before a code) none. `None` at the end.
-pub(super) fn next_marker(bytes: &[u8], at: &mut usize) -> Option<(u8, usize)> {
-    let mut stray = 0;
-    loop {
-        while *at < bytes.len() && bytes[*at] != 0xFF {
-            *at += 1;
-            stray += 1;
-        }
-        while *at < bytes.len() && bytes[*at] == 0xFF {
-            *at += 1;
-        }
-        let code = *bytes.get(*at)?;
-        *at += 1;
-        if code != 0 {
-            return Some((code, stray));
-        }
-        stray += 2;
-    }
-}
-
-/// Moves `at` to the first marker after a scan's entropy-coded data that
-/// is neither a stuffed byte nor a restart marker.
-fn skip_entropy_data(bytes: &[u8], at: &mut usize) {
-    while let Some(ff) = next_ff(bytes, *at) {
-        match bytes.get(ff + 1) {
-            Some(0x00 | 0xD0..=0xD7 | 0xFF) => *at = ff + 1,
-            Some(_) => {
-                *at = ff;
-                return;
-            }
-            None => break,
-        }
-    }
-    *at = bytes.len();
-}
-
-/// The offset of the first `0xFF` byte at or after `from`, looked for
-/// eight bytes at a time: a scan is mostly other bytes.
-fn next_ff(bytes: &[u8], from: usize) -> Option<usize> {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    let rest = bytes.get(from..)?;
-    let mut words = rest.chunks_exact(8);
-    let mut at = from;
-    for word in words.by_ref() {
-        // A byte of 0xFF is a zero byte of the word inverted.
-        let inverted = !u64::from_ne_bytes([
-            word[0], word[1], word[2], word[3], word[4], word[5], word[6], word[7],
-        ]);
-        if inverted.wrapping_sub(ONES) & !inverted & HIGHS != 0 {
-            break;
-        }
-        at += 8;
-    }
-    bytes[at..].iter().position(|&b| b == 0xFF).map(|i| at + i)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -373,6 +330,21 @@ mod tests {
     }
 
     #[test]
+    fn a_window_cut_in_place_equals_the_window_copied_out() {
+        let decoded = window(5..20, 16..48);
+        let pixels: Vec<u8> = (0..15 * 32 * 3).map(|i| (i * 7 % 251) as u8).collect();
+        for win in [
+            window(5..20, 16..48),
+            window(9..12, 17..40),
+            window(19..20, 47..48),
+        ] {
+            let copied = copy_window(&pixels, &decoded, &win, 3);
+            assert_eq!(cut(pixels.clone(), &decoded, &win, 3), copied, "{win:?}");
+            assert_eq!(copied.len(), win.rows.len() * win.cols.len() * 3);
+        }
+    }
+
+    #[test]
     fn only_the_window_counts_against_the_limit() {
         let bytes = fixture("jpeg/pillow_420_q90.jpg");
         let whole = decode(&bytes, 1 << 30).unwrap().tensor;
@@ -397,57 +369,6 @@ mod tests {
         // and the rest of the file is still read.
         let err = decode_window(&bytes, &window(0..8, 0..8), 1 << 30).unwrap_err();
         assert!(err.to_string().contains("Corrupt JPEG data"), "{err}");
-    }
-
-    /// Start of image, a scan header of `len` bytes, `data`, and what follows.
-    fn jpeg(data: &[u8], tail: &[u8]) -> Vec<u8> {
-        let mut out = vec![0xFF, 0xD8, 0xFF, 0xDA, 0x00, 0x04, 0x01, 0x02];
-        out.extend_from_slice(data);
-        out.extend_from_slice(tail);
-        out
-    }
-
-    #[test]
-    fn a_scan_must_end_in_the_end_of_image_marker() {
-        assert_eq!(
-            check_complete(&jpeg(&[1, 0xFF, 0x00, 2], &[0xFF, 0xD9])),
-            Ok(())
-        );
-        let restarts = jpeg(&[1, 0xFF, 0xD0, 2, 0xFF, 0xD7], &[0xFF, 0xD9, 9, 9]);
-        assert_eq!(check_complete(&restarts), Ok(()));
-        let cut = check_complete(&jpeg(&[1; 14], &[])).unwrap_err();
-        assert!(cut.contains("ends after 14 bytes"), "{cut}");
-        let lying = [0xFF, 0xD8, 0xFF, 0xE0, 0x40, 0x00, 1, 2];
-        assert!(
-            check_complete(&lying)
-                .unwrap_err()
-                .contains("claims 16384 bytes")
-        );
-        assert!(check_complete(&[0xFF, 0xD8]).is_err());
-    }
-
-    #[test]
-    fn the_next_ff_byte_is_found_at_any_offset() {
-        for len in 0..20 {
-            for ff in 0..len {
-                let mut bytes = vec![0x7Fu8; len];
-                bytes[ff] = 0xFF;
-                for from in 0..=len {
-                    let expected = (from <= ff).then_some(ff);
-                    assert_eq!(next_ff(&bytes, from), expected, "{len} {ff} {from}");
-                }
-            }
-        }
-        assert_eq!(next_ff(&[1, 2], 3), None);
-    }
-
-    #[test]
-    fn progressive_scans_are_followed_to_the_end() {
-        let mut two_scans = jpeg(&[5, 6], &[0xFF, 0xC4, 0x00, 0x03, 0xD9]);
-        two_scans.extend_from_slice(&[0xFF, 0xDA, 0x00, 0x02, 7, 0xFF, 0xD9]);
-        assert_eq!(check_complete(&two_scans), Ok(()));
-        two_scans.truncate(two_scans.len() - 2);
-        assert!(check_complete(&two_scans).is_err());
     }
 
     #[test]
