@@ -45,6 +45,11 @@ cat "$INPUT" > /dev/null # warm the page cache
 run() { # label, standard output's file, command...
     local label=$1 stdout=$2; shift 2
     for ((i = 0; i < RUNS; i++)); do
+        # Every run starts alike: no earlier output to replace (the shell
+        # truncates `cat`'s before the clock starts, rcrop replaces its own
+        # while timed) and none of it still being written back.
+        rm -f "$OUT" "$FILE_OUT"
+        sync
         /usr/bin/time -f "%e %M" -o "$WORK/time.txt" "$@" > "$stdout"
         read -r secs kib < "$WORK/time.txt"
         printf '%s\t%s s\t%s MiB peak RSS\n' "$label" "$secs" "$((kib / 1024))"
