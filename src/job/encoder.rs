@@ -170,13 +170,14 @@ impl Encoder<'_> {
         for batch in rx {
             match &mut rows {
                 Ok(sink) => {
-                    for row in batch.chunks_exact(line) {
-                        sink.write_row(row).map_err(sink_error)?;
-                    }
+                    count += batch.len() / line;
+                    sink.write_rows(batch, line).map_err(sink_error)?;
                 }
-                Err((_, gathered)) => gathered.extend_from_slice(&batch),
+                Err((_, gathered)) => {
+                    count += batch.len() / line;
+                    gathered.extend_from_slice(&batch);
+                }
             }
-            count += batch.len() / line;
         }
         if count != info.height {
             return Err(Fault::write(io::Error::other(

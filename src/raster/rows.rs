@@ -86,6 +86,13 @@ pub trait RowSink {
     /// channels and sample type the encoder was made for.
     fn write_row(&mut self, row: &[u8]) -> io::Result<()>;
 
+    /// Takes the next rows at once, `line` bytes each; a sink that passes
+    /// its rows on whole keeps the batch rather than copying it.
+    fn write_rows(&mut self, rows: Vec<u8>, line: usize) -> io::Result<()> {
+        rows.chunks_exact(line.max(1))
+            .try_for_each(|row| self.write_row(row))
+    }
+
     /// Writes what is left once every row has been written.
     fn finish(self: Box<Self>) -> io::Result<()>;
 }

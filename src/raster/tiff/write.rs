@@ -118,6 +118,18 @@ impl RowSink for TiffSink {
         Ok(())
     }
 
+    fn write_rows(&mut self, rows: Vec<u8>, _: usize) -> io::Result<()> {
+        if self.batch.is_empty() {
+            self.batch = rows;
+            return self.pass();
+        }
+        self.batch.extend_from_slice(&rows);
+        if self.batch.len() >= BATCH {
+            self.pass()?;
+        }
+        Ok(())
+    }
+
     fn finish(mut self: Box<Self>) -> io::Result<()> {
         if !self.batch.is_empty() {
             self.pass()?;
@@ -171,31 +183,44 @@ fn write<W: Write + Seek>(
                     .map_err(fail)?;
             }
             let size = std::mem::size_of::<$t>();
-            let mut pending: Vec<u8> = Vec::new();
+            // The rows come in batches; `pending` holds them from `start`
+            // until a strip is whole, and is written from in place where
+            // its samples are already the host's.
+            let (mut pending, mut start): (Vec<u8>, usize) = (Vec::new(), 0);
             let mut strip: Vec<$t> = Vec::new();
             loop {
                 let want = image.next_strip_sample_count() as usize * size;
                 if want == 0 {
                     break;
                 }
-                while pending.len() < want {
-                    match next() {
-                        Some(rows) => pending.extend_from_slice(&rows),
-                        None => {
-                            return Err(RasterError::Tiff {
-                                why: "cannot encode: the image's rows ended early".into(),
-                            });
-                        }
+                while pending.len() - start < want {
+                    let Some(rows) = next() else {
+                        return Err(RasterError::Tiff {
+                            why: "cannot encode: the image's rows ended early".into(),
+                        });
+                    };
+                    if start == pending.len() {
+                        (pending, start) = (rows, 0);
+                    } else {
+                        pending.drain(..start);
+                        start = 0;
+                        pending.extend_from_slice(&rows);
                     }
                 }
-                strip.clear();
-                strip.extend(
-                    pending[..want]
-                        .chunks_exact(size)
-                        .map(|b| <$t>::from_le_bytes(b.try_into().expect("one sample"))),
-                );
-                pending.drain(..want);
-                image.write_strip(&strip).map_err(fail)?;
+                let bytes = &pending[start..start + want];
+                start += want;
+                match bytemuck::try_cast_slice::<u8, $t>(bytes) {
+                    Ok(samples) if cfg!(target_endian = "little") => {
+                        image.write_strip(samples).map_err(fail)?
+                    }
+                    _ => {
+                        strip.clear();
+                        strip.extend(bytes.chunks_exact(size).map(|b| {
+                            <$t>::from_le_bytes(b.try_into().expect("one sample"))
+                        }));
+                        image.write_strip(&strip).map_err(fail)?;
+                    }
+                }
             }
             image.finish().map_err(fail)?;
         }};
