@@ -24,6 +24,32 @@ pub(super) struct Placement<'a> {
 }
 
 impl Placement<'_> {
+    /// Image row `y` of the chunk across `cols`, where it is already the
+    /// window's row: samples in bytes of their own, in one plane, nothing
+    /// to convert, and the chunk spanning the columns. `None` otherwise,
+    /// for [`Placement::put_row`].
+    pub fn as_stored<'c>(
+        &self,
+        chunk: &'c [u8],
+        y: usize,
+        cols: &Range<usize>,
+    ) -> Option<&'c [u8]> {
+        let page = self.page;
+        let plain = self.ycbcr.is_none()
+            && !page.planar
+            && page.whole_bytes()
+            && page.convert == Convert::None;
+        let (left, right) = (self.origin.1, self.origin.1 + self.chunk_width);
+        if !plain || cols.start < left || cols.end > right {
+            return None;
+        }
+        let row_bytes = page.row_bytes(self.chunk_width);
+        let pixel = page.in_chunk() * page.stored.itemsize();
+        let start = (y.checked_sub(self.origin.0)?) * row_bytes;
+        let row = chunk.get(start..start + row_bytes)?;
+        row.get((cols.start - left) * pixel..(cols.end - left) * pixel)
+    }
+
     /// Puts image row `y` of the chunk, as far as it lies in `cols`, into
     /// `dest`, the row of the window's columns: converted, or as stored
     /// when the planes are separate (each plane's samples in their place in

@@ -319,7 +319,7 @@ impl<'a> TiffRows<'a> {
             let mut queue = Ahead::new(scope, &work);
             let mut spare: Vec<Vec<u8>> = Vec::new();
             let mut queued = 0;
-            for index in 0..total {
+            let mut fill = |queue: &mut Ahead<_, _>, spare: &mut Vec<Vec<u8>>| {
                 while queued < total && queue.len() < ahead {
                     let (band, plane, column) = chunk(queued);
                     let origin = (band * chunk_height, column * chunk_width);
@@ -327,9 +327,14 @@ impl<'a> TiffRows<'a> {
                     queue.push((number((band, plane, column)), origin, samples));
                     queued += 1;
                 }
+            };
+            fill(&mut queue, &mut spare);
+            for index in 0..total {
                 let (done, samples) = queue
                     .next()
                     .ok_or_else(|| refuse("a thread decoding its strips or tiles stopped"))?;
+                // The cores decode the next ones while this one is placed.
+                fill(&mut queue, &mut spare);
                 done?;
                 let (band_index, plane, column) = chunk(index);
                 let top = band_index * chunk_height;
@@ -344,6 +349,10 @@ impl<'a> TiffRows<'a> {
                     ycbcr: self.ycbcr.as_ref(),
                 };
                 for y in kept.clone() {
+                    if direct && let Some(stored) = placed.as_stored(&samples, y, &window.cols) {
+                        row(stored)?;
+                        continue;
+                    }
                     let at = if direct {
                         0
                     } else {
