@@ -279,12 +279,19 @@ impl<'a> TiffRows<'a> {
         if band_len > self.limit {
             return Err(self.over_limit().into());
         }
-        let mut band = vec![0u8; band_len as usize];
-        let mut converted = vec![0u8; if staged { line } else { 0 }];
-        let mut scratch = Vec::new();
         let first_band = window.rows.start / chunk_height;
         let bands = window.rows.end.div_ceil(chunk_height) - first_band;
         let per_band = planes * columns.len();
+        // A band's chunks are held whole and its rows put together one at a
+        // time, each while in cache, where the chunks take little more
+        // memory than the band would; else the band is filled chunk by chunk.
+        let held_len = (per_band as u64).saturating_mul(self.chunk_len());
+        let hold = !direct && held_len <= band_len.saturating_mul(2).min(self.limit);
+        let mut band = vec![0u8; if hold { band_line } else { band_len as usize }];
+        let mut held: Vec<(Vec<u8>, Placement)> =
+            Vec::with_capacity(if hold { per_band } else { 0 });
+        let mut converted = vec![0u8; if staged { line } else { 0 }];
+        let mut scratch = Vec::new();
         let total = bands * per_band;
         // The chunk the `index`th of the window is: its band, plane and column.
         let chunk = |index: usize| {
@@ -348,6 +355,30 @@ impl<'a> TiffRows<'a> {
                     color_map: &self.color_map,
                     ycbcr: self.ycbcr.as_ref(),
                 };
+                if hold {
+                    held.push((samples, placed));
+                    if index % per_band == per_band - 1 {
+                        for y in kept.clone() {
+                            for (samples, placed) in &held {
+                                placed.put_row(
+                                    samples,
+                                    y,
+                                    &window.cols,
+                                    &mut band,
+                                    &mut scratch,
+                                )?;
+                            }
+                            if staged {
+                                convert(page, &self.color_map, &band, &mut converted)?;
+                                row(&converted)?;
+                            } else {
+                                row(&band)?;
+                            }
+                        }
+                        spare.extend(held.drain(..).map(|(samples, _)| samples));
+                    }
+                    continue;
+                }
                 for y in kept.clone() {
                     if direct && let Some(stored) = placed.as_stored(&samples, y, &window.cols) {
                         row(stored)?;
