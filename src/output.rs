@@ -5,7 +5,7 @@
 //! and then removed.
 
 use std::fs;
-use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufReader, BufWriter, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
@@ -210,6 +210,26 @@ impl Staged {
         }
     }
 
+    /// The file being written and where in it the output has come to,
+    /// everything written so far flushed, for writes at any offset from
+    /// there: the staged file, or standard output where it is a regular
+    /// file opened without `O_APPEND` (a shell's `> file`). The caller moves
+    /// the file's position past what it writes; nothing may be written
+    /// through the sink itself after such writes. `None` for any other
+    /// standard output (a pipe, a terminal, a file appended to).
+    pub fn at_offsets(&mut self) -> io::Result<Option<(fs::File, u64)>> {
+        self.flush()?;
+        let file = match &self.0 {
+            Inner::File { temp, .. } => temp.get_ref().as_file().try_clone()?,
+            Inner::Stdout(_) => match stdout_file() {
+                Some(file) => file,
+                None => return Ok(None),
+            },
+        };
+        let at = (&file).stream_position()?;
+        Ok(Some((file, at)))
+    }
+
     /// Flushes everything and, for a file, renames it over the target, or
     /// compares it with the target and removes it ([`Commit::Check`]).
     pub fn commit(self) -> Result<(), CommitError> {
@@ -325,4 +345,27 @@ impl Write for Staged {
             Inner::File { temp, .. } => temp.flush(),
         }
     }
+}
+
+/// Standard output as a file of its own (sharing its position), where it
+/// is a regular file that is not appended to.
+#[cfg(unix)]
+fn stdout_file() -> Option<fs::File> {
+    use std::os::fd::AsFd;
+    let stdout = io::stdout();
+    let fd = stdout.as_fd();
+    let stat = rustix::fs::fstat(fd).ok()?;
+    let regular = rustix::fs::FileType::from_raw_mode(stat.st_mode).is_file();
+    let appended = rustix::fs::fcntl_getfl(fd)
+        .ok()?
+        .contains(rustix::fs::OFlags::APPEND);
+    if !regular || appended {
+        return None;
+    }
+    fd.try_clone_to_owned().ok().map(fs::File::from)
+}
+
+#[cfg(not(unix))]
+fn stdout_file() -> Option<fs::File> {
+    None
 }

@@ -3,7 +3,7 @@
 //! from the file read at any offset (into a file output, a box at a time,
 //! each written at its place).
 
-use std::io::Write;
+use std::io::{Seek, SeekFrom, Write};
 
 use super::summary::array_dtype;
 use super::{Fault, Job, Summary};
@@ -70,12 +70,19 @@ pub(super) fn run(job: &Job, mut source: Source, output: &Output) -> Result<Summ
     let head = out_header.to_bytes();
     out.write_all(&head).map_err(Fault::write)?;
     match (pass, cast) {
-        // A file output takes each box of the other order at its place.
+        // A file output (standard output too, where it is a file) takes
+        // each box of the other order at its place.
         (Pass::Reorder(plan, file), None) if reorder::suits(&plan) => {
-            match out.file().map_err(Fault::write)? {
-                Some(target) => {
-                    reorder::crop_reordered_at(&plan, &file, header_len, target, head.len() as u64)
-                }
+            match out.at_offsets().map_err(Fault::write)? {
+                Some((target, at)) => reorder::crop_reordered_at(
+                    &plan, &file, header_len, &target, at,
+                )
+                .and_then(|written| {
+                    (&target)
+                        .seek(SeekFrom::Start(at + written))
+                        .map_err(PassError::Write)?;
+                    Ok(written)
+                }),
                 None => reorder::crop_reordered_file(&plan, &file, header_len, &mut out),
             }
         }

@@ -197,6 +197,47 @@ fn a_change_of_order_on_a_pipe_is_refused_saying_why() {
         .success();
 }
 
+/// A change of order to standard output that is a file (`> out.npy`)
+/// writes each box at its place, from where the file stood: the bytes are
+/// those of a file output, after anything already there, and the file's
+/// position ends past them; a file appended to (`>> out.npy`) is written
+/// front to back, to the same bytes.
+#[test]
+fn a_change_of_order_to_standard_output_that_is_a_file_writes_the_file_output() {
+    use std::io::{Seek, Write};
+    let rcrop = Rcrop::new();
+    let dir = tempfile::tempdir().unwrap();
+    let fortran = fixture("numpy/keras_cl_f.npy");
+    let expected = dir.path().join("expected.npy");
+    rcrop.run_ok(&["--crop", "1", "--order", "C"], &fortran, &expected);
+    let expected = std::fs::read(expected).unwrap();
+    for append in [false, true] {
+        let path = dir.path().join(format!("stdout-{append}.npy"));
+        let mut out = std::fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .append(append)
+            .open(&path)
+            .unwrap();
+        out.write_all(b"before").unwrap();
+        let status = rcrop
+            .std_cmd()
+            .args(["--crop", "1", "--order", "C"])
+            .arg(&fortran)
+            .arg("-")
+            .stdout(out.try_clone().unwrap())
+            .status()
+            .unwrap();
+        assert!(status.success(), "append {append}");
+        let written = std::fs::read(&path).unwrap();
+        assert_eq!(&written[..6], b"before");
+        assert!(written[6..] == expected[..], "append {append}");
+        // The position is shared with the process that wrote.
+        let end = out.stream_position().unwrap();
+        assert_eq!(end, written.len() as u64, "append {append}");
+    }
+}
+
 #[test]
 fn order_f_is_refused_with_stack() {
     let rcrop = Rcrop::new();
