@@ -368,6 +368,10 @@ fn write_runs(output: &File, axes: &[Axis], at: u64, item: usize, buf: &[u8]) ->
 /// stay in a core's own cache from being reversed to being written.
 const TILE_BYTES: usize = 512 << 10;
 
+/// The most bytes of a tile taken to read a cache line of each row; past
+/// it, a tile is one slab, however long (at most a box).
+const TILE_MOST: usize = 4 << 20;
+
 /// Reverses the axes of a box and writes it at its place, `at`, in the
 /// output: `from` holds the box in input order (the last axis fastest),
 /// the output takes it in output order (the first axis fastest). The
@@ -375,9 +379,9 @@ const TILE_BYTES: usize = 512 << 10;
 /// them. The last axis is cut into tiles, shared by the cores: a tile's
 /// slabs (its part of the output for each of its indices of the last axis)
 /// are filled in a buffer of the core's own, visiting the matrices in
-/// output order so that each slab is filled front to back, and written
-/// from there while still in cache. Slabs at least [`PADDED_SLABS`] long
-/// are followed by `pad` bytes in the buffer.
+/// input order so that the rows read move forward through the box, and
+/// written from there while still in cache. Slabs at least
+/// [`PADDED_SLABS`] long are followed by `pad` bytes in the buffer.
 fn reverse_and_write(
     axes: &[Axis],
     item: usize,
@@ -408,8 +412,10 @@ fn reverse_and_write(
     };
     let middle = &extents[1..n - 1];
     let (last, inner) = (axes[n - 1], &axes[..n - 1]);
+    // A cache line of each row read, unless that would pass TILE_MOST.
+    let line = (64 / item).min(TILE_MOST / matrix.to_column);
     let tile = (TILE_BYTES / matrix.to_column)
-        .max(64 / item)
+        .max(line)
         .clamp(1, last.extent);
     let tiles = last.extent.div_ceil(tile);
     (0..tiles)
@@ -590,9 +596,31 @@ fn write_at(file: &File, buf: &[u8], offset: u64) -> io::Result<()> {
     {
         std::os::unix::fs::FileExt::write_all_at(file, buf, offset)
     }
-    #[cfg(not(unix))]
+    #[cfg(windows)]
     {
+        // The cores write tiles side by side: each write names its offset.
+        let mut buf = buf;
+        let mut offset = offset;
+        while !buf.is_empty() {
+            match std::os::windows::fs::FileExt::seek_write(file, buf, offset) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    buf = &buf[n..];
+                    offset += n as u64;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+    #[cfg(not(any(unix, windows)))]
+    {
+        // The cores write tiles side by side: a seek and its write go
+        // together.
         use std::io::{Seek, SeekFrom, Write};
+        static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
         let mut file = file;
         file.seek(SeekFrom::Start(offset))?;
         file.write_all(buf)

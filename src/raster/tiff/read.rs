@@ -228,12 +228,13 @@ impl<'a> TiffRows<'a> {
     }
 
     /// Chunks decoded ahead of the one placed: [`AHEAD`] bytes of them,
-    /// but one a core and two at most, and within the limit.
+    /// but one a core and two at most, and, with the one placed, within
+    /// the limit (one at least).
     fn ahead(&self) -> usize {
         let chunk = self.chunk_len().max(1);
         let threads = rayon::current_num_threads() as u64;
         let ahead = (AHEAD / chunk).clamp(threads, 2 * threads);
-        ahead.min(self.limit / chunk).max(1) as usize
+        ahead.min((self.limit / chunk).saturating_sub(1)).max(1) as usize
     }
 
     fn over_limit(&self) -> RasterError {
