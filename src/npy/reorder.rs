@@ -14,6 +14,8 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::ops::Range;
 
 mod boxes;
+mod matrix;
+mod paged;
 
 pub use boxes::{BOX, crop_reordered_at, suits};
 
