@@ -168,15 +168,10 @@ impl Encoder<'_> {
         let line = info.row_len();
         let mut count = 0;
         for batch in rx {
+            count += batch.len() / line;
             match &mut rows {
-                Ok(sink) => {
-                    count += batch.len() / line;
-                    sink.write_rows(batch, line).map_err(sink_error)?;
-                }
-                Err((_, gathered)) => {
-                    count += batch.len() / line;
-                    gathered.extend_from_slice(&batch);
-                }
+                Ok(sink) => sink.write_rows(batch, line).map_err(sink_error)?,
+                Err((_, gathered)) => gathered.extend_from_slice(&batch),
             }
         }
         if count != info.height {

@@ -384,13 +384,12 @@ fn reverse_and_write(
             if to.len() < columns * matrix.to_column {
                 to.resize(columns * matrix.to_column, 0);
             }
-            let src_of = |index: &[usize]| -> usize {
-                let at = index
-                    .iter()
-                    .enumerate()
-                    .map(|(j, &i)| i * from_stride[j + 1]);
-                (t * tile + at.sum::<usize>()) * item
+            // Bytes from the start of a packed box to a middle index.
+            let reach = |index: &[usize], stride: &[usize]| -> usize {
+                let steps = index.iter().zip(&stride[1..]).map(|(&i, &s)| i * s);
+                steps.sum::<usize>() * item
             };
+            let src_of = |index: &[usize]| t * tile * item + reach(index, &from_stride);
             let mut index = vec![0usize; middle.len()];
             // The matrix a few steps on, whose lines are asked for now.
             let mut ahead = index.clone();
@@ -400,10 +399,7 @@ fn reverse_and_write(
                     matrix.prefetch(from, src_of(&ahead), columns * item);
                     more = advance(&mut ahead, middle);
                 }
-                let dst = index.iter().enumerate();
-                let dst = dst
-                    .map(|(j, &i)| i * to_stride[j + 1] * item)
-                    .sum::<usize>();
+                let dst = reach(&index, &to_stride);
                 matrix.copy(item, &from[src_of(&index)..], &mut to[dst..], columns);
                 if !advance(&mut index, middle) {
                     break;

@@ -337,6 +337,17 @@ impl<'a> TiffRows<'a> {
                 }
             };
             fill(&mut queue, &mut spare);
+            // A row of the window as it is put together, converted if its
+            // planes were gathered as stored.
+            let mut give = |stored: &[u8]| -> Result<(), StreamError> {
+                if staged {
+                    convert(page, &self.color_map, stored, &mut converted)?;
+                    row(&converted)?;
+                } else {
+                    row(stored)?;
+                }
+                Ok(())
+            };
             for index in 0..total {
                 let (done, samples) = queue
                     .next()
@@ -369,12 +380,7 @@ impl<'a> TiffRows<'a> {
                                     &mut scratch,
                                 )?;
                             }
-                            if staged {
-                                convert(page, &self.color_map, &band, &mut converted)?;
-                                row(&converted)?;
-                            } else {
-                                row(&band)?;
-                            }
+                            give(&band)?;
                         }
                         spare.extend(held.drain(..).map(|(samples, _)| samples));
                     }
@@ -382,7 +388,7 @@ impl<'a> TiffRows<'a> {
                 }
                 for y in kept.clone() {
                     if direct && let Some(stored) = placed.as_stored(&samples, y, &window.cols) {
-                        row(stored)?;
+                        give(stored)?;
                         continue;
                     }
                     let at = if direct {
@@ -393,18 +399,13 @@ impl<'a> TiffRows<'a> {
                     let dest = &mut band[at..at + band_line];
                     placed.put_row(&samples, y, &window.cols, dest, &mut scratch)?;
                     if direct {
-                        row(dest)?;
+                        give(dest)?;
                     }
                 }
                 spare.push(samples);
                 if !direct && index % per_band == per_band - 1 {
                     for kept_row in band.chunks_exact(band_line).take(kept.len()) {
-                        if staged {
-                            convert(page, &self.color_map, kept_row, &mut converted)?;
-                            row(&converted)?;
-                        } else {
-                            row(kept_row)?;
-                        }
+                        give(kept_row)?;
                     }
                 }
             }

@@ -123,11 +123,7 @@ impl RowSink for TiffSink {
             self.batch = rows;
             return self.pass();
         }
-        self.batch.extend_from_slice(&rows);
-        if self.batch.len() >= BATCH {
-            self.pass()?;
-        }
-        Ok(())
+        self.write_row(&rows)
     }
 
     fn finish(mut self: Box<Self>) -> io::Result<()> {
